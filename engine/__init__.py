@@ -1,0 +1,1 @@
+"""The self-play engine: network, self-play, replay, training, evaluation, checkpoints, CLI."""

@@ -1,0 +1,1 @@
+"""LLM bridge: verifiable-reward reasoning tasks trained on the self-play loop."""

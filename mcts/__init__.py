@@ -1,0 +1,1 @@
+"""Monte Carlo tree search over preallocated array trees, as Numba kernels."""

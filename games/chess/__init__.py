@@ -1,0 +1,51 @@
+"""Chess: python-chess rules behind the `Game` protocol, AlphaZero's action and input encodings.
+
+    >>> from games.chess import Chess
+    >>> game = Chess()
+    >>> state = game.initial_state()
+    >>> int(game.legal_mask(state).sum())
+    20
+    >>> action = game.text_to_action(state, "Nf3")
+    >>> game.text_to_action(state, "g1f3") == action
+    True
+    >>> game.action_to_text(state, action)
+    'Nf3'
+
+Modules: `actions` (the 4,672-action table), `planes` (the 119 input planes), `state`
+(the immutable `ChessState`), `game` (`Chess`), `pgn` (records with evaluations), `perft`.
+"""
+
+from __future__ import annotations
+
+from games.chess.actions import (
+    NUM_ACTIONS,
+    action_mask,
+    action_to_move,
+    move_to_action,
+    moves_to_actions,
+)
+from games.chess.game import Chess
+from games.chess.pgn import actions_from_pgn, eval_comment, pgn_from_game, value_to_centipawns
+from games.chess.perft import divide, perft
+from games.chess.planes import encode_states, num_planes
+from games.chess.state import ChessState, InvalidPositionError, position_key
+
+__all__ = [
+    "NUM_ACTIONS",
+    "Chess",
+    "ChessState",
+    "InvalidPositionError",
+    "action_mask",
+    "action_to_move",
+    "actions_from_pgn",
+    "divide",
+    "encode_states",
+    "eval_comment",
+    "move_to_action",
+    "moves_to_actions",
+    "num_planes",
+    "perft",
+    "pgn_from_game",
+    "position_key",
+    "value_to_centipawns",
+]

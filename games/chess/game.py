@@ -1,0 +1,305 @@
+"""`Chess`: standard chess behind the `Game` protocol, with python-chess doing the rules.
+
+States are `ChessState`s (immutable; see `games.chess.state`); every method also accepts a
+`chess.Board`, which is copied, never modified. Actions are the AlphaZero 4,672-action
+encoding (`games.chess.actions`), the input planes AlphaZero's 119 (`games.chess.planes`).
+
+A game ends, in this order (python-chess's own order, then the claimable draws):
+
+1. checkmate (the side that gave mate wins);
+2. insufficient material, stalemate, the seventy-five-move rule, fivefold repetition;
+3. the fifty-move rule (halfmove clock >= 100) and threefold repetition (the position on the
+   board occurred for the third time). These draws are only *claimable* in over-the-board
+   chess; here they are always claimed, so self-play does not shuffle pieces for hundreds
+   of moves;
+4. `max_moves`: when `board.ply()` (half-moves since the start of the game, from the FEN's
+   move counters) reaches it, the game is a draw with `Termination.MAX_LENGTH`.
+
+`draw_rules=False` keeps only checkmate, stalemate and `max_moves`: the move tree that perft
+counts, where insufficient material or repetitions do not stop the game.
+"""
+
+from __future__ import annotations
+
+from typing import Sequence
+
+import chess
+import numpy as np
+
+from games.base import (
+    NO_PLAYER,
+    Action,
+    GameOverError,
+    IllegalMoveError,
+    MoveParseError,
+    Outcome,
+    Player,
+    Termination,
+)
+from games.chess.actions import NUM_ACTIONS, action_to_move, move_to_action
+from games.chess.planes import encode_states, num_planes
+from games.chess.state import ChessState, InvalidPositionError
+
+_UCI_LETTERS = set("abcdefgh12345678qrbn")
+
+
+class Chess:
+    """Standard chess (see the module docstring for when a game ends).
+
+    Args:
+        max_moves: the game is drawn (`Termination.MAX_LENGTH`) once this many half-moves
+            have been played since the start of the game; None for no limit.
+        history: positions in the network input (the current one included), >= 1.
+        draw_rules: whether insufficient material, repetitions and the 50/75-move rules end
+            the game (False: only mate, stalemate and `max_moves`, as in perft).
+    """
+
+    name = "chess"
+    num_actions = NUM_ACTIONS
+    num_players = 2
+    num_symmetries = 1
+
+    def __init__(
+        self, max_moves: int | None = 512, history: int = 8, draw_rules: bool = True
+    ) -> None:
+        if max_moves is not None and (not isinstance(max_moves, int) or max_moves < 1):
+            raise ValueError(f"max_moves must be a positive integer or None, got {max_moves!r}")
+        if not isinstance(history, int) or history < 1:
+            raise ValueError(f"history must be a positive integer, got {history!r}")
+        self.max_moves = max_moves
+        self.history = history
+        self.draw_rules = bool(draw_rules)
+        self.observation_shape = (num_planes(history), 8, 8)
+        self._rules = (max_moves, self.draw_rules)
+        self._initial = ChessState(chess.Board())
+
+    def __repr__(self) -> str:
+        return (f"Chess(max_moves={self.max_moves}, history={self.history}, "
+                f"draw_rules={self.draw_rules})")
+
+    # --- states -------------------------------------------------------------------------
+
+    def initial_state(self) -> ChessState:
+        return self._initial
+
+    def state_from_fen(self, fen: str) -> ChessState:
+        """The state of a FEN (six fields, or four: the counters default to 0 and 1).
+
+        Raises:
+            InvalidPositionError: the FEN is malformed or the position unplayable.
+        """
+        try:
+            board = chess.Board(fen.strip())
+        except ValueError as error:
+            raise InvalidPositionError(f"malformed FEN {fen.strip()!r}: {error}") from None
+        return ChessState.from_board(board)
+
+    def state_from_board(self, board: chess.Board) -> ChessState:
+        """The state of `board`, its move stack included (the board is not modified)."""
+        return ChessState.from_board(board)
+
+    @staticmethod
+    def _as_state(state: ChessState | chess.Board) -> ChessState:
+        if isinstance(state, ChessState):
+            return state
+        if isinstance(state, chess.Board):
+            return ChessState.from_board(state)
+        raise TypeError(f"expected a ChessState or chess.Board, got {type(state).__name__}")
+
+    # --- rules --------------------------------------------------------------------------
+
+    def legal_mask(self, state: ChessState | chess.Board) -> np.ndarray:
+        state = self._as_state(state)
+        mask = np.zeros(NUM_ACTIONS, dtype=bool)
+        if self.outcome(state) is None:
+            mask[list(state.legal_moves())] = True
+        return mask
+
+    def legal_actions(self, state: ChessState | chess.Board) -> list[Action]:
+        """The legal actions (empty in a finished game), in move-generation order."""
+        state = self._as_state(state)
+        return [] if self.outcome(state) is not None else list(state.legal_moves())
+
+    def next_state(self, state: ChessState | chess.Board, action: Action) -> ChessState:
+        state = self._as_state(state)
+        if self.outcome(state) is not None:
+            raise GameOverError(self._game_over_message(state))
+        move = state.legal_moves().get(int(action))
+        if move is None:
+            raise IllegalMoveError(self._illegal_action_message(state, int(action)))
+        return state.child(move)
+
+    def to_play(self, state: ChessState | chess.Board) -> Player:
+        return 0 if self._as_state(state).turn else 1
+
+    def outcome(self, state: ChessState | chess.Board) -> Outcome | None:
+        state = self._as_state(state)
+        cached = state._outcome
+        if isinstance(cached, tuple) and cached[0] == self._rules:
+            return cached[1]
+        result = self._compute_outcome(state)
+        state._outcome = (self._rules, result)
+        return result
+
+    def _compute_outcome(self, state: ChessState) -> Outcome | None:
+        board = state._board
+        has_moves = bool(state.legal_moves())
+        if not has_moves and board.is_check():
+            return Outcome(Termination.CHECKMATE, winner=1 if board.turn else 0)
+        if self.draw_rules and board.is_insufficient_material():
+            return Outcome(Termination.INSUFFICIENT_MATERIAL, NO_PLAYER)
+        if not has_moves:
+            return Outcome(Termination.STALEMATE, NO_PLAYER)
+        if self.draw_rules:
+            repetitions = state.repetitions
+            if board.halfmove_clock >= 150:
+                return Outcome(Termination.SEVENTYFIVE_MOVES, NO_PLAYER)
+            if repetitions >= 5:
+                return Outcome(Termination.FIVEFOLD_REPETITION, NO_PLAYER)
+            if board.halfmove_clock >= 100:
+                return Outcome(Termination.FIFTY_MOVES, NO_PLAYER)
+            if repetitions >= 3:
+                return Outcome(Termination.THREEFOLD_REPETITION, NO_PLAYER)
+        if self.max_moves is not None and board.ply() >= self.max_moves:
+            return Outcome(Termination.MAX_LENGTH, NO_PLAYER)
+        return None
+
+    def step_many(
+        self, states: Sequence[ChessState], actions: Sequence[int] | np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """Apply one legal action to each state (a search's step function over objects).
+
+        Args:
+            states: `[B]` states (a list or an object array).
+            actions: int `[B]` legal actions, one per state.
+
+        Returns:
+            (object `[B]` successors, int8 `[B]` player to move, bool `[B, 4672]` legal
+            masks, bool `[B]` finished, float32 `[B]` final value for the player to move in
+            the successor: -1 when mated, 0 for a draw or an unfinished game).
+        """
+        count = len(states)
+        children = np.empty(count, dtype=object)
+        to_play = np.empty(count, dtype=np.int8)
+        legal = np.zeros((count, NUM_ACTIONS), dtype=bool)
+        terminal = np.zeros(count, dtype=bool)
+        value = np.zeros(count, dtype=np.float32)
+        for i in range(count):
+            child = self.next_state(states[i], int(actions[i]))
+            children[i] = child
+            to_play[i] = 0 if child.turn else 1
+            result = self.outcome(child)
+            if result is None:
+                legal[i, list(child.legal_moves())] = True
+            else:
+                terminal[i] = True
+                value[i] = result.value(to_play[i])
+        return children, to_play, legal, terminal, value
+
+    # --- encodings and text -------------------------------------------------------------
+
+    def encode(self, state: ChessState | chess.Board) -> np.ndarray:
+        return encode_states([self._as_state(state)], self.history)[0]
+
+    def encode_many(self, states: Sequence[ChessState]) -> np.ndarray:
+        """float32 `[B, C, 8, 8]`: `encode` of many states in one pass."""
+        return encode_states([self._as_state(s) for s in states], self.history)
+
+    def apply_symmetry(
+        self, k: int, observations: np.ndarray, policies: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray]:
+        if k != 0:
+            raise ValueError(f"chess has only the identity symmetry (k = 0), got k = {k}")
+        return observations, policies
+
+    def action_to_move(self, state: ChessState | chess.Board, action: Action) -> chess.Move:
+        """The legal move of `action`. Raises `IllegalMoveError` if it is not legal."""
+        state = self._as_state(state)
+        move = state.legal_moves().get(int(action))
+        if move is None:
+            raise IllegalMoveError(self._illegal_action_message(state, int(action)))
+        return move
+
+    def move_to_action(self, state: ChessState | chess.Board, move: chess.Move) -> Action:
+        """The action of a move for the side to move (legality not checked)."""
+        try:
+            return move_to_action(self._as_state(state).turn, move)
+        except ValueError as error:
+            raise IllegalMoveError(str(error)) from None
+
+    def action_to_text(self, state: ChessState | chess.Board, action: Action) -> str:
+        """The move in SAN (`Nf3`, `exd5`, `O-O`, `e8=Q+`)."""
+        state = self._as_state(state)
+        return state._board.san(self.action_to_move(state, action))
+
+    def text_to_action(self, state: ChessState | chess.Board, text: str) -> Action:
+        """Parse a move in SAN (`Nf3`, `O-O`, `e8=Q`) or UCI (`g1f3`, `e7e8q`).
+
+        Raises:
+            MoveParseError: the text is neither SAN nor UCI.
+            IllegalMoveError: a readable move that is not legal here (or is ambiguous).
+            GameOverError: the game is over.
+        """
+        state = self._as_state(state)
+        board = state._board
+        cleaned = text.strip()
+        if self.outcome(state) is not None:
+            raise GameOverError(self._game_over_message(state))
+        if not cleaned:
+            raise MoveParseError("empty move")
+        move = self._parse_uci(cleaned) or self._parse_san(board, cleaned)
+        action = move_to_action(board.turn, move) if move else -1
+        if move is None or state.legal_moves().get(action) != move:
+            raise IllegalMoveError(f"illegal move {cleaned!r} in {board.fen()}")
+        return action
+
+    @staticmethod
+    def _parse_uci(text: str) -> chess.Move | None:
+        lowered = text.lower()
+        if len(lowered) in (4, 5) and set(lowered) <= _UCI_LETTERS and lowered[0] in "abcdefgh":
+            try:
+                return chess.Move.from_uci(lowered)
+            except chess.InvalidMoveError:
+                return None
+        return None
+
+    @staticmethod
+    def _parse_san(board: chess.Board, text: str) -> chess.Move | None:
+        try:
+            move = board.parse_san(text)
+        except chess.AmbiguousMoveError:
+            raise IllegalMoveError(f"ambiguous move {text!r} in {board.fen()}") from None
+        except chess.IllegalMoveError:
+            raise IllegalMoveError(f"illegal move {text!r} in {board.fen()}") from None
+        except chess.InvalidMoveError:
+            raise MoveParseError(f"cannot read move {text!r} (expected SAN or UCI)") from None
+        return move if move else None
+
+    def render(self, state: ChessState | chess.Board) -> str:
+        """The board with coordinates, White at the bottom, and who is to move."""
+        board = self._as_state(state)._board
+        rows = str(board).splitlines()
+        lines = [f"{8 - i} {row}" for i, row in enumerate(rows)]
+        lines.append("  a b c d e f g h")
+        lines.append(f"{'White' if board.turn else 'Black'} to move")
+        return "\n".join(lines)
+
+    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
+        """The game from the initial position as PGN."""
+        from games.chess.pgn import pgn_from_game
+
+        return pgn_from_game(actions, outcome=outcome, game=self)
+
+    def _game_over_message(self, state: ChessState) -> str:
+        outcome = self.outcome(state)
+        assert outcome is not None
+        reason = outcome.termination.value.replace("_", " ")
+        return f"the game is over ({reason}, {outcome.result_string()}): no more moves"
+
+    @staticmethod
+    def _illegal_action_message(state: ChessState, action: int) -> str:
+        try:
+            text = action_to_move(state._board, action).uci()
+        except ValueError:
+            return f"action {action} is not a move"
+        return f"illegal action {action} ({text}) in {state.fen()}"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Iterator
 
 import chess
@@ -83,3 +84,38 @@ def _leaves(board: chess.Board, depth: int) -> Iterator[None]:
         board.push(move)
         yield from _leaves(board, depth - 1)
         board.pop()
+
+
+def run_cli(args: list[str], capsys: pytest.CaptureFixture[str]) -> tuple[int, str, str]:
+    from engine.cli import main
+
+    with pytest.raises(SystemExit) as exited:
+        main(args)
+    out = capsys.readouterr()
+    return int(exited.value.code or 0), out.out, out.err
+
+
+def test_perft_command(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(["perft", "startpos", "3"], capsys)
+    assert code == 0 and "Nodes searched: 8902" in out
+    kiwipete = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
+    code, out, _ = run_cli(["perft", kiwipete, "2", "--divide"], capsys)
+    lines = out.splitlines()
+    assert code == 0 and "e1g1: 43" in lines and "Nodes searched: 2039" in lines
+    assert len([line for line in lines if re.fullmatch(r"[a-h][1-8][a-h][1-8][qrbn]?: \d+", line)]) == 48
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["perft", "rnbqkbnr/pppppppp/8/8 w", "2"], "malformed FEN"),
+        (["perft", "8/8/8/8/8/8/8/K7 w - - 0 1", "1"], "no black king"),
+        (["perft", "startpos", "0", "--divide"], "depth >= 1"),
+    ],
+)
+def test_perft_command_errors_are_one_line(
+    args: list[str], message: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code, _, err = run_cli(args, capsys)
+    assert code == 2
+    assert err.count("\n") == 1 and message in err and err.startswith("move37: error:")

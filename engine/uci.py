@@ -1,0 +1,488 @@
+"""A UCI chess engine over any `Agent` (the search with a network, or with a uniform prior).
+
+The protocol is a dispatch table from command word to handler (`UciEngine.handlers`). The
+engine never touches stdin or stdout itself: it writes through the `write` callable it is
+given, and `run` (the only function here that reads and prints) feeds it lines. Tests drive
+`UciEngine.handle` with scripted lines and read what was written.
+
+Threads: the input thread parses commands; `go` starts a search thread, which calls
+`agent.analyse(..., stop=event, on_progress=...)` (the agent searches in chunks and checks
+the event between them), prints `info` lines as it goes and `bestmove` at the end. A timer
+sets the same event when the time budget is spent, and `stop` sets it at once. Building the
+agent (loading a checkpoint, compiling the search kernels on a first tiny search) also runs
+off the input thread: `uci` is answered at once and `isready` waits for it.
+
+Following the UCI specification, unknown commands are ignored; malformed ones are reported
+as `info string error: ...` and change nothing (a bad `position` keeps the previous one).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+from typing import Callable, Protocol, TextIO
+
+import chess
+import numpy as np
+
+from games.chess import Chess, ChessState, value_to_centipawns
+
+
+class Analysis(Protocol):
+    """What the engine reads of an agent's analysis (see `engine.agents.Analysis`)."""
+
+    action: int
+    value: float
+    policy: np.ndarray | None
+    visits: np.ndarray | None
+    pv: list[int] | None
+    simulations: int
+
+
+class Agent(Protocol):
+    """Anything that analyses a position, in chunks that honour `stop`."""
+
+    def analyse(self, game: Chess, state: ChessState, *, simulations: int | None = None,
+                stop: threading.Event | None = None,
+                on_progress: Callable[[Analysis], None] | None = None) -> Analysis: ...
+
+
+AgentFactory = Callable[[str], Agent]
+"""device name ("auto", "cpu", "cuda", ...) -> a ready agent."""
+
+INFO_INTERVAL = 0.5  # seconds between progress `info` lines
+
+
+
+# --- command parsing (pure functions) ------------------------------------------------------
+
+UNLIMITED_SIMULATIONS = 1_000_000
+"""The search size of `go infinite` and of time-limited searches (they end by `stop`)."""
+
+
+class UciError(ValueError):
+    """A malformed command; reported as `info string error: ...`, changing nothing."""
+
+
+@dataclass(frozen=True)
+class GoLimits:
+    """The limits of one `go` (times in milliseconds; None: not given)."""
+
+    nodes: int | None = None
+    movetime: int | None = None
+    wtime: int | None = None
+    btime: int | None = None
+    winc: int | None = None
+    binc: int | None = None
+    movestogo: int | None = None
+    infinite: bool = False
+
+    @property
+    def timed(self) -> bool:
+        return self.movetime is not None or self.wtime is not None or self.btime is not None
+
+
+_GO_NUMBERS = ("nodes", "movetime", "wtime", "btime", "winc", "binc", "movestogo")
+_GO_IGNORED_NUMBERS = ("depth", "mate")
+
+
+def parse_go(args: list[str]) -> tuple[GoLimits, list[str]]:
+    """The limits of `go <args>`, and what was wrong with them (searches go ahead anyway)."""
+    values: dict[str, object] = {}
+    problems: list[str] = []
+    index = 0
+    while index < len(args):
+        word = args[index]
+        index += 1
+        if word in ("infinite", "ponder"):
+            values["infinite"] = True
+        elif word in _GO_NUMBERS or word in _GO_IGNORED_NUMBERS:
+            text = args[index] if index < len(args) else ""
+            index += 1
+            try:
+                number = int(text)
+            except ValueError:
+                problems.append(f"go {word} needs an integer, got {text!r}")
+                continue
+            if word in _GO_IGNORED_NUMBERS:
+                problems.append(f"go {word} is not supported; searching by nodes or time")
+            else:
+                values[word] = max(0, number)
+        elif word == "searchmoves":
+            while index < len(args) and _parse_uci_move(args[index]) is not None:
+                index += 1
+            problems.append("go searchmoves is not supported; searching all moves")
+        else:
+            problems.append(f"unknown go parameter {word!r}")
+    return GoLimits(**values), problems  # type: ignore[arg-type]
+
+
+def think_time(limits: GoLimits, white: bool, overhead_ms: int) -> float | None:
+    """Seconds to search: `movetime`, or a share of the clock; None when neither is given.
+
+    The move overhead (the GUI's and the process's latency) comes off `movetime`, and is kept
+    in reserve on the clock, whose share is `available / movestogo + 3/4 * increment`
+    (30 moves to go when not told), never more than what is available.
+    """
+    budgets = []
+    if limits.movetime is not None:
+        budgets.append(limits.movetime - overhead_ms)
+    remaining = limits.wtime if white else limits.btime
+    if remaining is not None:
+        increment = (limits.winc if white else limits.binc) or 0
+        moves_to_go = min(limits.movestogo or 30, 50)
+        available = max(0, remaining - overhead_ms)
+        budgets.append(min(available / moves_to_go + 0.75 * increment, available))
+    if not budgets:
+        return None
+    return max(0.0, min(budgets)) / 1000.0
+
+
+def parse_position(args: list[str]) -> tuple[str, list[str]]:
+    """(FEN, UCI move texts) of `position startpos|fen <FEN> [moves <m1> ...]`."""
+    if not args or args[0] not in ("startpos", "fen"):
+        raise UciError("position needs 'startpos' or 'fen <FEN>' (position unchanged)")
+    if args[0] == "startpos":
+        fen, rest = chess.STARTING_FEN, args[1:]
+    else:
+        end = args.index("moves") if "moves" in args else len(args)
+        fen, rest = " ".join(args[1:end]), args[end:]
+        if not fen:
+            raise UciError("position fen needs a FEN (position unchanged)")
+    if rest and rest[0] != "moves":
+        raise UciError(f"unexpected {rest[0]!r} in position (position unchanged)")
+    return fen, rest[1:]
+
+
+_OPTION_ALIASES = {"nodes": "Simulations"}
+
+
+def parse_setoption(args: list[str], options: dict[str, object]) -> tuple[str, object]:
+    """(option name as declared, converted value) of `setoption name <id> [value <x>]`."""
+    if not args or args[0] != "name":
+        raise UciError("setoption needs 'name <id> [value <x>]'")
+    end = args.index("value") if "value" in args else len(args)
+    asked = " ".join(args[1:end])
+    text = " ".join(args[end + 1 :])
+    by_lower = {name.lower(): name for name in options}
+    name = _OPTION_ALIASES.get(asked.lower()) or by_lower.get(asked.lower())
+    if name is None:
+        raise UciError(f"unknown option {asked!r}")
+    try:
+        if name in ("Simulations", "MultiPV", "MoveOverhead"):
+            value: object = int(text)
+            limits = {"Simulations": (0, UNLIMITED_SIMULATIONS), "MultiPV": (1, 1),
+                      "MoveOverhead": (0, 5000)}[name]
+            if not limits[0] <= value <= limits[1]:  # type: ignore[operator]
+                raise ValueError(f"must be in [{limits[0]}, {limits[1]}]")
+        elif name == "Temperature":
+            value = float(text)
+            if not value >= 0:  # type: ignore[operator]
+                raise ValueError("must be >= 0")
+        else:
+            value = text
+            if not text:
+                raise ValueError("must not be empty")
+    except ValueError as error:
+        raise UciError(f"bad value {text!r} for option {name}: {error}") from None
+    return name, value
+
+
+class UciEngine:
+    """The protocol state machine (see the module docstring).
+
+    Args:
+        make_agent: builds the agent for a device name; called off the input thread.
+        write: receives every output line (without newline); must be thread-safe enough to
+            be called under the engine's lock.
+        game: the rules the agent searches with (`max_moves` should be None).
+        simulations: the default search size when `go` has no limit (option `Simulations`).
+        name: the `id name` reply.
+        seed: seeds move sampling when `Temperature` > 0.
+    """
+
+    def __init__(self, make_agent: AgentFactory, write: Callable[[str], None], *,
+                 game: Chess | None = None, simulations: int = 800, name: str = "move37",
+                 seed: int = 0) -> None:
+        self.make_agent = make_agent
+        self._write_line = write
+        self.game = game if game is not None else Chess(max_moves=None)
+        # Moves the GUI sends are applied by the rules alone: it may play on past a claimable
+        # draw that our game would have ended. The search then ignores the draw rules too.
+        self.rules_only = Chess(max_moves=None, history=self.game.history, draw_rules=False)
+        self.name = name
+        self.options: dict[str, object] = {
+            "Simulations": simulations, "MultiPV": 1, "Temperature": 0.0,
+            "Device": "auto", "MoveOverhead": 50,
+        }
+        self.state: ChessState = self.game.initial_state()
+        self.rng = np.random.default_rng(seed)
+        self.handlers: dict[str, Callable[[list[str]], bool]] = {
+            "uci": self._uci, "isready": self._isready, "ucinewgame": self._ucinewgame,
+            "setoption": self._setoption, "position": self._position, "go": self._go,
+            "stop": self._stop, "ponderhit": self._ignore, "debug": self._ignore,
+            "register": self._ignore, "quit": self._quit,
+        }
+        self._lock = threading.Lock()
+        self._agent: Agent | None = None
+        self._agent_error: str | None = None
+        self._agent_ready = threading.Event()
+        self._stop_event = threading.Event()
+        self._search_thread: threading.Thread | None = None
+        self._start_agent()
+
+    # --- input ---------------------------------------------------------------------------
+
+    def handle(self, line: str) -> bool:
+        """Process one input line; False once the engine should exit (`quit`)."""
+        words = line.split()
+        if not words:
+            return True
+        # The spec lets an engine skip unknown leading tokens ("joho debug on").
+        for index, word in enumerate(words):
+            handler = self.handlers.get(word)
+            if handler is not None:
+                try:
+                    return handler(words[index + 1 :])
+                except UciError as error:
+                    self.write(f"info string error: {error}")
+                    return True
+        return True
+
+    def write(self, line: str) -> None:
+        with self._lock:
+            self._write_line(line)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait for the running search (if any) to print its bestmove; False on timeout."""
+        thread = self._search_thread
+        if thread is not None:
+            thread.join(timeout)
+            return not thread.is_alive()
+        return True
+
+    @property
+    def searching(self) -> bool:
+        return self._search_thread is not None and self._search_thread.is_alive()
+
+    # --- handlers ------------------------------------------------------------------------
+
+    def _uci(self, args: list[str]) -> bool:
+        self.write(f"id name {self.name}")
+        self.write("id author the move37 developers")
+        self.write(f"option name Simulations type spin default {self.options['Simulations']} "
+                   f"min 0 max {UNLIMITED_SIMULATIONS}")
+        self.write("option name MultiPV type spin default 1 min 1 max 1")
+        self.write("option name Temperature type string default 0")
+        self.write(f"option name Device type string default {self.options['Device']}")
+        self.write(f"option name MoveOverhead type spin default {self.options['MoveOverhead']} "
+                   "min 0 max 5000")
+        self.write("uciok")
+        return True
+
+    def _isready(self, args: list[str]) -> bool:
+        self._agent_ready.wait()
+        if self._agent_error:
+            self.write(f"info string error: {self._agent_error}")
+        self.write("readyok")
+        return True
+
+    def _ucinewgame(self, args: list[str]) -> bool:
+        self._finish_search()
+        self.state = self.game.initial_state()
+        return True
+
+    def _setoption(self, args: list[str]) -> bool:
+        name, value = parse_setoption(args, self.options)
+        self._finish_search()
+        previous = self.options[name]
+        self.options[name] = value
+        if name == "Device" and value != previous:
+            self._start_agent()
+        return True
+
+    def _position(self, args: list[str]) -> bool:
+        fen, moves = parse_position(args)
+        try:
+            state = self.game.state_from_fen(fen)
+        except ValueError as error:
+            raise UciError(f"{error} (position unchanged)") from None
+        for text in moves:
+            move = _parse_uci_move(text)
+            if move is None or move not in state.legal_moves().values():
+                raise UciError(f"illegal move {text} in {state.fen()} (position unchanged)")
+            state = state.child(move)
+        self._finish_search()
+        self.state = state
+        return True
+
+    def _go(self, args: list[str]) -> bool:
+        limits, problems = parse_go(args)
+        for problem in problems:
+            self.write(f"info string error: {problem}")
+        self._finish_search()
+        self._stop_event = threading.Event()
+        received = time.monotonic()
+        self._search_thread = threading.Thread(
+            target=self._search, args=(self.state, limits, received, self._stop_event),
+            name="uci-search", daemon=True)
+        self._search_thread.start()
+        return True
+
+    def _stop(self, args: list[str]) -> bool:
+        self._stop_event.set()
+        return True
+
+    def _quit(self, args: list[str]) -> bool:
+        self._finish_search()
+        return False
+
+    def _ignore(self, args: list[str]) -> bool:
+        return True
+
+    # --- the agent -----------------------------------------------------------------------
+
+    def _start_agent(self) -> None:
+        """(Re)build the agent in the background; `isready` and `go` wait for it."""
+        self._agent_ready.clear()
+        device = str(self.options["Device"])
+
+        def build() -> None:
+            try:
+                agent = self.make_agent(device)
+                # A first tiny search compiles whatever needs compiling before a clock runs.
+                agent.analyse(self.game, self.game.initial_state(), simulations=2)
+                self._agent, self._agent_error = agent, None
+            except Exception as error:  # reported on isready; searches fall back
+                self._agent, self._agent_error = None, f"cannot start the agent: {error}"
+            finally:
+                self._agent_ready.set()
+
+        threading.Thread(target=build, name="uci-agent", daemon=True).start()
+
+    def _finish_search(self) -> None:
+        """Stop a running search and wait for its bestmove (a GUI should not need this)."""
+        if self.searching:
+            self._stop_event.set()
+            self.wait()
+
+    # --- the search thread ---------------------------------------------------------------
+
+    def _search(self, state: ChessState, limits: GoLimits, received: float,
+                stop: threading.Event) -> None:
+        budget = think_time(limits, state.turn, int(self.options["MoveOverhead"]))  # type: ignore[arg-type]
+        timer = None
+        if budget is not None:
+            timer = threading.Timer(max(0.0, budget - (time.monotonic() - received)), stop.set)
+            timer.daemon = True
+            timer.start()
+        try:
+            analysis = self._analyse(state, limits, received, stop)
+            if limits.infinite:
+                stop.wait()  # never answer an infinite search before `stop`
+            self._report(state, analysis, received, final=True)
+            self.write(f"bestmove {self._choose(state, analysis)}")
+        finally:
+            if timer is not None:
+                timer.cancel()
+
+    def _analyse(self, state: ChessState, limits: GoLimits, received: float,
+                 stop: threading.Event) -> Analysis | None:
+        game = self.game if self.game.outcome(state) is None else self.rules_only
+        if game.outcome(state) is not None:
+            return None  # mate or stalemate: there is no move
+        while not self._agent_ready.wait(0.01):
+            if stop.is_set():
+                return None
+        if self._agent is None:
+            return None
+        if limits.nodes is not None:
+            simulations = limits.nodes
+        elif limits.infinite or limits.timed:
+            simulations = UNLIMITED_SIMULATIONS
+        else:
+            simulations = int(self.options["Simulations"])  # type: ignore[call-overload]
+        last_info = [time.monotonic()]
+
+        def progress(analysis: Analysis) -> None:
+            if time.monotonic() - last_info[0] >= INFO_INTERVAL:
+                last_info[0] = time.monotonic()
+                self._report(state, analysis, received, final=False)
+
+        try:
+            return self._agent.analyse(game, state, simulations=simulations, stop=stop,
+                                       on_progress=progress)
+        except Exception as error:  # a broken search still owes the GUI a legal move
+            self.write(f"info string error: search failed: {error}")
+            return None
+
+    def _report(self, state: ChessState, analysis: Analysis | None, received: float,
+                final: bool) -> None:
+        if analysis is None:
+            return
+        elapsed = max(time.monotonic() - received, 1e-3)
+        nodes = int(analysis.simulations)
+        pv = _pv_text(state, analysis.pv or [analysis.action])
+        score = value_to_centipawns(analysis.value)
+        self.write(f"info depth {max(1, len(pv))} nodes {nodes} nps {int(nodes / elapsed)} "
+                   f"time {int(elapsed * 1000)} multipv 1 score cp {score} pv {' '.join(pv)}")
+
+    def _choose(self, state: ChessState, analysis: Analysis | None) -> str:
+        """The move to play: the analysis's, sampled by visits at a temperature, or a fallback."""
+        legal = state.legal_moves()
+        if not legal:
+            return "(none)"
+        temperature = float(self.options["Temperature"])  # type: ignore[arg-type]
+        if analysis is not None and temperature > 0 and analysis.visits is not None:
+            actions = np.array(list(legal))
+            weights = np.asarray(analysis.visits, dtype=np.float64)[actions] ** (1 / temperature)
+            if weights.sum() > 0:
+                return legal[int(self.rng.choice(actions, p=weights / weights.sum()))].uci()
+        if analysis is not None and int(analysis.action) in legal:
+            return legal[int(analysis.action)].uci()
+        if analysis is not None and analysis.policy is not None:
+            actions = list(legal)
+            best = actions[int(np.argmax(np.asarray(analysis.policy)[actions]))]
+            return legal[best].uci()
+        return next(iter(legal.values())).uci()
+
+
+def _parse_uci_move(text: str) -> chess.Move | None:
+    try:
+        return chess.Move.from_uci(text)
+    except chess.InvalidMoveError:
+        return None
+
+
+def _pv_text(state: ChessState, actions: list[int]) -> list[str]:
+    """The principal variation in UCI notation, as far as its moves are legal."""
+    moves = []
+    for action in actions:
+        move = state.legal_moves().get(int(action))
+        if move is None:
+            break
+        moves.append(move.uci())
+        state = state.child(move)
+    return moves
+
+
+def run(engine: UciEngine, stdin: TextIO) -> None:
+    """Feed `stdin` to `engine` line by line until `quit` or end of input."""
+    while True:
+        line = stdin.readline()
+        if not line:
+            engine.handle("quit")
+            return
+        if not engine.handle(line):
+            return
+
+
+def serve(make_agent: AgentFactory, stdin: TextIO, stdout: TextIO, **options: object) -> None:
+    """Run a UCI engine on these streams (the one place that touches them)."""
+
+    def write(line: str) -> None:
+        stdout.write(line + "\n")
+        stdout.flush()
+
+    run(UciEngine(make_agent, write, **options), stdin)  # type: ignore[arg-type]

@@ -199,12 +199,13 @@ class UciEngine:
         game: the rules the agent searches with (`max_moves` should be None).
         simulations: the default search size when `go` has no limit (option `Simulations`).
         name: the `id name` reply.
+        device: the initial value of the `Device` option.
         seed: seeds move sampling when `Temperature` > 0.
     """
 
     def __init__(self, make_agent: AgentFactory, write: Callable[[str], None], *,
                  game: Chess | None = None, simulations: int = 800, name: str = "move37",
-                 seed: int = 0) -> None:
+                 device: str = "auto", seed: int = 0) -> None:
         self.make_agent = make_agent
         self._write_line = write
         self.game = game if game is not None else Chess(max_moves=None)
@@ -214,7 +215,7 @@ class UciEngine:
         self.name = name
         self.options: dict[str, object] = {
             "Simulations": simulations, "MultiPV": 1, "Temperature": 0.0,
-            "Device": "auto", "MoveOverhead": 50,
+            "Device": device, "MoveOverhead": 50,
         }
         self.state: ChessState = self.game.initial_state()
         self.rng = np.random.default_rng(seed)

@@ -119,3 +119,12 @@ def test_perft_command_errors_are_one_line(
     code, _, err = run_cli(args, capsys)
     assert code == 2
     assert err.count("\n") == 1 and message in err and err.startswith("move37: error:")
+
+
+def test_benchmark_implementations_agree() -> None:
+    # The benchmark refuses to report rates when ours, python-chess and OpenSpiel disagree.
+    from benchmarks.bench_chess import perft_rates
+
+    rates = perft_rates(bulk=False, repeats=1)
+    assert rates["leaves"] == 8902 + 2039
+    assert rates["ours"] > 0 and rates["python_chess"] > 0 and rates["overhead"] > 0

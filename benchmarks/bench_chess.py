@@ -1,0 +1,191 @@
+"""Chess hot paths: move generation and successor states through our `Game` interface,
+against python-chess's own make/unmake and OpenSpiel's C++ chess, and search speed.
+
+Measured in one run, on the same positions (the start position and Kiwipete):
+
+* `perft_full`: perft where every node is made: legal moves of every interior node, and a
+  successor for every edge. Ours: `legal_mask` + `next_state` (a new immutable state per
+  edge); python-chess: `legal_moves` + `push`/`pop` on one board; OpenSpiel: C++ move
+  generation and `apply_action`/`undo_action`, driven from a Python loop.
+* `perft_bulk`: the same trees with the last ply counted from the legal moves (how perft
+  is usually timed).
+* `search`: simulations per second of the search with a uniform prior and value 0 (no
+  network) on the start position, batch 1 and 8, through `engine.gameops.GameOps` (what the
+  agents use) and through `Chess.step_many`.
+
+`overhead` is python-chess's speed divided by ours (how many times slower the interface is).
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Callable
+
+import chess
+import numpy as np
+
+from games.chess import Chess, ChessState
+
+KIWIPETE = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
+POSITIONS = {"startpos": (chess.STARTING_FEN, 3), "kiwipete": (KIWIPETE, 2)}
+"""name -> (FEN, depth of the full perft; the bulk perft goes one ply deeper)."""
+
+_RULES = Chess(max_moves=None, history=1, draw_rules=False)
+
+
+def interface_perft(state: ChessState, depth: int, bulk: bool) -> int:
+    """Leaves through `legal_mask` and `next_state`."""
+    if depth == 0:
+        return 1
+    actions = np.flatnonzero(_RULES.legal_mask(state))
+    if bulk and depth == 1:
+        return int(actions.size)
+    return sum(interface_perft(_RULES.next_state(state, int(a)), depth - 1, bulk)
+               for a in actions)
+
+
+def python_chess_perft(board: chess.Board, depth: int, bulk: bool) -> int:
+    """Leaves by python-chess make/unmake on one board."""
+    if depth == 0:
+        return 1
+    if bulk and depth == 1:
+        return board.legal_moves.count()
+    count = 0
+    for move in board.generate_legal_moves():
+        board.push(move)
+        count += python_chess_perft(board, depth - 1, bulk)
+        board.pop()
+    return count
+
+
+def openspiel_perft(state: Any, depth: int, bulk: bool) -> int:
+    """Leaves by OpenSpiel's C++ chess (`apply_action` / `undo_action`)."""
+    if depth == 0:
+        return 1
+    actions = state.legal_actions()
+    if bulk and depth == 1:
+        return len(actions)
+    player, count = state.current_player(), 0
+    for action in actions:
+        state.apply_action(action)
+        count += openspiel_perft(state, depth - 1, bulk)
+        state.undo_action(player, action)
+    return count
+
+
+def best_time(function: Callable[[], int], repeats: int) -> tuple[int, float]:
+    """(result, fastest wall time in seconds) over `repeats` calls."""
+    result, best = 0, float("inf")
+    for _ in range(repeats):
+        start = time.perf_counter()
+        result = function()
+        best = min(best, time.perf_counter() - start)
+    return result, best
+
+
+def perft_rates(bulk: bool, repeats: int) -> dict[str, Any]:
+    """Leaves per second for each implementation, summed over `POSITIONS`."""
+    try:
+        import pyspiel
+
+        openspiel_game = pyspiel.load_game("chess")
+    except ImportError:
+        openspiel_game = None
+    totals: dict[str, list[float]] = {"ours": [0, 0], "python_chess": [0, 0], "openspiel": [0, 0]}
+    for fen, depth in POSITIONS.values():
+        depth += bulk
+        runs = {
+            "ours": lambda: interface_perft(_RULES.state_from_fen(fen), depth, bulk),
+            "python_chess": lambda: python_chess_perft(chess.Board(fen), depth, bulk),
+        }
+        if openspiel_game is not None:
+            runs["openspiel"] = lambda: openspiel_perft(
+                openspiel_game.new_initial_state(fen), depth, bulk)
+        counts = set()
+        for name, run in runs.items():
+            leaves, seconds = best_time(run, repeats)
+            counts.add(leaves)
+            totals[name][0] += leaves
+            totals[name][1] += seconds
+        if len(counts) != 1:
+            raise RuntimeError(f"perft disagreement on {fen} at depth {depth}: {counts}")
+    rates = {name: round(n / s) for name, (n, s) in totals.items() if s > 0}
+    rates["overhead"] = round(rates["python_chess"] / rates["ours"], 2)
+    rates["leaves"] = int(totals["ours"][0])
+    return rates
+
+
+def search_rates(simulations: int, batch_sizes: tuple[int, ...] = (1, 8)) -> dict[str, Any]:
+    """Uniform-prior search simulations per second (per game of the batch, summed)."""
+    try:
+        from engine.gameops import GameOps, uniform_evaluator
+        from mcts import BatchSearch, SearchConfig, StepResult
+    except ImportError as error:
+        return {"unavailable": f"search not importable: {error}"}
+    game = Chess()
+    ops = GameOps(game)
+
+    def step_many(states: np.ndarray, actions: np.ndarray) -> Any:
+        return StepResult(*game.step_many(states, actions))
+
+    rates: dict[str, Any] = {}
+    for batch in batch_sizes:
+        states = ops.stack([game.initial_state()] * batch)
+        to_play, legal = ops.roots(states)
+        for label, step in (("gameops", ops.search_step), ("step_many", step_many)):
+            def run() -> int:
+                search = BatchSearch(SearchConfig(num_simulations=simulations), batch,
+                                     game.num_actions)
+                search.run(states, step, uniform_evaluator(game.num_actions),
+                           root_to_play=to_play, root_legal=legal,
+                           rng=np.random.default_rng(0), num_simulations=simulations)
+                return simulations * batch
+
+            run()  # compile and warm up
+            done, seconds = best_time(run, 2)
+            rates[f"{label}_b{batch}"] = round(done / seconds)
+    return rates
+
+
+def run(repeats: int = 3, simulations: int = 200) -> dict[str, Any]:
+    """All measurements, as one JSON-ready dict."""
+    return {
+        "benchmark": "chess",
+        "perft_full": perft_rates(bulk=False, repeats=repeats),
+        "perft_bulk": perft_rates(bulk=True, repeats=repeats),
+        "search": search_rates(simulations),
+    }
+
+
+def report(results: dict[str, Any]) -> str:
+    """A human-readable table of `run`'s results."""
+    lines = ["chess: leaves/s (best of repeats) and search simulations/s"]
+    for key in ("perft_full", "perft_bulk"):
+        rates = results[key]
+        others = "  ".join(f"{name} {rates[name]:>10,}" for name in
+                           ("ours", "python_chess", "openspiel") if name in rates)
+        lines.append(f"  {key:<11} {others}  overhead x{rates['overhead']}")
+    search = results["search"]
+    lines.append("  search      " + "  ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k}: {v}"
+                                           for k, v in search.items()))
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m benchmarks.bench_chess [--json] [--repeats N] [--sims N]`."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3, help="timings per measurement")
+    parser.add_argument("--sims", type=int, default=200, help="simulations per search")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    args = parser.parse_args(argv)
+    results = run(repeats=max(1, args.repeats), simulations=max(1, args.sims))
+    if not args.json:
+        print(report(results))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -18,8 +18,10 @@ Measured in one run, on the same positions (the start position and Kiwipete):
 
 from __future__ import annotations
 
+import functools
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import chess
 import numpy as np
@@ -95,12 +97,12 @@ def perft_rates(bulk: bool, repeats: int) -> dict[str, Any]:
     for fen, depth in POSITIONS.values():
         depth += bulk
         runs = {
-            "ours": lambda: interface_perft(_RULES.state_from_fen(fen), depth, bulk),
-            "python_chess": lambda: python_chess_perft(chess.Board(fen), depth, bulk),
+            "ours": lambda f=fen, d=depth: interface_perft(_RULES.state_from_fen(f), d, bulk),
+            "python_chess": lambda f=fen, d=depth: python_chess_perft(chess.Board(f), d, bulk),
         }
         if openspiel_game is not None:
-            runs["openspiel"] = lambda: openspiel_perft(
-                openspiel_game.new_initial_state(fen), depth, bulk)
+            runs["openspiel"] = lambda f=fen, d=depth: openspiel_perft(
+                openspiel_game.new_initial_state(f), d, bulk)
         counts = set()
         for name, run in runs.items():
             leaves, seconds = best_time(run, repeats)
@@ -118,8 +120,8 @@ def perft_rates(bulk: bool, repeats: int) -> dict[str, Any]:
 def search_rates(simulations: int, batch_sizes: tuple[int, ...] = (1, 8)) -> dict[str, Any]:
     """Uniform-prior search simulations per second (per game of the batch, summed)."""
     try:
-        from engine.gameops import GameOps, uniform_evaluator
-        from mcts import BatchSearch, SearchConfig, StepResult
+        from engine.gameops import GameOps
+        from mcts import StepResult
     except ImportError as error:
         return {"unavailable": f"search not importable: {error}"}
     game = Chess()
@@ -133,18 +135,29 @@ def search_rates(simulations: int, batch_sizes: tuple[int, ...] = (1, 8)) -> dic
         states = ops.stack([game.initial_state()] * batch)
         to_play, legal = ops.roots(states)
         for label, step in (("gameops", ops.search_step), ("step_many", step_many)):
-            def run() -> int:
-                search = BatchSearch(SearchConfig(num_simulations=simulations), batch,
-                                     game.num_actions)
-                search.run(states, step, uniform_evaluator(game.num_actions),
-                           root_to_play=to_play, root_legal=legal,
-                           rng=np.random.default_rng(0), num_simulations=simulations)
-                return simulations * batch
-
+            run = functools.partial(_search_once, step, states, to_play, legal, simulations)
             run()  # compile and warm up
             done, seconds = best_time(run, 2)
             rates[f"{label}_b{batch}"] = round(done / seconds)
     return rates
+
+
+def _search_once(step: Callable[..., Any], states: np.ndarray, to_play: np.ndarray,
+                 legal: np.ndarray, simulations: int) -> int:
+    """One search of `simulations` per root; returns the simulations done."""
+    from mcts import BatchSearch, SearchConfig
+
+    num_actions = legal.shape[1]
+    search = BatchSearch(SearchConfig(num_simulations=simulations), len(states), num_actions)
+    search.run(states, step, _uniform(num_actions), root_to_play=to_play, root_legal=legal,
+               rng=np.random.default_rng(0), num_simulations=simulations)
+    return simulations * len(states)
+
+
+def _uniform(num_actions: int) -> Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]:
+    from engine.gameops import uniform_evaluator
+
+    return uniform_evaluator(num_actions)
 
 
 def run(repeats: int = 3, simulations: int = 200) -> dict[str, Any]:

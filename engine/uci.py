@@ -20,8 +20,9 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable, Protocol, TextIO
+from typing import Protocol, TextIO
 
 import chess
 import numpy as np
@@ -355,7 +356,7 @@ class UciEngine:
                 # A first tiny search compiles whatever needs compiling before a clock runs.
                 agent.analyse(self.game, self.game.initial_state(), simulations=2)
                 self._agent, self._agent_error = agent, None
-            except Exception as error:  # reported on isready; searches fall back
+            except Exception as error:  # noqa: BLE001 - any failure is reported on isready
                 self._agent, self._agent_error = None, f"cannot start the agent: {error}"
             finally:
                 self._agent_ready.set()
@@ -414,7 +415,7 @@ class UciEngine:
         try:
             return self._agent.analyse(game, state, simulations=simulations, stop=stop,
                                        on_progress=progress)
-        except Exception as error:  # a broken search still owes the GUI a legal move
+        except Exception as error:  # noqa: BLE001 - a broken search still owes a legal move
             self.write(f"info string error: search failed: {error}")
             return None
 

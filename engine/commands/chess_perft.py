@@ -23,9 +23,8 @@ def perft_command(
     """Count the leaf nodes of the legal move tree (chess), like engines' `perft`."""
     import chess
 
-    from games.chess import Chess
+    from games.chess import Chess, perft
     from games.chess import divide as perft_divide
-    from games.chess import perft
 
     if depth < 0:
         fail(f"depth must be >= 0, got {depth}")

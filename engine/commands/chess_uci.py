@@ -7,7 +7,6 @@ search with a uniform prior and value 0 (legal, weak, but a real search).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -16,7 +15,7 @@ from engine.cli import app, fail
 
 @app.command("uci")
 def uci_command(
-    checkpoint: Optional[Path] = typer.Option(
+    checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="A chess checkpoint (stem, .json or run directory)."),
     sims: int = typer.Option(800, "--sims", help="Simulations per move when `go` sets no limit."),
     device: str = typer.Option("auto", "--device", help="Device for the network."),

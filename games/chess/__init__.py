@@ -25,8 +25,8 @@ from games.chess.actions import (
     moves_to_actions,
 )
 from games.chess.game import Chess
-from games.chess.pgn import actions_from_pgn, eval_comment, pgn_from_game, value_to_centipawns
 from games.chess.perft import divide, perft
+from games.chess.pgn import actions_from_pgn, eval_comment, pgn_from_game, value_to_centipawns
 from games.chess.planes import encode_states, num_planes
 from games.chess.state import ChessState, InvalidPositionError, position_key
 

@@ -37,7 +37,7 @@ The tables below are plain numpy arrays built once at import; `MOVE_INDEX` maps
 
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import chess
 import numpy as np

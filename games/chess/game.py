@@ -21,7 +21,7 @@ counts, where insufficient material or repetitions do not stop the game.
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import chess
 import numpy as np

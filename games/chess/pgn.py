@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import io
 import math
+from collections.abc import Mapping, Sequence
 from datetime import date
-from typing import Mapping, Sequence
 
 import chess
 import chess.pgn
@@ -32,7 +32,7 @@ def value_to_centipawns(value: float) -> int:
     """A value in [-1, 1] (from some player's point of view) as centipawns (same player)."""
     clipped = min(1.0, max(-1.0, float(value)))
     cp = 111.714640912 * math.tan(1.5620688421 * clipped)
-    return int(round(min(MAX_CENTIPAWNS, max(-MAX_CENTIPAWNS, cp))))
+    return round(min(MAX_CENTIPAWNS, max(-MAX_CENTIPAWNS, cp)))
 
 
 def eval_comment(value: float, mover_is_white: bool) -> str:

@@ -35,8 +35,8 @@ With T = 8 that is 119 planes.
 
 from __future__ import annotations
 
-from functools import lru_cache
-from typing import Sequence
+from collections.abc import Sequence
+from functools import cache
 
 import chess
 import numpy as np
@@ -54,7 +54,7 @@ def num_planes(history: int) -> int:
     return PLANES_PER_POSITION * history + CONSTANT_PLANES
 
 
-@lru_cache(maxsize=None)
+@cache
 def _piece_plane_indices(history: int) -> np.ndarray:
     return np.array(
         [PLANES_PER_POSITION * t + k for t in range(history) for k in range(12)], dtype=np.intp

@@ -17,7 +17,7 @@ and the legal moves of a state are generated once however often the search asks 
 
 from __future__ import annotations
 
-from typing import Hashable
+from collections.abc import Hashable
 
 import chess
 
@@ -74,7 +74,7 @@ class ChessState:
         keys: repetition keys since the last irreversible move, the current one last.
     """
 
-    __slots__ = ("_board", "parent", "move", "keys", "_moves", "_outcome", "__weakref__")
+    __slots__ = ("__weakref__", "_board", "_moves", "_outcome", "keys", "move", "parent")
 
     def __init__(
         self,

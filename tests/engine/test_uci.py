@@ -300,10 +300,10 @@ def test_think_time() -> None:
 
 
 def test_parse_go() -> None:
-    limits, problems = parse_go("wtime 1000 btime -5 winc 10 binc 10 movestogo 7".split())
+    limits, problems = parse_go(["wtime", "1000", "btime", "-5", "winc", "10", "binc", "10", "movestogo", "7"])
     assert limits == GoLimits(wtime=1000, btime=0, winc=10, binc=10, movestogo=7)
     assert problems == [] and limits.timed
-    limits, problems = parse_go("searchmoves e2e4 d2d4 infinite bogus".split())
+    limits, problems = parse_go(["searchmoves", "e2e4", "d2d4", "infinite", "bogus"])
     assert limits.infinite and not limits.timed
     assert len(problems) == 2
 

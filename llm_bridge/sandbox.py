@@ -125,6 +125,7 @@ def run_python(
     *,
     test: str | None = None,
     entry_point: str | None = None,
+    setup: str | None = None,
     limits: SandboxLimits = SandboxLimits(),
     options: SandboxOptions = SandboxOptions(),
 ) -> SandboxResult:
@@ -137,7 +138,10 @@ def run_python(
         code: untrusted Python source.
         test: trusted source defining `check(candidate)`; run after `code` with builtins
             as they were before `code` ran.
-        entry_point: the name `code` must define; passed (wrapped) to `check`.
+        entry_point: the name `code` must define; passed (wrapped) to `check`, and bound
+            to that name in the test's namespace.
+        setup: trusted source run in the test's namespace before `test` (e.g. a problem's
+            prompt, whose helper functions the tests call); never sees `code`'s names.
         limits: resource limits.
         options: isolation layers to request.
 
@@ -148,16 +152,18 @@ def run_python(
         TypeError: `code` or `test` is not a string.
         ValueError: `test` is given without `entry_point` (or the reverse).
     """
-    if not isinstance(code, str) or (test is not None and not isinstance(test, str)):
-        raise TypeError("code and test must be str")
+    if not isinstance(code, str) or any(
+        s is not None and not isinstance(s, str) for s in (test, setup)
+    ):
+        raise TypeError("code, test and setup must be str")
     if (test is None) != (entry_point is None):
         raise ValueError("test and entry_point go together")
     nonce = secrets.token_hex(16)
     sandbox_dir = tempfile.mkdtemp(prefix="move37-sandbox-")
     read_fd, write_fd = os.pipe()
     try:
-        config_path = _write_config(sandbox_dir, code, test, entry_point, limits, options,
-                                    nonce, write_fd)
+        sources = {"code": code, "test": test, "setup": setup, "entry_point": entry_point}
+        config_path = _write_config(sandbox_dir, sources, limits, options, nonce, write_fd)
         started = time.monotonic()
         process = subprocess.Popen(
             [options.python, "-I", "-S", "-c", RUNNER_SOURCE, config_path],
@@ -200,9 +206,7 @@ def probe_isolation(options: SandboxOptions = SandboxOptions()) -> tuple[str, ..
 
 def _write_config(
     sandbox_dir: str,
-    code: str,
-    test: str | None,
-    entry_point: str | None,
+    sources: dict[str, str | None],
     limits: SandboxLimits,
     options: SandboxOptions,
     nonce: str,
@@ -211,9 +215,7 @@ def _write_config(
     """Write the runner's config (0600, read and deleted by the runner before any code runs)."""
     config = {
         "sandbox_dir": sandbox_dir,
-        "code": code,
-        "test": test,
-        "entry_point": entry_point,
+        **sources,
         "nonce": nonce,
         "status_fd": status_fd,
         "network_namespace": options.network_namespace,

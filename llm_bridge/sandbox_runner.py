@@ -23,8 +23,12 @@ Verdict: the code passes when it (and, if given, the trusted test code's
 to a status pipe. Code that exits early (`sys.exit`, `os._exit`) never reaches that write,
 and the nonce lives only in a frame local that the audit hook keeps out of reach. The
 candidate handed to `check` is wrapped so that only plain built-in values (exact types, no
-subclasses with a rigged `__eq__`) count as results, and the test code runs with a copy of
-the builtins taken before the untrusted code could patch them.
+subclasses with a rigged `__eq__`) count as results. The test code runs in a namespace of
+its own with a copy of the builtins taken before the untrusted code could patch them; the
+trusted `setup` code (a problem's prompt, for the helpers its tests call) runs there first,
+and the test sees the entry point's name bound to the wrapped candidate. Not covered:
+standard-library modules the untrusted code patched in place (`math.sqrt = ...`) are the
+same module objects the tests import.
 """
 
 import builtins
@@ -224,9 +228,13 @@ def run(config, status_fd, nonce):
     try:
         exec(compile(config["code"], "<solution>", "exec"), solution)  # noqa: S102 (sandboxed child)
         if config.get("test") is not None:
+            candidate = guarded(solution[config["entry_point"]])
             tests = {"__name__": "__test__", "__builtins__": clean_builtins}
+            if config.get("setup") is not None:
+                exec(compile(config["setup"], "<setup>", "exec"), tests)  # noqa: S102 (trusted)
+            tests[config["entry_point"]] = candidate
             exec(compile(config["test"], "<test>", "exec"), tests)  # noqa: S102 (trusted test code)
-            tests["check"](guarded(solution[config["entry_point"]]))
+            tests["check"](candidate)
         sys.stdout.flush()
     except BaseException as exc:  # noqa: BLE001 (SystemExit included: an early exit fails)
         report_exception(exc)

@@ -254,3 +254,19 @@ def test_bad_arguments_are_rejected() -> None:
     with pytest.raises(ValueError):
         SandboxLimits(wall_seconds=0)
 
+
+
+def test_setup_helpers_come_from_trusted_code_not_the_solution() -> None:
+    setup = "def encode(s):\n    return s[::-1]\ndef decode(s):\n    pass\n"
+    test = "def check(candidate):\n    assert candidate(encode('abc')) == 'abc'\n"
+    honest = "def decode(s):\n    return s[::-1]\n"
+    rigged = "def encode(s):\n    return s\ndef decode(s):\n    return s\n"
+    assert run_python(honest, test=test, entry_point="decode", setup=setup).passed
+    assert not run_python(rigged, test=test, entry_point="decode", setup=setup).passed
+
+
+def test_tests_may_call_the_entry_point_by_name() -> None:
+    test = "def check(candidate):\n    assert candidate(3) == double(3) == 6\n"
+    setup = "def double(x):\n    '''stub'''\n"
+    assert run_python("def double(x):\n    return 2 * x\n", test=test, entry_point="double",
+                      setup=setup).passed

@@ -55,6 +55,7 @@ class Chess:
     """
 
     name = "chess"
+    record_extension = "pgn"
     num_actions = NUM_ACTIONS
     num_players = 2
     num_symmetries = 1
@@ -284,11 +285,29 @@ class Chess:
         lines.append(f"{'White' if board.turn else 'Black'} to move")
         return "\n".join(lines)
 
-    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
-        """The game from the initial position as PGN."""
+    def game_record(
+        self,
+        actions: Sequence[Action],
+        outcome: Outcome | None = None,
+        *,
+        values: Sequence[float | None] | None = None,
+        comments: Sequence[str | None] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> str:
+        """The game from the initial position as PGN (see `games.chess.pgn.pgn_from_game`).
+
+        Args:
+            actions: the moves.
+            outcome: the result, if the game is over.
+            values: per move, the search's root value for the side that made it; written as
+                `[%eval]` comments in pawns from White's point of view.
+            comments: per move, free text.
+            headers: PGN tags (`White`, `Black`, `Event`, ...).
+        """
         from games.chess.pgn import pgn_from_game
 
-        return pgn_from_game(actions, outcome=outcome, game=self)
+        return pgn_from_game(actions, outcome=outcome, values=values, comments=comments,
+                             headers=headers, game=self)
 
     def _game_over_message(self, state: ChessState) -> str:
         outcome = self.outcome(state)

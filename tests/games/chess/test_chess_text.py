@@ -114,6 +114,18 @@ def test_game_record_is_pgn_that_python_chess_reads_back() -> None:
     assert record.end().board().is_checkmate()
     assert actions_from_pgn(text) == (actions, "0-1")
     assert "1. f3 e5 2. g4 Qh4# 0-1" in text
+    assert game.record_extension == "pgn"
+
+
+def test_game_record_takes_the_search_values() -> None:
+    game = Chess()
+    actions = play(game, ["d4", "d5"])
+    text = game.game_record(actions, None, values=[0.5, -0.5], headers={"White": "net"})
+    record = chess.pgn.read_game(io.StringIO(text))
+    assert record is not None and record.headers["White"] == "net"
+    assert record.headers["Result"] == "*"
+    # White thought +0.5; Black thought -0.5 for itself, i.e. +0.5 for White.
+    assert [node.eval().white().score() for node in record.mainline()] == [111, 111]
 
 
 def test_pgn_with_evaluations_comments_and_headers() -> None:

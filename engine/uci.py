@@ -230,6 +230,7 @@ class UciEngine:
         self._agent: Agent | None = None
         self._agent_error: str | None = None
         self._agent_ready = threading.Event()
+        self._agent_generation = 0
         self._stop_event = threading.Event()
         self._search_thread: threading.Thread | None = None
         self._start_agent()
@@ -346,19 +347,25 @@ class UciEngine:
     # --- the agent -----------------------------------------------------------------------
 
     def _start_agent(self) -> None:
-        """(Re)build the agent in the background; `isready` and `go` wait for it."""
+        """(Re)build the agent in the background; `isready` and `go` wait for it.
+
+        Only the latest build counts: an older one still running when the device changes
+        again is discarded when it ends.
+        """
         self._agent_ready.clear()
-        device = str(self.options["Device"])
+        self._agent_generation += 1
+        generation, device = self._agent_generation, str(self.options["Device"])
 
         def build() -> None:
+            agent, error_text = None, None
             try:
                 agent = self.make_agent(device)
                 # A first tiny search compiles whatever needs compiling before a clock runs.
                 agent.analyse(self.game, self.game.initial_state(), simulations=2)
-                self._agent, self._agent_error = agent, None
             except Exception as error:  # noqa: BLE001 - any failure is reported on isready
-                self._agent, self._agent_error = None, f"cannot start the agent: {error}"
-            finally:
+                agent, error_text = None, f"cannot start the agent: {error}"
+            if generation == self._agent_generation:
+                self._agent, self._agent_error = agent, error_text
                 self._agent_ready.set()
 
         threading.Thread(target=build, name="uci-agent", daemon=True).start()

@@ -4,7 +4,12 @@ off) where this machine provides them, with a control run showing the attack wor
 
 from __future__ import annotations
 
+import json
+import os
+import shutil
 import socket
+import subprocess
+import sys
 import threading
 import time
 from pathlib import Path
@@ -35,10 +40,10 @@ def test_plain_code_passes_and_output_is_captured() -> None:
     assert result.stdout == "45\n" and result.stderr == "err\n"
 
 
-def test_an_exception_fails() -> None:
-    result = run_python("raise ValueError('boom')")
+def test_an_exception_fails_and_keeps_earlier_output() -> None:
+    result = run_python("print('before')\nraise ValueError('boom')")
     assert not result.passed and result.returncode == 1
-    assert "ValueError: boom" in result.stderr
+    assert result.stdout == "before\n" and "ValueError: boom" in result.stderr
 
 
 def test_isolation_report_names_the_layers(isolation: tuple[str, ...]) -> None:
@@ -270,3 +275,25 @@ def test_tests_may_call_the_entry_point_by_name() -> None:
     setup = "def double(x):\n    '''stub'''\n"
     assert run_python("def double(x):\n    return 2 * x\n", test=test, entry_point="double",
                       setup=setup).passed
+
+
+def test_without_privileges_it_falls_back_and_says_so() -> None:
+    setpriv = shutil.which("setpriv")
+    if os.geteuid() != 0 or setpriv is None:
+        pytest.skip("needs root and setpriv to take the privileges away")
+    script = (
+        "import json\nfrom llm_bridge.sandbox import run_python\n"
+        "ok = run_python('print(6 * 7)')\nfork = run_python('import os\\nos.fork()')\n"
+        "print(json.dumps([ok.isolation, ok.stdout, fork.passed]))\n"
+    )
+    done = subprocess.run(
+        [setpriv, "--bounding-set", "-sys_admin,-setuid,-setgid", "--inh-caps=-all",
+         sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=60, check=False,
+        cwd=Path(__file__).resolve().parents[2],
+    )
+    assert done.returncode == 0, done.stderr
+    isolation, stdout, fork_passed = json.loads(done.stdout)
+    assert stdout == "42\n" and not fork_passed
+    assert "audit-hook" in isolation
+    assert not any(item.startswith(("netns", "uid:")) for item in isolation)

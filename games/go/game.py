@@ -1,0 +1,325 @@
+"""`Go`: the `Game` and `BatchGame` protocols over the kernels in `rules`, `encode`, `playout`.
+
+    >>> from games.go import Go
+    >>> go = Go(size=9, komi=7.5)
+    >>> state = go.next_state(go.initial_state(), go.text_to_action(go.initial_state(), "E5"))
+    >>> go.action_to_text(state, 40), go.to_play(state)
+    ('E5', 1)
+
+Rules: area scoring (Tromp-Taylor counting) with komi, suicide illegal, positional superko,
+game over after two consecutive passes or `max_moves` moves (then scored the same way,
+termination `MAX_LENGTH`). Player 0 is black.
+
+Superko and memory: a state carries the hashes of the last `superko_window` positions.
+The default window holds every position a game can reach (`max_moves + 1`), so the rules
+are exact full positional superko, for single games and inside the search alike. This
+costs 8 bytes per move of the cap in every state: 9x9 (cap 162) states are 1,664 bytes,
+19x19 (cap 722) 7,608 bytes (with `history=3`). A smaller window (e.g. 16) shrinks a
+19x19 state to 1,576 bytes; it then forbids only returns to one of the last `window`
+positions (simple ko and every cycle shorter than the window, including triple ko and
+sending-two-returning-one) and lets longer cycles pass.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Sequence
+
+import numpy as np
+
+from games.base import (
+    NO_PLAYER,
+    Action,
+    GameOverError,
+    IllegalMoveError,
+    Outcome,
+    Player,
+    Termination,
+)
+from games.go import encode, playout, rules
+from games.go.coords import point_to_vertex, vertex_to_point
+from games.go.layout import (
+    HASH,
+    HEADER_BYTES,
+    KO,
+    MAX_RECORDED,
+    MAX_SIZE,
+    MIN_SIZE,
+    MOVES,
+    PASSES,
+    POSITIONS,
+    TO_PLAY,
+    ZOBRIST,
+    Layout,
+    neighbour_tables,
+)
+
+
+class Go:
+    """Go on a `size` x `size` board. Actions: `row * size + col` (row 0 at the top), and
+    `size * size` for a pass. States: uint8 `[state_size]` (see `games.go.layout`).
+
+    Args:
+        size: board side, 5 to 19.
+        komi: points added to white's area.
+        max_moves: game length cap (plays and passes); default `2 * size * size`.
+        superko_window: positions kept for superko; default all (`max_moves + 1`).
+        history: earlier boards in the encoding.
+    """
+
+    name = "go"
+    num_players = 2
+    num_symmetries = 8
+    state_dtype = np.dtype(np.uint8)
+
+    def __init__(self, size: int = 9, komi: float = 7.5, max_moves: int | None = None,
+                 superko_window: int | None = None, history: int = 3) -> None:
+        if not isinstance(size, (int, np.integer)) or not MIN_SIZE <= size <= MAX_SIZE:
+            raise ValueError(f"Go board size must be an integer from {MIN_SIZE} to {MAX_SIZE}, "
+                             f"got {size!r}")
+        if not math.isfinite(float(komi)):
+            raise ValueError(f"komi must be a finite number, got {komi!r}")
+        max_moves = 2 * size * size if max_moves is None else int(max_moves)
+        if not 1 <= max_moves < MAX_RECORDED:
+            raise ValueError(f"max_moves must be in 1..{MAX_RECORDED - 1}, got {max_moves}")
+        window = max_moves + 1 if superko_window is None else int(superko_window)
+        if not 0 <= window <= max_moves + 1:
+            raise ValueError(f"superko_window must be in 0..{max_moves + 1}, got {window}")
+        if not 0 <= history <= 16:
+            raise ValueError(f"history must be in 0..16, got {history}")
+        self.size = int(size)
+        self.komi = float(komi)
+        self.max_moves = max_moves
+        self.layout = Layout(self.size, window, int(history))
+        self.points = self.size * self.size
+        self.num_actions = self.points + 1
+        self.pass_action = self.points
+        self.observation_shape = (encode.num_planes(history), self.size, self.size)
+        self.state_shape = (self.layout.state_size,)
+        self._nbr, self._diag = neighbour_tables(self.size)
+        self._zob = ZOBRIST[: self.points]
+
+    def __repr__(self) -> str:
+        return (f"Go(size={self.size}, komi={self.komi:g}, max_moves={self.max_moves}, "
+                f"superko_window={self.layout.window}, history={self.layout.history})")
+
+    # --- batch kernels ---------------------------------------------------------------------
+    def batch_initial(self, batch_size: int) -> np.ndarray:
+        states = np.zeros((batch_size, self.layout.state_size), dtype=np.uint8)
+        if self.layout.window > 0:
+            states[:, POSITIONS] = 1  # the empty board (hash 0) is position 0 of the ring
+        return states
+
+    def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
+        return rules.batch_legal(self._rows(states), self.points, self.layout.window,
+                                 self.max_moves, self._nbr, self._zob)
+
+    def batch_step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        return rules.batch_step(self._rows(states), np.asarray(actions, dtype=np.int64),
+                                self.points, self.layout.window, self.layout.history,
+                                self._nbr, self._zob)
+
+    def batch_to_play(self, states: np.ndarray) -> np.ndarray:
+        return self._rows(states)[:, TO_PLAY].astype(np.int8)
+
+    def batch_terminal(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return rules.batch_terminal(self._rows(states), self.points, self.layout.window,
+                                    self.max_moves, self._nbr, self.komi)
+
+    def batch_score(self, states: np.ndarray) -> np.ndarray:
+        """float32 `[B]`: black's area minus white's area minus komi."""
+        return rules.batch_score(self._rows(states), self.points, self.layout.window,
+                                 self._nbr, self.komi)
+
+    def batch_encode(self, states: np.ndarray) -> np.ndarray:
+        return encode.batch_encode(self._rows(states), self.size, self.layout.window,
+                                   self.layout.history, self._nbr, self._zob)
+
+    def batch_random_rollout(self, states: np.ndarray, seed: int) -> np.ndarray:
+        return playout.batch_rollout(self._rows(states), int(seed) & (2**63 - 1), self.points,
+                                     self.layout.window, self.max_moves, self._nbr,
+                                     self._diag, self.komi)
+
+    def bulk_playouts(self, num_playouts: int, seed: int, chunks: int = 1
+                      ) -> tuple[np.ndarray, np.ndarray]:
+        """Fused random playouts from the empty board (see `playout.bulk_playouts`)."""
+        return playout.bulk_playouts(int(num_playouts), int(seed) & (2**63 - 1), self.points,
+                                     self.max_moves, self._nbr, self._diag, self.komi,
+                                     max(1, int(chunks)))
+
+    def _rows(self, states: np.ndarray) -> np.ndarray:
+        states = np.ascontiguousarray(states)
+        if states.dtype != np.uint8 or states.ndim != 2 or states.shape[1] != self.layout.state_size:
+            raise ValueError(f"expected uint8 states [B, {self.layout.state_size}] for {self!r}, "
+                             f"got {states.dtype} {states.shape}")
+        return states
+
+    # --- single-state protocol -------------------------------------------------------------
+    def initial_state(self) -> np.ndarray:
+        return self.batch_initial(1)[0]
+
+    def legal_mask(self, state: np.ndarray) -> np.ndarray:
+        return self.batch_legal_mask(state[None])[0]
+
+    def next_state(self, state: np.ndarray, action: Action) -> np.ndarray:
+        if self.is_over(state):
+            raise GameOverError("the game is over")
+        if not 0 <= int(action) < self.num_actions:
+            raise IllegalMoveError(f"action {action} is outside 0..{self.num_actions - 1}")
+        if not self.legal_mask(state)[action]:
+            raise IllegalMoveError(f"{self.action_to_text(state, action)} is illegal: "
+                                   f"{self.why_illegal(state, action)}")
+        return self.batch_step(state[None], np.array([action]))[0]
+
+    def to_play(self, state: np.ndarray) -> Player:
+        return int(state[TO_PLAY])
+
+    def is_over(self, state: np.ndarray) -> bool:
+        return bool(state[PASSES] >= 2 or self.move_count(state) >= self.max_moves)
+
+    def outcome(self, state: np.ndarray) -> Outcome | None:
+        if not self.is_over(state):
+            return None
+        score = float(self.score(state))
+        winner = 0 if score > 0 else (1 if score < 0 else NO_PLAYER)
+        why = Termination.SCORE if state[PASSES] >= 2 else Termination.MAX_LENGTH
+        return Outcome(why, winner=winner, margin=abs(score))
+
+    def score(self, state: np.ndarray) -> float:
+        """Black's area minus white's area minus komi (positive: black leads)."""
+        return float(self.batch_score(state[None])[0])
+
+    def encode(self, state: np.ndarray) -> np.ndarray:
+        return self.batch_encode(state[None])[0]
+
+    def apply_symmetry(self, k: int, observations: np.ndarray, policies: np.ndarray
+                       ) -> tuple[np.ndarray, np.ndarray]:
+        return (encode.transform_planes(k, observations),
+                encode.transform_policy(k, policies, self.size))
+
+    def action_to_text(self, state: np.ndarray | None, action: Action) -> str:
+        return point_to_vertex(int(action), self.size)
+
+    def text_to_action(self, state: np.ndarray | None, text: str) -> Action:
+        action = vertex_to_point(text, self.size)
+        if state is not None and not self.legal_mask(state)[action]:
+            if self.is_over(state):
+                raise GameOverError("the game is over")
+            raise IllegalMoveError(f"{text} is illegal: {self.why_illegal(state, action)}")
+        return action
+
+    def render(self, state: np.ndarray) -> str:
+        from games.go.coords import COLUMNS
+
+        board = self.board(state)
+        letters = "   " + " ".join(COLUMNS[: self.size])
+        rows = [letters]
+        ko = self.ko_point(state)
+        for r in range(self.size):
+            cells = []
+            for c in range(self.size):
+                p = r * self.size + c
+                cells.append("X" if board[r, c] == 1 else "O" if board[r, c] == 2
+                             else "*" if p == ko else ".")
+            label = f"{self.size - r:2d}"
+            rows.append(f"{label} {' '.join(cells)} {label}")
+        rows.append(letters)
+        side = "black (X)" if self.to_play(state) == 0 else "white (O)"
+        rows.append(f"{side} to move; move {self.move_count(state)}; komi {self.komi:g}")
+        return "\n".join(rows)
+
+    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
+        from games.go.sgf import write_sgf
+
+        return write_sgf(self, actions, outcome=outcome).decode()
+
+    # --- Go-specific helpers ----------------------------------------------------------------
+    def board(self, state: np.ndarray) -> np.ndarray:
+        """int8 `[size, size]`: 0 empty, 1 black, 2 white (row 0 at the top)."""
+        start = self.layout.board
+        return state[start : start + self.points].astype(np.int8).reshape(self.size, self.size)
+
+    def move_count(self, state: np.ndarray) -> int:
+        return int(state[MOVES]) | (int(state[MOVES + 1]) << 8)
+
+    def passes(self, state: np.ndarray) -> int:
+        return int(state[PASSES])
+
+    def ko_point(self, state: np.ndarray) -> int:
+        """The simple-ko point the player to move may not retake, or -1."""
+        return (int(state[KO]) | (int(state[KO + 1]) << 8)) - 1
+
+    def position_hash(self, state: np.ndarray) -> int:
+        return int(state[HASH : HASH + 8].view(np.uint64)[0])
+
+    def why_illegal(self, state: np.ndarray, action: Action) -> str:
+        """A short reason why `action` is illegal (for error messages)."""
+        if self.is_over(state):
+            return "the game is over"
+        if action == self.pass_action:
+            return "legal"
+        if self.board(state).reshape(-1)[action] != 0:
+            return "the point is occupied"
+        if action == self.ko_point(state):
+            return "ko"
+        probe = self.replace(state, window_off=True)
+        if not self.legal_mask(probe)[action]:
+            return "suicide"
+        return "positional superko (it repeats an earlier position)"
+
+    def replace(self, state: np.ndarray, *, to_play: Player | None = None,
+                passes: int | None = None, window_off: bool = False) -> np.ndarray:
+        """A copy of `state` with the player to move or the pass count changed (for GTP's
+        out-of-turn moves), or with its superko ring emptied (`window_off`)."""
+        out = state.copy()
+        if to_play is not None:
+            if to_play not in (0, 1):
+                raise ValueError(f"player must be 0 or 1, got {to_play}")
+            if to_play != out[TO_PLAY]:
+                out[TO_PLAY] = to_play
+                out[KO : KO + 2] = 0  # a ko ban is on the other player only
+        if passes is not None:
+            out[PASSES] = min(max(int(passes), 0), 2)
+        if window_off:
+            out[POSITIONS : POSITIONS + 2] = 0
+        return out
+
+    def from_text(self, diagram: str, to_play: Player = 0) -> np.ndarray:
+        """A set-up position from rows of `X` (black), `O` (white) and `.`/`+` (empty), top
+        row first; spaces are ignored. Raises ValueError if the shape is wrong."""
+        rows = [line.replace(" ", "") for line in diagram.strip().splitlines()]
+        if len(rows) != self.size or any(len(row) != self.size for row in rows):
+            raise ValueError(f"a diagram for {self.size}x{self.size} needs {self.size} rows of "
+                             f"{self.size} points")
+        cells = "".join(rows)
+        if set(cells) - set("XO.+"):
+            raise ValueError(f"unexpected characters {sorted(set(cells) - set('XO.+'))}")
+        black = [p for p, ch in enumerate(cells) if ch == "X"]
+        white = [p for p, ch in enumerate(cells) if ch == "O"]
+        return self.setup(self.initial_state(), black=black, white=white, to_play=to_play)
+
+    def setup(self, state: np.ndarray, *, black: Sequence[int] = (), white: Sequence[int] = (),
+              empty: Sequence[int] = (), to_play: Player | None = None) -> np.ndarray:
+        """Place or remove stones without playing a move (SGF AB/AW/AE, handicap).
+
+        The result starts a new history: the ring of earlier positions holds only the new
+        position, the earlier boards are cleared, no ko, no passes; the move count is kept.
+        Groups left without liberties are left on the board, as SGF setup allows.
+        """
+        board = state[self.layout.board : self.layout.board + self.points].copy()
+        for points, colour in ((empty, 0), (black, 1), (white, 2)):
+            for p in points:
+                if not 0 <= int(p) < self.points:
+                    raise ValueError(f"point {p} is not on a {self.size}x{self.size} board")
+                board[int(p)] = colour
+        out = np.zeros_like(state)
+        out[TO_PLAY] = state[TO_PLAY] if to_play is None else to_play
+        out[MOVES : MOVES + 2] = state[MOVES : MOVES + 2]
+        out[self.layout.board : self.layout.board + self.points] = board
+        keys = self._zob[np.arange(self.points), board]
+        h = np.bitwise_xor.reduce(keys) if self.points else np.uint64(0)
+        out[HASH : HASH + 8] = np.array([h], dtype=np.uint64).view(np.uint8)
+        if self.layout.window > 0:
+            out[HEADER_BYTES : HEADER_BYTES + 8] = out[HASH : HASH + 8]
+            out[POSITIONS] = 1
+        return out

@@ -1,0 +1,236 @@
+"""Go game records in SGF (FF[4]), read and written with sgfmill.
+
+Writing: `write_sgf` records a game played from the initial position (or from a set-up
+position) with SZ, KM, RU, RE, player names, and per move an optional comment such as the
+search's value.
+
+Reading: `read_sgf` turns a file into an `SgfRecord`, a flat list of what each node of the
+main line does (setup AB/AW/AE, a move, PL), and `replay` applies it to a `Go` state:
+setup in any node (as `Go.setup`: a new history starts there), moves checked against the
+rules (a move by the side not to move is played out of turn, as GTP `play` does).
+`replay(..., before_move=N)` stops before the N-th move (moves numbered 1, 2, ... along the
+main line), which is GTP `loadsgf FILE N`.
+
+SGF points are (row, col) with row 0 at the bottom; our points have row 0 at the top.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Sequence
+
+import numpy as np
+
+from games.base import GameError, IllegalMoveError, Outcome, Termination
+from games.go.game import Go
+from games.go.layout import MAX_SIZE, MIN_SIZE
+
+
+class SgfError(GameError):
+    """An SGF file that cannot be read, or that is not a Go game we can set up."""
+
+
+@dataclass
+class SgfNode:
+    """What one node of the main line does. Points are our point indices."""
+
+    black: list[int] = field(default_factory=list)
+    white: list[int] = field(default_factory=list)
+    empty: list[int] = field(default_factory=list)
+    player: int | None = None  # PL: who is to move after this node's setup
+    move: tuple[int, int] | None = None  # (player, action); action = N for a pass
+    comment: str | None = None
+
+    @property
+    def has_setup(self) -> bool:
+        return bool(self.black or self.white or self.empty)
+
+
+@dataclass
+class SgfRecord:
+    """A Go game record: board size, komi, result and the main line's nodes."""
+
+    size: int
+    komi: float
+    result: str | None
+    nodes: list[SgfNode]
+    black_name: str | None = None
+    white_name: str | None = None
+
+    @property
+    def num_moves(self) -> int:
+        return sum(1 for node in self.nodes if node.move is not None)
+
+    def game(self, **kwargs) -> Go:
+        """A `Go` of this record's size and komi (other `Go` arguments pass through)."""
+        return Go(size=self.size, komi=self.komi, **kwargs)
+
+
+def _to_point(size: int, row: int, col: int) -> int:
+    return (size - 1 - row) * size + col
+
+
+def _from_point(size: int, point: int) -> tuple[int, int]:
+    row, col = divmod(point, size)
+    return size - 1 - row, col
+
+
+def read_sgf(source: bytes | str | Path) -> SgfRecord:
+    """Parse an SGF game (bytes, SGF text, or a path).
+
+    Raises:
+        SgfError: unreadable file, not Go, or a board size outside 5..19.
+    """
+    from sgfmill import sgf
+
+    if isinstance(source, Path) or (isinstance(source, str) and not source.lstrip().startswith("(")):
+        try:
+            data = Path(source).read_bytes()
+        except OSError as error:
+            raise SgfError(f"cannot read {source}: {error.strerror or error}") from None
+    else:
+        data = source.encode() if isinstance(source, str) else source
+    try:
+        game = sgf.Sgf_game.from_bytes(data)
+        size = game.get_size()
+        komi = float(game.get_komi())
+    except ValueError as error:
+        raise SgfError(f"not a readable SGF game: {error}") from None
+    root = game.get_root()
+    if root.has_property("GM") and root.get("GM") != 1:
+        raise SgfError(f"the SGF game is not Go (GM[{root.get('GM')}])")
+    if not MIN_SIZE <= size <= MAX_SIZE:
+        raise SgfError(f"board size {size} is outside {MIN_SIZE}..{MAX_SIZE}")
+    nodes = []
+    try:
+        for node in game.get_main_sequence():
+            nodes.append(_read_node(node, size))
+        result = root.get("RE") if root.has_property("RE") else None
+        names = [root.get(p) if root.has_property(p) else None for p in ("PB", "PW")]
+    except ValueError as error:
+        raise SgfError(f"bad SGF property: {error}") from None
+    return SgfRecord(size, komi, result, nodes, names[0], names[1])
+
+
+def _read_node(node, size: int) -> SgfNode:
+    out = SgfNode()
+    black, white, empty = node.get_setup_stones()
+    out.black = sorted(_to_point(size, r, c) for r, c in black)
+    out.white = sorted(_to_point(size, r, c) for r, c in white)
+    out.empty = sorted(_to_point(size, r, c) for r, c in empty)
+    if node.has_property("PL"):
+        out.player = 0 if node.get("PL") == "b" else 1
+    colour, move = node.get_move()
+    if colour is not None:
+        action = size * size if move is None else _to_point(size, *move)
+        out.move = (0 if colour == "b" else 1, action)
+    if node.has_property("C"):
+        out.comment = node.get("C")
+    return out
+
+
+def replay(go: Go, record: SgfRecord, before_move: int | None = None,
+           state: np.ndarray | None = None) -> tuple[np.ndarray, list[int]]:
+    """Apply the record's main line to `state` (default: the initial state).
+
+    Args:
+        before_move: stop before this move number (1-based); None plays every move.
+
+    Returns:
+        (the state reached, the actions played).
+
+    Raises:
+        IllegalMoveError: a move the rules forbid (message gives its number).
+    """
+    if go.size != record.size:
+        raise SgfError(f"the record is {record.size}x{record.size}, the game {go.size}x{go.size}")
+    state = go.initial_state() if state is None else state
+    played: list[int] = []
+    number = 0
+    for node in record.nodes:
+        if node.has_setup or node.player is not None:
+            state = go.setup(state, black=node.black, white=node.white, empty=node.empty,
+                             to_play=node.player) if node.has_setup else go.replace(
+                                 state, to_play=node.player)
+        if node.move is None:
+            continue
+        number += 1
+        if before_move is not None and number >= before_move:
+            break
+        player, action = node.move
+        state = go.replace(state, to_play=player, passes=0 if go.is_over(state) else None)
+        if not go.legal_mask(state)[action]:
+            raise IllegalMoveError(f"move {number} ({'BW'[player]} "
+                                   f"{go.action_to_text(state, action)}) is illegal: "
+                                   f"{go.why_illegal(state, action)}")
+        state = go.next_state(state, action)
+        played.append(action)
+    return state, played
+
+
+def result_text(outcome: Outcome | None) -> str | None:
+    """SGF RE value for an outcome: 'B+3.5', 'W+R', '0' (draw), or None."""
+    if outcome is None:
+        return None
+    if outcome.is_draw:
+        return "0"
+    colour = "B" if outcome.winner == 0 else "W"
+    if outcome.termination == Termination.RESIGNATION:
+        return f"{colour}+R"
+    if outcome.margin is None:
+        return f"{colour}+"
+    return f"{colour}+{outcome.margin:g}"
+
+
+def write_sgf(go: Go, actions: Sequence[int], *, outcome: Outcome | None = None,
+              values: Sequence[float | None] | None = None, black: Sequence[int] = (),
+              white: Sequence[int] = (), first_player: int = 0,
+              names: tuple[str | None, str | None] = (None, None),
+              result: str | None = None) -> bytes:
+    """Serialise a game as SGF.
+
+    Args:
+        go: the rules (size and komi go into SZ and KM).
+        actions: the moves in order, alternating from `first_player`.
+        outcome: the game's outcome, written as RE (unless `result` is given).
+        values: per move, the search's value for the player who made it, written as a
+            comment `value +0.123` (None to skip a move).
+        black, white: set-up stones (our point indices) in the root node.
+        first_player: who moves first (0 black); written as PL when it is white.
+        names: (black player, white player) names for PB / PW.
+        result: an RE value that overrides `outcome` (e.g. 'W+R').
+    """
+    from sgfmill import sgf
+
+    if values is not None and len(values) != len(actions):
+        raise ValueError(f"{len(values)} values for {len(actions)} moves")
+    game = sgf.Sgf_game(size=go.size)
+    root = game.get_root()
+    root.set("KM", go.komi)
+    root.set("RU", "Chinese")  # area scoring, positional superko, no suicide
+    root.set("AP", ("move37", "1"))
+    re = result if result is not None else result_text(outcome)
+    if re is not None:
+        root.set("RE", re)
+    for prop, name in zip(("PB", "PW"), names):
+        if name:
+            root.set(prop, name)
+    if black or white:
+        root.set_setup_stones([_from_point(go.size, p) for p in black],
+                              [_from_point(go.size, p) for p in white])
+    if first_player == 1:
+        root.set("PL", "w")
+    player = first_player
+    node = root
+    for i, action in enumerate(actions):
+        node = node.new_child()
+        action = int(action)
+        if not 0 <= action <= go.points:
+            raise ValueError(f"action {action} is not a Go action on {go.size}x{go.size}")
+        move = None if action == go.points else _from_point(go.size, action)
+        node.set_move("b" if player == 0 else "w", move)
+        if values is not None and values[i] is not None:
+            node.set("C", f"value {float(values[i]):+.3f}")
+        player = 1 - player
+    return game.serialise()

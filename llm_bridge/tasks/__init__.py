@@ -9,12 +9,14 @@
 How training uses them: build rows with `task.example(problem)` (a formatted `prompt` plus
 the problem's columns), sample completions, then call a reward callable with the prompts,
 completions and the rows' other columns as keyword lists; `combine_rewards` gives a
-weighted, guarded `CombinedReward` whose `metrics()` are ready to log.
+weighted, guarded `CombinedReward` whose `metrics()` are ready to log. The other way round,
+`CustomTask` makes a task of a user's problems and reward callable.
 """
 
 from __future__ import annotations
 
 from llm_bridge.tasks.base import SPLITS, GeneratedTask, Problem, Split, Task, TaskError, split_of
+from llm_bridge.tasks.custom import CustomTask
 from llm_bridge.tasks.registry import (
     UnknownTaskError,
     available,
@@ -40,6 +42,7 @@ from llm_bridge.tasks.rewards import (
 __all__ = [
     "SPLITS",
     "CombinedReward",
+    "CustomTask",
     "GeneratedTask",
     "GuardedReward",
     "Problem",

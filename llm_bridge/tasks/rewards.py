@@ -6,7 +6,8 @@ A reward function is any callable
 
 returning one value per completion; None means "not applicable to this sample" (a row of
 another task in a mixture). `example_fields` are the dataset's other columns, one list
-each (for our tasks: `Problem.to_fields`).
+each (for our tasks: `Problem.to_fields`). As in TRL, everything is passed by keyword, so a
+function may name only what it uses: `def f(completions, answer, **kwargs)`.
 
 * `task_reward_fn(task)` turns a task into such a callable (its grader over its own rows).
 * `from_sample_fn(fn)` lifts a per-sample `fn(prompt, completion, **row) -> float | None`.
@@ -96,16 +97,21 @@ def as_reward_fn(obj: RewardFn | Task | str) -> RewardFn:
 
 
 def check_signature(fn: Callable[..., Any]) -> None:
-    """Raise RewardError unless `fn` accepts `(prompts, completions, **example_fields)`."""
+    """Raise RewardError unless `fn` accepts `prompts=`, `completions=` and `**kwargs`."""
     try:
         signature = inspect.signature(fn)
     except (TypeError, ValueError):
         return  # builtins and some C callables have no signature: trust them
     kinds = [p.kind for p in signature.parameters.values()]
+    positional_only = [p.name for p in signature.parameters.values()
+                       if p.kind is inspect.Parameter.POSITIONAL_ONLY and p.default is p.empty]
     try:
-        signature.bind([], [])
+        if positional_only:
+            raise TypeError(positional_only)
+        signature.bind_partial(prompts=[], completions=[])
     except TypeError:
-        raise RewardError(f"{_name(fn)} must take (prompts, completions, **kwargs)") from None
+        raise RewardError(f"{_name(fn)} must take the keywords prompts= and completions= "
+                          "(or **kwargs)") from None
     if inspect.Parameter.VAR_KEYWORD not in kinds:
         raise RewardError(f"{_name(fn)} must accept **kwargs (the example's other fields)")
 
@@ -141,7 +147,7 @@ class GuardedReward:
 
         def target() -> None:
             try:
-                box["value"] = self.fn(prompts, completions, **fields)
+                box["value"] = self.fn(prompts=prompts, completions=completions, **fields)
             except BaseException as exc:  # noqa: BLE001 (any failure becomes on_error)
                 box["error"] = exc
 

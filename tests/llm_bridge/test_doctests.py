@@ -14,6 +14,7 @@ MODULES = [
     "llm_bridge.tasks.base",
     "llm_bridge.tasks.builtin_rewards",
     "llm_bridge.tasks.countdown",
+    "llm_bridge.tasks.custom",
     "llm_bridge.tasks.registry",
     "llm_bridge.tasks.rewards",
     "llm_bridge.verifiers.answer",

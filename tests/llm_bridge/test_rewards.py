@@ -56,8 +56,11 @@ def test_from_sample_fn_passes_each_row() -> None:
 def test_as_reward_fn_checks_signatures() -> None:
     with pytest.raises(RewardError, match="kwargs"):
         as_reward_fn(lambda prompts, completions: [0.0])
-    with pytest.raises(RewardError, match="prompts, completions"):
-        as_reward_fn(lambda completions, **kw: [0.0])
+    with pytest.raises(RewardError, match="keywords"):
+        as_reward_fn(lambda prompt, completion, /, **kw: [0.0])
+    trl_style = as_reward_fn(lambda completions, answer, **kw: [float(c == a) for c, a in
+                                                              zip(completions, answer)])
+    assert GuardedReward("trl", trl_style)(["p", "q"], ["1", "2"], answer=["1", "1"]) == [1.0, 0.0]
     with pytest.raises(RewardError):
         as_reward_fn(3)  # type: ignore[arg-type]
     assert as_reward_fn("answer_format")(["p"], ["<answer>1</answer>"]) == [1.0]
@@ -92,7 +95,7 @@ def test_a_hanging_reward_is_abandoned_at_its_deadline() -> None:
 
 
 def test_a_guard_works_off_the_main_thread() -> None:
-    guard = GuardedReward("hang", lambda p, c, **kw: time.sleep(5), timeout_s=0.2)
+    guard = GuardedReward("hang", lambda prompts, completions, **kw: time.sleep(5), timeout_s=0.2)
     out: list = []
     worker = threading.Thread(target=lambda: out.append(guard(["p"], ["a"])))
     worker.start()
@@ -103,12 +106,12 @@ def test_a_guard_works_off_the_main_thread() -> None:
 @pytest.mark.parametrize("returned", [[1.0], [1.0, 2.0, 3.0], "10", 1.0, [math.nan, 1.0],
                                       [math.inf, 1.0], ["1", 1.0], [True, 1.0], None])
 def test_malformed_results_become_on_error(returned) -> None:
-    guard = GuardedReward("bad", lambda p, c, **kw: returned, on_error=0.0)
+    guard = GuardedReward("bad", lambda prompts, completions, **kw: returned, on_error=0.0)
     assert guard(["p", "q"], ["a", "b"]) == [0.0, 0.0] and guard.failures == 1
 
 
 def test_valid_results_pass_through_the_guard() -> None:
-    guard = GuardedReward("ok", lambda p, c, **kw: [1, None, 0.5])
+    guard = GuardedReward("ok", lambda prompts, completions, **kw: [1, None, 0.5])
     assert guard(["p"] * 3, ["a"] * 3) == [1.0, None, 0.5] and guard.failures == 0
 
 

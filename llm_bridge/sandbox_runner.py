@@ -15,7 +15,8 @@ Order of confinement, each step recorded in the isolation report sent to the par
    unprivileged uid when running as root (the interpreter's files may be unreadable to it);
 5. an audit hook (PEP 578) that refuses, from then on, process creation, sockets, ctypes,
    frame and garbage-collector introspection, limit changes, writes outside the sandbox
-   directory and reads under /proc. Audit hooks are defence in depth on top of the OS
+   directory (and descriptors of directories outside it, which `dir_fd=` could write
+   through) and reads under /proc. Audit hooks are defence in depth on top of the OS
    limits above, not a security boundary on their own.
 
 Verdict: the code passes when it (and, if given, the trusted test code's
@@ -174,6 +175,9 @@ def make_audit_hook(root):
             )
             if writing and not inside(path, root):
                 raise SandboxViolation(f"writing outside the sandbox is disabled: {path!r}")
+            if not inside(path, root) and os.path.isdir(os.fsdecode(path)):
+                # A directory descriptor would let dir_fd= calls write relative to it.
+                raise SandboxViolation("opening directories outside the sandbox is disabled")
         if event in PATH_EVENTS:
             for arg in args:
                 if isinstance(arg, (str, bytes, os.PathLike)) and not inside(arg, root):

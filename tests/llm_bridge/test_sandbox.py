@@ -132,6 +132,14 @@ def test_write_outside_succeeds_without_any_layer(tmp_path: Path) -> None:
     assert target.read_text() == "owned"
 
 
+def test_write_through_a_directory_descriptor_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "via-fd.txt"
+    code = (f"import os\nfd = os.open({str(tmp_path)!r}, os.O_RDONLY)\n"
+            "os.close(os.open('via-fd.txt', os.O_WRONLY | os.O_CREAT, dir_fd=fd))\n")
+    assert not run_python(code, options=HOOK_ONLY).passed and not target.exists()
+    assert run_python(code, options=NOTHING).passed and target.exists()  # control
+
+
 def test_writing_inside_the_sandbox_directory_is_allowed() -> None:
     result = run_python("open('notes.txt', 'w').write('ok')\nprint(open('notes.txt').read())")
     assert result.passed and result.stdout == "ok\n"

@@ -95,19 +95,20 @@ def read_sgf(source: bytes | str | Path) -> SgfRecord:
         game = sgf.Sgf_game.from_bytes(data)
         size = game.get_size()
         komi = float(game.get_komi())
+        root = game.get_root()
+        kind = root.get_raw_list("GM")[0] if root.has_property("GM") else b"1"
     except ValueError as error:
         raise SgfError(f"not a readable SGF game: {error}") from None
-    root = game.get_root()
-    if root.has_property("GM") and root.get("GM") != 1:
-        raise SgfError(f"the SGF game is not Go (GM[{root.get('GM')}])")
+    if kind.strip() != b"1":
+        raise SgfError(f"the SGF game is not Go (GM[{kind.decode(errors='replace')}])")
     if not MIN_SIZE <= size <= MAX_SIZE:
         raise SgfError(f"board size {size} is outside {MIN_SIZE}..{MAX_SIZE}")
     nodes = []
     try:
         for node in game.get_main_sequence():
             nodes.append(_read_node(node, size))
-        result = root.get("RE") if root.has_property("RE") else None
-        names = [root.get(p) if root.has_property(p) else None for p in ("PB", "PW")]
+        result = _raw_text(root, "RE") if root.has_property("RE") else None
+        names = [_raw_text(root, p) if root.has_property(p) else None for p in ("PB", "PW")]
     except ValueError as error:
         raise SgfError(f"bad SGF property: {error}") from None
     return SgfRecord(size, komi, result, nodes, names[0], names[1])
@@ -120,14 +121,30 @@ def _read_node(node, size: int) -> SgfNode:
     out.white = sorted(_to_point(size, r, c) for r, c in white)
     out.empty = sorted(_to_point(size, r, c) for r, c in empty)
     if node.has_property("PL"):
-        out.player = 0 if node.get("PL") == "b" else 1
+        out.player = _player(_raw_text(node, "PL"))
     colour, move = node.get_move()
     if colour is not None:
         action = size * size if move is None else _to_point(size, *move)
         out.move = (0 if colour == "b" else 1, action)
     if node.has_property("C"):
-        out.comment = node.get("C")
+        out.comment = _raw_text(node, "C", joiner="\n")
     return out
+
+
+def _raw_text(node, prop: str, joiner: str | None = None) -> str:
+    """A property's raw value(s) as text; lenient with old files (several values where
+    one is expected, FF[3] spellings)."""
+    values = [v.decode("utf-8", errors="replace") for v in node.get_raw_list(prop)]
+    return joiner.join(values) if joiner is not None else values[0]
+
+
+def _player(text: str) -> int:
+    word = text.strip().lower()
+    if word in ("b", "black", "1"):
+        return 0
+    if word in ("w", "white", "2"):
+        return 1
+    raise ValueError(f"PL[{text}] is not a colour")
 
 
 def replay(go: Go, record: SgfRecord, before_move: int | None = None,

@@ -221,8 +221,7 @@ class Go:
                 p = r * self.size + c
                 cells.append("X" if board[r, c] == 1 else "O" if board[r, c] == 2
                              else "*" if p == ko else ".")
-            label = f"{self.size - r:2d}"
-            rows.append(f"{label} {' '.join(cells)} {label}")
+            rows.append(f"{self.size - r:2d} {' '.join(cells)} {self.size - r}")
         rows.append(letters)
         side = "black (X)" if self.to_play(state) == 0 else "white (O)"
         rows.append(f"{side} to move; move {self.move_count(state)}; komi {self.komi:g}")

@@ -1,0 +1,62 @@
+"""`move37 gtp`: a Go engine speaking GTP 2 on stdin/stdout (GUIs, servers, GNU Go matches).
+
+With `--checkpoint` the search is guided by a trained Go network (the board size is then
+the network's); without one it is the search with a uniform prior and value 0.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from engine.cli import app, fail
+
+
+@app.command("gtp")
+def gtp_command(
+    checkpoint: Optional[Path] = typer.Option(
+        None, "--checkpoint", help="A Go checkpoint (stem, .json or run directory)."),
+    size: int = typer.Option(9, "--size", help="Initial board size (5-19; GTP boardsize "
+                                                "changes it)."),
+    komi: float = typer.Option(7.5, "--komi", help="Initial komi (GTP komi changes it)."),
+    sims: int = typer.Option(200, "--sims", help="Search simulations per genmove."),
+    resign_threshold: Optional[float] = typer.Option(
+        None, "--resign-threshold", help="Resign when the value for us is below this, "
+                                         "e.g. -0.95 (default: never resign)."),
+    device: str = typer.Option("auto", "--device", help="Device for the network."),
+    seed: int = typer.Option(0, "--seed", help="Seed of the search."),
+) -> None:
+    """Speak the Go Text Protocol on stdin and stdout."""
+    import sys
+
+    from engine.gtp import GtpEngine, serve
+
+    if sims < 0:
+        fail(f"--sims must be >= 0, got {sims}")
+    if not 5 <= size <= 19:
+        fail(f"--size must be from 5 to 19, got {size}")
+    if resign_threshold is not None and not -1.0 <= resign_threshold <= 1.0:
+        fail(f"--resign-threshold must be in [-1, 1], got {resign_threshold}")
+    history, sizes, name = 3, None, "move37"
+    if checkpoint is not None:
+        from engine.checkpoint import load_checkpoint
+
+        loaded = load_checkpoint(checkpoint)
+        if loaded.game_name != "go":
+            fail(f"checkpoint {checkpoint} was trained on {loaded.game_name}, not go")
+        history = int(loaded.game_options.get("history", 3))
+        size = int(loaded.game_options.get("size", size))
+        sizes = {size}  # the network's policy head fixes the board size
+
+    def make_agent(game):  # type: ignore[no-untyped-def]
+        from engine.agents import load_checkpoint_agent, make_agent
+
+        if checkpoint is not None:
+            return load_checkpoint_agent(checkpoint, game, sims, device=device, seed=seed)
+        return make_agent(f"mcts:{sims}", game, device=device, seed=seed)
+
+    engine = GtpEngine(make_agent, size=size, komi=komi, resign_threshold=resign_threshold,
+                       history=history, sizes=sizes, name=name)
+    serve(engine, sys.stdin, sys.stdout)

@@ -5,7 +5,8 @@ column (win, draw or loss for the player to move), checks that the best of them 
 the sign of Pons' score, and writes `games/data/connect4_move_outcomes.json` (format in
 `games.connect4_data`).
 
-The run resumes: records already in the output file are kept (after checking that they are
+Sets are solved in rounds of `--chunk` lines each, so that the slow Begin sets all gain
+lines while the run lasts. The run resumes: records already in the output file are kept (after checking that they are
 the same lines of the same files) and solving goes on from the first missing line. The
 file is rewritten atomically (temporary file, then rename) every `--save-every` seconds and
 at the end of each set, so a kill loses at most that much work. The Begin-Hard set
@@ -86,34 +87,45 @@ def main(argv: list[str] | None = None) -> int:
                         help="stop each set after this many lines (0: the whole file)")
     parser.add_argument("--table-log2", type=int, default=26,
                         help="transposition table of 2**N entries (5 bytes each)")
+    parser.add_argument("--chunk", type=int, default=50,
+                        help="lines per set per round, so that every set advances (0: one set "
+                             "after the other)")
     parser.add_argument("--save-every", type=float, default=60.0, help="seconds between saves")
     args = parser.parse_args(argv)
 
     sets: dict[str, list[list]] = {name: [] for name in SET_NAMES}
     if args.out.exists():
         sets.update(read_table(args.out))
-    solver = Connect4Solver(table_size=1 << args.table_log2)
-    summary = {}
+    pons = {name: read_pons(args.benchmarks / name) for name in args.sets}
+    stops = {}
     for name in args.sets:
-        pons = read_pons(args.benchmarks / name)
-        done = sets[name]
-        for record in done:
-            if (record[1], record[2]) != pons[record[0]]:
-                raise ValueError(f"{args.out}: {name} line {record[0] + 1} is not {pons[record[0]]}")
-        stop = min(len(pons), args.limit) if args.limit else len(pons)
-        start, began, saved = len(done), time.perf_counter(), time.perf_counter()
-        for index in range(start, stop):
-            done.append(solve_line(solver, name, index, *pons[index]))
-            if time.perf_counter() - saved > args.save_every:
-                write_table(args.out, sets)
-                saved = time.perf_counter()
-                print(f"{name}: {len(done)}/{len(pons)} lines, "
-                      f"{saved - began:.0f} s this run", file=sys.stderr, flush=True)
-        write_table(args.out, sets)
-        seconds = time.perf_counter() - began
-        summary[name] = {"solved_now": max(stop - start, 0), "total": len(done),
-                         "seconds": round(seconds, 2)}
-        print(f"{name}: {summary[name]}", file=sys.stderr, flush=True)
+        for record in sets[name]:
+            if (record[1], record[2]) != pons[name][record[0]]:
+                raise ValueError(f"{args.out}: {name} line {record[0] + 1} differs from the file")
+        stops[name] = min(len(pons[name]), args.limit) if args.limit else len(pons[name])
+    solver = Connect4Solver(table_size=1 << args.table_log2)
+    summary = {name: {"solved_now": 0, "seconds": 0.0} for name in args.sets}
+    saved = time.perf_counter()
+    while any(len(sets[name]) < stops[name] for name in args.sets):
+        for name in args.sets:
+            done, stop = sets[name], stops[name]
+            end = min(stop, len(done) + args.chunk) if args.chunk else stop
+            began, first = time.perf_counter(), len(done)
+            for index in range(first, end):
+                done.append(solve_line(solver, name, index, *pons[name][index]))
+                if time.perf_counter() - saved > args.save_every:
+                    write_table(args.out, sets)
+                    saved = time.perf_counter()
+                    print(f"{name}: {len(done)}/{len(pons[name])} lines", file=sys.stderr, flush=True)
+            summary[name]["solved_now"] += len(done) - first
+            summary[name]["seconds"] += time.perf_counter() - began
+            if len(done) > first:
+                print(f"{name}: lines {first + 1}-{len(done)} in "
+                      f"{time.perf_counter() - began:.1f} s", file=sys.stderr, flush=True)
+    write_table(args.out, sets)
+    for name in args.sets:
+        summary[name]["total"] = len(sets[name])
+        summary[name]["seconds"] = round(summary[name]["seconds"], 2)
     print(json.dumps(summary))
     return 0
 

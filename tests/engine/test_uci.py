@@ -274,7 +274,7 @@ def test_movetime_is_respected() -> None:
     transcript.send("go movetime 300")
     transcript.bestmove()
     elapsed = time.monotonic() - started
-    assert 0.2 <= elapsed <= 0.45, elapsed
+    assert 0.28 <= elapsed <= 0.6, elapsed
 
 
 def test_quit_during_a_search_ends_it() -> None:

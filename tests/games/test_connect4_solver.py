@@ -222,3 +222,12 @@ def test_bad_solver_arguments() -> None:
 
 def test_module_docstring_examples() -> None:
     assert doctest.testmod(solver_module, raise_on_error=True).attempted >= 4
+
+
+def test_states_match_the_connect_four_game(shared_benchmarks) -> None:
+    from games import make, play_moves
+
+    game = make("connect4")
+    for moves, _ in read_set(shared_benchmarks, "Test_L2_R1")[:50]:
+        state = play_moves(game, list(moves))
+        assert np.array_equal(np.asarray(state, dtype=np.uint64), state_from_moves(moves))

@@ -142,10 +142,13 @@ class Go:
 
     def bulk_playouts(self, num_playouts: int, seed: int, chunks: int = 1
                       ) -> tuple[np.ndarray, np.ndarray]:
-        """Fused random playouts from the empty board (see `playout.bulk_playouts`)."""
-        return playout.bulk_playouts(int(num_playouts), int(seed) & (2**63 - 1), self.points,
-                                     self.max_moves, self._nbr, self._diag, self.komi,
-                                     max(1, int(chunks)))
+        """Fused random playouts from the empty board (see `playout.bulk_playouts`); with
+        `chunks` > 1, split over Numba's threads (same results)."""
+        args = (int(num_playouts), int(seed) & (2**63 - 1), self.points, self.max_moves,
+                self._nbr, self._diag, self.komi)
+        if chunks <= 1:
+            return playout.bulk_playouts(*args)
+        return playout.bulk_playouts_parallel(*args, int(chunks))
 
     def _rows(self, states: np.ndarray) -> np.ndarray:
         states = np.ascontiguousarray(states)

@@ -306,14 +306,29 @@ def batch_rollout(states, seed, n, window, max_moves, nbr, diag, komi) -> np.nda
     return out
 
 
-@njit(cache=True, nogil=True, parallel=True)
-def bulk_playouts(num_playouts, seed, n, max_moves, nbr, diag, komi, chunks) -> tuple:
-    """Random playouts from the empty board, fused: nothing but the fast board per worker.
+@njit(cache=True, nogil=True)
+def _bulk_range(first, last, seed, n, max_moves, nbr, diag, komi, scores, lengths) -> None:
+    """Playouts `first..last-1` from the empty board into `scores` / `lengths`."""
+    colour = np.empty(n, np.uint8)
+    chain, nxt, plibs, csize = (np.empty(n, np.int32), np.empty(n, np.int32),
+                                np.empty(n, np.int32), np.empty(n, np.int32))
+    empties, epos, stack, mark = (np.empty(n, np.int32), np.empty(n, np.int32),
+                                  np.empty(n, np.int32), np.empty(n, np.int32))
+    count = np.zeros(1, np.int32)
+    rng = np.zeros(1, np.uint64)
+    empty_board = np.zeros(n, np.uint8)
+    for i in range(first, last):
+        _load(empty_board, n, nbr, colour, chain, nxt, plibs, csize, empties, epos, count)
+        _seed_rng(rng, seed, i)
+        lengths[i] = _run(1, 0, 0, -1, max_moves, nbr, diag, colour, chain, nxt, plibs, csize,
+                          empties, epos, count, rng)
+        black, white = area(colour, n, nbr, stack, mark)
+        scores[i] = black - white - komi
 
-    Args:
-        num_playouts: how many games to play.
-        chunks: independent work units (one per thread is enough); results do not depend
-            on it.
+
+@njit(cache=True, nogil=True)
+def bulk_playouts(num_playouts, seed, n, max_moves, nbr, diag, komi) -> tuple:
+    """Random playouts from the empty board, fused: nothing but the fast board, one thread.
 
     Returns:
         (float32 `[num_playouts]` black's area minus white's minus komi,
@@ -321,21 +336,18 @@ def bulk_playouts(num_playouts, seed, n, max_moves, nbr, diag, komi, chunks) -> 
     """
     scores = np.empty(num_playouts, np.float32)
     lengths = np.empty(num_playouts, np.int32)
-    empty_board = np.zeros(n, np.uint8)
+    _bulk_range(0, num_playouts, seed, n, max_moves, nbr, diag, komi, scores, lengths)
+    return scores, lengths
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def bulk_playouts_parallel(num_playouts, seed, n, max_moves, nbr, diag, komi, chunks) -> tuple:
+    """`bulk_playouts` split into `chunks` ranges run on Numba's threads; the results do not
+    depend on the split."""
+    scores = np.empty(num_playouts, np.float32)
+    lengths = np.empty(num_playouts, np.int32)
     per_chunk = (num_playouts + chunks - 1) // chunks
     for w in prange(chunks):
-        colour = np.empty(n, np.uint8)
-        chain, nxt, plibs, csize = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                    np.empty(n, np.int32), np.empty(n, np.int32))
-        empties, epos, stack, mark = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                      np.empty(n, np.int32), np.empty(n, np.int32))
-        count = np.zeros(1, np.int32)
-        rng = np.zeros(1, np.uint64)
-        for i in range(w * per_chunk, min(num_playouts, (w + 1) * per_chunk)):
-            _load(empty_board, n, nbr, colour, chain, nxt, plibs, csize, empties, epos, count)
-            _seed_rng(rng, seed, i)
-            lengths[i] = _run(1, 0, 0, -1, max_moves, nbr, diag, colour, chain, nxt, plibs,
-                              csize, empties, epos, count, rng)
-            black, white = area(colour, n, nbr, stack, mark)
-            scores[i] = black - white - komi
+        _bulk_range(w * per_chunk, min(num_playouts, (w + 1) * per_chunk), seed, n, max_moves,
+                    nbr, diag, komi, scores, lengths)
     return scores, lengths

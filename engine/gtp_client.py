@@ -1,0 +1,234 @@
+"""Talking to external GTP engines (GNU Go, KataGo, ...): a client and an `Agent` over it.
+
+`GtpClient` runs the engine as a subprocess and sends one command at a time, returning the
+response text or raising `GtpError` on a `?` reply, a timeout, or an engine that exits.
+
+`GtpAgent` makes such an engine a player for `engine.arena` (`gtp:"gnugo --mode gtp"`). An
+agent only sees states, while an external engine needs the moves that led to them (for ko
+and its own history), so the agent remembers the move list of every state it has answered
+from and of each of their successors; asked about a state, it looks it up, brings the
+engine's board to it with the fewest commands (the missing `play`s, or `clear_board` and a
+replay), then calls `genmove`. A state it has never seen (a random opening played by the
+arena) is set up by playing its stones in order, which loses only the ko point. The reply
+is checked against our rules; `resign` is returned as a pass with value -1 (the arena has no
+resignation) and counted in `resignations`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import queue
+import shlex
+import subprocess
+import threading
+from typing import Sequence
+
+import numpy as np
+
+from games.base import GameError
+
+
+class GtpError(GameError):
+    """The engine failed a command, stopped answering, or played an illegal move."""
+
+
+class GtpClient:
+    """A GTP engine in a subprocess.
+
+    Args:
+        command: the engine's command line (a string split like a shell, or a list).
+        timeout: seconds to wait for each response.
+    """
+
+    def __init__(self, command: str | Sequence[str], *, timeout: float = 120.0) -> None:
+        argv = shlex.split(command) if isinstance(command, str) else list(command)
+        if not argv:
+            raise GtpError("empty GTP engine command")
+        self.command = " ".join(argv)
+        self.timeout = timeout
+        try:
+            self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+        except OSError as error:
+            raise GtpError(f"cannot start GTP engine {self.command!r}: {error.strerror}") from None
+        self._lines: queue.Queue[str | None] = queue.Queue()
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self) -> None:
+        assert self.process.stdout is not None
+        for line in self.process.stdout:
+            self._lines.put(line)
+        self._lines.put(None)
+
+    def _line(self) -> str:
+        try:
+            line = self._lines.get(timeout=self.timeout)
+        except queue.Empty:
+            raise GtpError(f"{self.command!r} did not answer within {self.timeout:g} s") from None
+        if line is None:
+            raise GtpError(f"{self.command!r} exited")
+        return line
+
+    def send(self, command: str) -> str:
+        """Send one command; return the response text (without `=` and the blank line)."""
+        if self.process.poll() is not None:
+            raise GtpError(f"{self.command!r} is not running")
+        assert self.process.stdin is not None
+        try:
+            self.process.stdin.write(command.strip() + "\n")
+            self.process.stdin.flush()
+        except OSError:
+            raise GtpError(f"{self.command!r} exited") from None
+        line = self._line()
+        while not line.strip():  # stray blank lines between responses
+            line = self._line()
+        lines = [line.rstrip("\r\n")]
+        while True:
+            line = self._line().rstrip("\r\n")
+            if not line.strip():
+                break
+            lines.append(line)
+        head = lines[0]
+        status, text = head[0], head[1:].lstrip("0123456789").strip()
+        body = "\n".join([text, *lines[1:]]).strip("\n") if len(lines) > 1 else text
+        if status == "?":
+            raise GtpError(f"{self.command!r} failed {command.split()[0]!r}: {body}")
+        if status != "=":
+            raise GtpError(f"{self.command!r} sent a malformed response {head!r}")
+        return body
+
+    def close(self) -> None:
+        """Ask the engine to quit; kill it if it does not."""
+        if self.process.poll() is None:
+            try:
+                self.send("quit")
+            except GtpError:
+                pass
+            try:
+                self.process.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+    def __enter__(self) -> "GtpClient":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+Plays = tuple[tuple[int, int], ...]
+"""(player, action) pairs in order."""
+_COLOURS = ("black", "white")
+
+
+def _key(state: np.ndarray) -> bytes:
+    return hashlib.blake2b(state.tobytes(), digest_size=16).digest()
+
+
+class GtpAgent:
+    """An external GTP engine as an `engine.agents.Agent` for Go.
+
+    Args:
+        command: the engine's command line, e.g. `gnugo --mode gtp --level 1`.
+        game: a `games.go.Go` (board size and komi are sent to the engine).
+        name: the agent's name (default `gtp:<command>`).
+    """
+
+    def __init__(self, command: str, game, *, name: str | None = None,
+                 timeout: float = 120.0) -> None:
+        from games.go import Go
+
+        if not isinstance(game, Go):
+            raise GtpError(f"GTP players play Go, not {getattr(game, 'name', game)}")
+        self.game = game
+        self.name = name or f"gtp:{command}"
+        self.client = GtpClient(command, timeout=timeout)
+        self.resignations = 0
+        # state -> the (player, action) plays that lead to it from the empty board
+        self._plays: dict[bytes, Plays] = {}
+        self._siblings: dict[bytes, list[bytes]] = {}
+        self._engine_plays: Plays = ()
+        self.client.send(f"boardsize {game.size}")
+        self.client.send(f"komi {game.komi:g}")
+        self.client.send("clear_board")
+        self._remember(game.initial_state(), ())
+
+    # --- bookkeeping of play lists ----------------------------------------------------------
+    def _remember(self, state: np.ndarray, plays: Plays) -> None:
+        """Record the plays that reach `state` and each of its successors."""
+        game = self.game
+        self._plays[_key(state)] = plays
+        legal = np.flatnonzero(game.legal_mask(state))
+        if legal.size == 0:
+            return
+        player = game.to_play(state)
+        children = game.batch_step(np.repeat(state[None], legal.size, axis=0), legal)
+        keys = [_key(child) for child in children]
+        for key, action in zip(keys, legal):
+            self._plays.setdefault(key, plays + ((player, int(action)),))
+            self._siblings[key] = keys
+
+    def _plays_to(self, state: np.ndarray) -> Plays | None:
+        """The plays that reach `state`, forgetting the branches not taken."""
+        key = _key(state)
+        plays = self._plays.get(key)
+        for sibling in self._siblings.pop(key, []):
+            if sibling != key:
+                self._siblings.pop(sibling, None)
+                self._plays.pop(sibling, None)
+        return plays
+
+    # --- engine synchronisation -------------------------------------------------------------
+    def _sync(self, state: np.ndarray) -> Plays:
+        """Bring the engine's board to `state`; return the plays that reach it."""
+        plays = self._plays_to(state)
+        if plays is None:
+            # Never seen (e.g. a random opening): play its stones one by one. In a legal
+            # position this never captures: a partly built group either misses one of its
+            # own stones (an empty neighbour) or is complete (it keeps a final liberty).
+            board = self.game.board(state).reshape(-1)
+            plays = tuple((player, int(point)) for player in (0, 1)
+                          for point in np.flatnonzero(board == player + 1))
+            self._plays[_key(state)] = plays
+        known = self._engine_plays
+        if plays[: len(known)] != known:
+            self.client.send("clear_board")
+            known = ()
+        for player, action in plays[len(known):]:
+            self.client.send(f"play {_COLOURS[player]} {self.game.action_to_text(None, action)}")
+        self._engine_plays = plays
+        return plays
+
+    # --- Agent protocol -----------------------------------------------------------------------
+    def analyse(self, game, state: np.ndarray, **kwargs: object):
+        """The engine's `genmove` in `state` (the `Agent` protocol; search options ignored)."""
+        from engine.agents import Analysis
+
+        plays = self._sync(state)
+        player = self.game.to_play(state)
+        reply = self.client.send(f"genmove {_COLOURS[player]}").strip()
+        value = 0.0
+        if reply.lower() == "resign":
+            self.resignations += 1
+            action, value = self.game.pass_action, -1.0  # the engine's board is unchanged
+        else:
+            try:
+                action = self.game.text_to_action(None, reply)
+            except GameError:
+                raise GtpError(f"{self.name} answered genmove with {reply!r}") from None
+            if not self.game.legal_mask(state)[action]:
+                raise GtpError(f"{self.name} played {reply}, illegal here: "
+                               f"{self.game.why_illegal(state, action)}")
+            self._engine_plays = plays + ((player, action),)
+        after = self.game.batch_step(state[None], np.array([action]))[0]
+        self._remember(after, plays + ((player, action),))
+        return Analysis(action=int(action), value=value, simulations=0)
+
+    def analyse_batch(self, states: np.ndarray) -> list:
+        return [self.analyse(self.game, state) for state in states]
+
+    def close(self) -> None:
+        self.client.close()
+

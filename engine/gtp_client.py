@@ -21,6 +21,7 @@ import queue
 import shlex
 import subprocess
 import threading
+from dataclasses import dataclass
 from typing import Sequence
 
 import numpy as np
@@ -118,6 +119,27 @@ class GtpClient:
         self.close()
 
 
+@dataclass
+class ExternalAnalysis:
+    """`engine.agents.Analysis`'s fields, for when the search package is not importable
+    (external players need no search)."""
+
+    action: int
+    value: float = 0.0
+    policy: np.ndarray | None = None
+    visits: np.ndarray | None = None
+    pv: list[int] | None = None
+    simulations: int = 0
+
+
+def _analysis(**fields: object):
+    try:
+        from engine.agents import Analysis
+    except ImportError:
+        return ExternalAnalysis(**fields)  # type: ignore[arg-type]
+    return Analysis(**fields)  # type: ignore[arg-type]
+
+
 Plays = tuple[tuple[int, int], ...]
 """(player, action) pairs in order."""
 _COLOURS = ("black", "white")
@@ -204,8 +226,6 @@ class GtpAgent:
     # --- Agent protocol -----------------------------------------------------------------------
     def analyse(self, game, state: np.ndarray, **kwargs: object):
         """The engine's `genmove` in `state` (the `Agent` protocol; search options ignored)."""
-        from engine.agents import Analysis
-
         plays = self._sync(state)
         player = self.game.to_play(state)
         reply = self.client.send(f"genmove {_COLOURS[player]}").strip()
@@ -224,7 +244,7 @@ class GtpAgent:
             self._engine_plays = plays + ((player, action),)
         after = self.game.batch_step(state[None], np.array([action]))[0]
         self._remember(after, plays + ((player, action),))
-        return Analysis(action=int(action), value=value, simulations=0)
+        return _analysis(action=int(action), value=value)
 
     def analyse_batch(self, states: np.ndarray) -> list:
         return [self.analyse(self.game, state) for state in states]

@@ -1,0 +1,162 @@
+"""Scoring a policy on a task split: greedy pass@1 and sampled pass@k with intervals.
+
+* pass@1 is the share of problems whose greedy completion earns the full reward (1), with
+  a Wilson 95% interval.
+* pass@k uses the unbiased estimator of Chen et al. (2021): with n samples of which c are
+  correct, pass@k = 1 - C(n - c, k) / C(n, k), averaged over problems.
+* `paired_gate` compares a candidate with the incumbent on the same problems; it reuses the
+  engine's Elo interval by reading each problem as a game (won: only the candidate solves
+  it, lost: only the incumbent does, drawn otherwise). A candidate is promoted unless the
+  whole interval lies below even, i.e. unless it is worse beyond noise.
+
+Problems come from `task.generate(split, n, seed)`: splits are disjoint by hash, so test
+problems are never trained on, and another seed draws a fresh set of the same distribution.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+
+from llm_bridge.policy import LLMPolicy
+
+
+def pass_at_k(n: int, c: int, k: int) -> float:
+    """Unbiased pass@k from n samples with c correct.
+
+    >>> pass_at_k(4, 1, 1), pass_at_k(4, 1, 4), pass_at_k(5, 0, 2)
+    (0.25, 1.0, 0.0)
+    >>> round(pass_at_k(5, 2, 2), 6)  # 1 - C(3,2)/C(5,2) = 1 - 3/10
+    0.7
+    """
+    if not 0 <= c <= n or not 1 <= k <= n:
+        raise ValueError(f"need 0 <= c <= n and 1 <= k <= n, got n={n} c={c} k={k}")
+    if n - c < k:
+        return 1.0
+    return 1.0 - math.comb(n - c, k) / math.comb(n, k)
+
+
+def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, float]:
+    """The Wilson score interval of a binomial proportion.
+
+    >>> tuple(round(x, 4) for x in wilson_interval(5, 10))
+    (0.2366, 0.7634)
+    """
+    if n <= 0:
+        return 0.0, 1.0
+    p = successes / n
+    denominator = 1 + z * z / n
+    centre = (p + z * z / (2 * n)) / denominator
+    half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
+    return max(0.0, centre - half), min(1.0, centre + half)
+
+
+@dataclass
+class GateDecision:
+    """A candidate against the incumbent on the same problems."""
+
+    wins: int
+    losses: int
+    draws: int
+    elo: float
+    elo_low: float
+    elo_high: float
+    promote: bool
+
+    def as_dict(self) -> dict[str, Any]:
+        def finite(x: float) -> float | None:
+            return round(x, 1) if math.isfinite(x) else None
+
+        return {"wins": self.wins, "losses": self.losses, "draws": self.draws,
+                "elo": finite(self.elo), "elo_low": finite(self.elo_low),
+                "elo_high": finite(self.elo_high), "promote": self.promote}
+
+
+def paired_gate(candidate: Sequence[float], incumbent: Sequence[float],
+                z: float = 1.96) -> GateDecision:
+    """Promote `candidate` unless it is worse than `incumbent` beyond noise.
+
+    Args:
+        candidate: per-problem rewards (1 = solved) of the candidate.
+        incumbent: the incumbent's, on the same problems in the same order.
+        z: width of the interval in standard errors.
+
+    >>> paired_gate([1, 1, 0, 1], [1, 0, 0, 1]).promote
+    True
+    >>> paired_gate([0] * 40, [1] * 40).promote
+    False
+    """
+    from engine.arena import elo_with_interval
+
+    if len(candidate) != len(incumbent):
+        raise ValueError(f"{len(candidate)} candidate results for {len(incumbent)} incumbent")
+    wins = sum(1 for a, b in zip(candidate, incumbent) if a >= 1.0 > b)
+    losses = sum(1 for a, b in zip(candidate, incumbent) if b >= 1.0 > a)
+    draws = len(candidate) - wins - losses
+    elo, low, high = elo_with_interval(wins, draws, losses, z=z)
+    return GateDecision(wins, losses, draws, elo, low, high, promote=not high < 0)
+
+
+@torch.no_grad()
+def completions(policy: LLMPolicy, task: Any, problems: Sequence[Any], *, samples: int = 1,
+                greedy: bool = True, temperature: float = 1.0, top_p: float = 1.0,
+                max_new_tokens: int = 64, batch_size: int = 64,
+                generator: torch.Generator | None = None) -> list[list[str]]:
+    """`samples` completions per problem (`[len(problems)][samples]` texts)."""
+    prompts = policy.prompt_ids(problems, task)
+    rows = [(i, prompts[i]) for i in range(len(problems)) for _ in range(samples)]
+    texts: list[list[str]] = [[] for _ in problems]
+    was_training = policy.training
+    policy.eval()
+    for start in range(0, len(rows), batch_size):
+        chunk = rows[start:start + batch_size]
+        out = policy.generate([r[1] for r in chunk], max_new_tokens=max_new_tokens,
+                              greedy=greedy, temperature=temperature, top_p=top_p,
+                              generator=generator)
+        for j, (i, _) in enumerate(chunk):
+            texts[i].append(policy.codec.decode(out.ids(j)))
+    policy.train(was_training)
+    return texts
+
+
+def evaluate_policy(policy: LLMPolicy, task: Any, *, split: str = "test", n: int = 200,
+                    seed: int = 0, samples: int = 0, temperature: float = 1.0,
+                    top_p: float = 1.0, max_new_tokens: int = 64, batch_size: int = 64,
+                    return_rewards: bool = False) -> dict[str, Any]:
+    """pass@1 (greedy) and, with `samples >= 1`, sampled pass@k on n problems of `split`.
+
+    Returns:
+        `{"split", "n", "seed", "pass@1", "pass@1_low", "pass@1_high", "mean_reward",
+        "completion_chars"}` plus `"pass@k"` for k = 1, 2, 4, ... up to `samples` (sampled at
+        `temperature`) and, with `return_rewards`, the per-problem greedy rewards.
+    """
+    problems = task.generate(split, n, seed=seed)
+    greedy = [c[0] for c in completions(policy, task, problems, max_new_tokens=max_new_tokens,
+                                        batch_size=batch_size)]
+    rewards = task.rewards(problems, greedy)
+    solved = sum(1 for r in rewards if r >= 1.0)
+    low, high = wilson_interval(solved, n)
+    report: dict[str, Any] = {
+        "task": task.name, "split": split, "n": n, "seed": seed, "pass@1": solved / n,
+        "pass@1_low": low, "pass@1_high": high, "mean_reward": sum(rewards) / n,
+        "completion_chars": sum(len(c) for c in greedy) / n,
+    }
+    if samples >= 1:
+        generator = torch.Generator(device=policy.device).manual_seed(seed)
+        sampled = completions(policy, task, problems, samples=samples, greedy=False,
+                              temperature=temperature, top_p=top_p,
+                              max_new_tokens=max_new_tokens, batch_size=batch_size,
+                              generator=generator)
+        correct = [sum(1 for r in task.rewards([p] * samples, texts) if r >= 1.0)
+                   for p, texts in zip(problems, sampled)]
+        ks = sorted({k for k in (1, 2, 4, 8, 16, 32, 64, 128) if k <= samples} | {samples})
+        report["samples"] = samples
+        report["temperature"] = temperature
+        report["pass@k"] = {str(k): sum(pass_at_k(samples, c, k) for c in correct) / n
+                            for k in ks}
+    if return_rewards:
+        report["rewards"] = rewards
+    return report

@@ -1,0 +1,95 @@
+"""The character tokenizer, the tiny model builder and the supervised warm start."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import torch
+
+from llm_bridge import tasks
+from llm_bridge.models import load_policy, save_pretrained, tiny_model_dir
+from llm_bridge.policy import LLMPolicy
+from llm_bridge.tiny import (CharTokenizer, TinyConfig, TokenizerError, WarmStartConfig,
+                             build_tiny_model, supervised_warm_start)
+
+SMALL = TinyConfig(layers=2, d_model=32, heads=2, ffn=64, max_len=128)
+
+
+def test_tokenizer_round_trip_and_tag_words() -> None:
+    tok = CharTokenizer()
+    text = "3 * 4 = 12\n12 - 5 = 7\n<answer>7</answer>"
+    ids = tok.encode(text)
+    assert tok.decode(ids) == text
+    # the tags are single tokens: 8 + 1 + 9 characters become 3 tokens
+    assert len(tok.encode("<answer>7</answer>")) == 3
+    assert tok.encode("é") == [tok.unk_id]
+    assert tok.decode([tok.bos_id, *tok.encode("ab"), tok.eos_id, tok.pad_id]) == "ab"
+    assert tok.vocab[:4] == ["<pad>", "<bos>", "<eos>", "<unk>"]
+
+
+def test_tokenizer_save_load_and_errors(tmp_path) -> None:
+    tok = CharTokenizer(words=("<answer>", "</answer>", "<step>"))
+    tok.save(tmp_path)
+    again = CharTokenizer.load(tmp_path)
+    assert again.vocab == tok.vocab
+    (tmp_path / "char_tokenizer.json").write_text(json.dumps({"type": "bpe"}))
+    with pytest.raises(TokenizerError, match="not a character tokenizer"):
+        CharTokenizer.load(tmp_path)
+    with pytest.raises(TokenizerError, match="cannot read"):
+        CharTokenizer.load(tmp_path / "missing")
+    with pytest.raises(TokenizerError, match="duplicates"):
+        CharTokenizer(chars="aa")
+    with pytest.raises(TokenizerError, match="outside"):
+        tok.decode([10_000])
+
+
+def test_build_tiny_model_shape_and_seed() -> None:
+    tok = CharTokenizer()
+    a = build_tiny_model(tok, SMALL, seed=3)
+    b = build_tiny_model(tok, SMALL, seed=3)
+    assert a.config.vocab_size == tok.vocab_size and a.config.num_hidden_layers == 2
+    for (name, x), (_, y) in zip(a.state_dict().items(), b.state_dict().items()):
+        assert torch.equal(x, y), name
+    with pytest.raises(ValueError, match="multiple"):
+        build_tiny_model(tok, TinyConfig(d_model=30, heads=4))
+
+
+def test_warm_start_fits_worked_solutions() -> None:
+    torch.manual_seed(0)
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
+    tok = CharTokenizer()
+    policy = LLMPolicy(build_tiny_model(tok, SMALL, seed=0), tok)
+    losses = supervised_warm_start(policy, task, WarmStartConfig(steps=60, batch_size=16,
+                                                                 lr=3e-3, problems=50), seed=0)
+    assert len(losses) == 60
+    # from ~ln(vocab) = 4.6 nats per token to well under half of it: the format is learnt
+    assert losses[0] > 4.0
+    assert sum(losses[-5:]) / 5 < 0.5 * losses[0]
+
+
+def test_tiny_model_dir_caches_and_loads_by_path(tmp_path) -> None:
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
+    warm = WarmStartConfig(steps=2, batch_size=4, problems=8)
+    path = tiny_model_dir(task, {"digits": 1}, tmp_path, tiny=SMALL, warm=warm, seed=1)
+    assert (path / "config.json").is_file() and (path / "char_tokenizer.json").is_file()
+    stamp = (path / "model.safetensors").stat().st_mtime_ns
+    assert tiny_model_dir(task, {"digits": 1}, tmp_path, tiny=SMALL, warm=warm, seed=1) == path
+    assert (path / "model.safetensors").stat().st_mtime_ns == stamp  # not rebuilt
+    other = tiny_model_dir(task, {"digits": 2}, tmp_path, tiny=SMALL, warm=warm, seed=1)
+    assert other != path
+    policy = load_policy(str(path))
+    assert isinstance(policy.codec, CharTokenizer) and policy.prompt_style == "bare"
+
+
+def test_save_pretrained_replaces_atomically(tmp_path) -> None:
+    tok = CharTokenizer()
+    target = tmp_path / "m"
+    save_pretrained(build_tiny_model(tok, SMALL, seed=0), tok, target)
+    save_pretrained(build_tiny_model(tok, SMALL, seed=1), tok, target)
+    leftovers = [p.name for p in tmp_path.iterdir() if p.name != "m"]
+    assert leftovers == []
+    loaded = load_policy(str(target))
+    expected = build_tiny_model(tok, SMALL, seed=1).state_dict()
+    for name, value in loaded.model.state_dict().items():
+        assert torch.equal(value, expected[name]), name

@@ -13,11 +13,13 @@ termination `MAX_LENGTH`). Player 0 is black.
 Superko and memory: a state carries the hashes of the last `superko_window` positions.
 The default window holds every position a game can reach (`max_moves + 1`), so the rules
 are exact full positional superko, for single games and inside the search alike. This
-costs 8 bytes per move of the cap in every state: 9x9 (cap 162) states are 1,664 bytes,
-19x19 (cap 722) 7,608 bytes (with `history=3`). A smaller window (e.g. 16) shrinks a
-19x19 state to 1,576 bytes; it then forbids only returns to one of the last `window`
-positions (simple ko and every cycle shorter than the window, including triple ko and
-sending-two-returning-one) and lets longer cycles pass.
+costs 8 bytes per move of the cap in every state (with `history=3`): 9x9 states (cap 162)
+are 1,648 bytes, 19x19 (cap 722) 7,248 bytes. A window of 32 shrinks them to 600 and
+1,720 bytes; the rules then forbid returning to one of the last `window` positions only
+(simple ko and every cycle shorter than the window, which covers triple ko and
+sending-two-returning-one) and let longer cycles pass. Speed hardly depends on it (per
+state, 19x19 after 300 random moves: step 1-6 us, the longer copy being the difference;
+legal mask about 22 us either way, dominated by group labelling, not by the ring).
 """
 
 from __future__ import annotations

@@ -50,6 +50,12 @@ WIN, DRAW, LOSS = 1, 0, -1
 """Outcome classes, from the point of view of the player making the move."""
 DEFAULT_TABLE_SIZE = 1 << 23
 """Default number of transposition-table entries (5 bytes each, about 42 MB)."""
+MEMO_MAX_MOVES = 16
+"""Per-move scores of positions with at most this many stones are remembered: opening
+positions recur from game to game and cost seconds to minutes each to solve."""
+MEMO_SIZE = 1 << 16
+"""Positions remembered at most (the memory is emptied when full)."""
+_UNSOLVED = -101
 _MIN_TABLE_SIZE = (1 << 17) + 1
 """Smallest table for which a slot and a 32-bit stored key identify a position."""
 
@@ -124,6 +130,8 @@ class Connect4Solver:
 
     Entries stay valid from one position to the next (they describe positions, not
     searches), so solving related positions with one solver gets faster as it warms up.
+    The per-move scores of opening positions (at most `MEMO_MAX_MOVES` stones) are also
+    remembered outright, so a perfect player pays for each opening only once.
 
     Args:
         table_size: transposition-table entries; rounded up to a prime of at least 2**17.
@@ -136,6 +144,7 @@ class Connect4Solver:
         self._keys = np.zeros(self.table_size, dtype=np.uint32)
         self._values = np.zeros(self.table_size, dtype=np.uint8)
         self._counter = np.zeros(1, dtype=np.int64)
+        self._memo: dict[tuple[int, int, bool], np.ndarray] = {}
 
     @property
     def nodes(self) -> int:
@@ -147,6 +156,7 @@ class Connect4Solver:
         self._keys[:] = 0
         self._values[:] = 0
         self._counter[0] = 0
+        self._memo.clear()
 
     def solve(self, position: int, mask: int, moves: int, *, weak: bool = False) -> int:
         """Exact score of a position (or with `weak`, its sign: 1, 0 or -1).
@@ -188,9 +198,20 @@ class Connect4Solver:
         wanted = np.ones(WIDTH, dtype=np.bool_) if columns is None else np.asarray(columns)
         if wanted.shape != (WIDTH,) or wanted.dtype != np.bool_:
             raise ValueError(f"columns must be bool [7], got {wanted.dtype} {wanted.shape}")
-        out = np.full(WIDTH, ILLEGAL_SCORE, dtype=np.int64)
-        child_scores(stones, mask, n, weak, wanted, self._keys, self._values, self._counter, out)
-        return out
+        memo_key = (int(stones), int(mask), weak)
+        known = self._memo.get(memo_key)
+        if known is None:
+            known = np.full(WIDTH, _UNSOLVED, dtype=np.int64)
+        need = wanted & (known == _UNSOLVED)
+        if need.any():
+            out = np.full(WIDTH, ILLEGAL_SCORE, dtype=np.int64)
+            child_scores(stones, mask, n, weak, need, self._keys, self._values, self._counter, out)
+            known = np.where(need, out, known)
+            if n <= MEMO_MAX_MOVES:
+                if len(self._memo) >= MEMO_SIZE:
+                    self._memo.clear()
+                self._memo[memo_key] = known
+        return np.where(wanted, known, ILLEGAL_SCORE)
 
     def move_outcomes(self, state: np.ndarray) -> np.ndarray:
         """int8 `[7]`: `WIN`, `DRAW` or `LOSS` for the mover after each column, `ILLEGAL`

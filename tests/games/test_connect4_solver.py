@@ -231,3 +231,23 @@ def test_states_match_the_connect_four_game(shared_benchmarks) -> None:
     for moves, _ in read_set(shared_benchmarks, "Test_L2_R1")[:50]:
         state = play_moves(game, list(moves))
         assert np.array_equal(np.asarray(state, dtype=np.uint64), state_from_moves(moves))
+
+
+def test_opening_positions_are_remembered() -> None:
+    solver = Connect4Solver(table_size=1)
+    state = state_from_moves("5512243243536")  # 13 stones: within the remembered openings
+    first = solver.move_scores(state, columns=np.arange(7) < 3)
+    nodes = solver.nodes
+    assert nodes > 0
+    scores = solver.move_scores(state)  # only columns 4-7 are new
+    assert (scores[:3] == first[:3]).all() and (first[3:] == ILLEGAL_SCORE).all()
+    after = solver.nodes
+    assert (solver.move_scores(state) == scores).all()
+    assert solver.move_outcomes(state).tolist() == np.sign(scores).tolist()
+    assert solver.nodes > after  # the weak scores were not remembered yet
+    settled = solver.nodes
+    solver.move_outcomes(state)
+    solver.move_scores(state)
+    assert solver.nodes == settled
+    fresh = Connect4Solver(table_size=1)
+    assert (fresh.move_scores(state) == scores).all()

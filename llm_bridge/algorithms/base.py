@@ -1,0 +1,97 @@
+"""What every algorithm hands the loop: a `Rollout` (the replay record) and two methods.
+
+An algorithm is an actor and a learner over one policy:
+
+* `rollout(problems, generator) -> Rollout`: play the problems (sample completions, or
+  search over reasoning steps) and score them with the reward function;
+* `learn(rollout) -> metrics`: update the policy (and value head) from that record.
+
+A `Rollout` is plain data (token ids, texts, rewards, per-step search targets) written to the
+run's replay directory as one JSON file per iteration, so what the learner trained on can be
+inspected, and a learner could run from the files alone.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Protocol, Sequence
+
+import torch
+
+
+@dataclass
+class StepRecord:
+    """One searched decision: the candidate steps at a node and the improved policy over them.
+
+    Attributes:
+        sample: index of the trajectory (in `Rollout.completions`) it belongs to.
+        prefix: token ids of the text before the step (prompt excluded).
+        candidates: token ids of each candidate step.
+        target: the search's policy over the candidates (sums to 1).
+    """
+
+    sample: int
+    prefix: list[int]
+    candidates: list[list[int]]
+    target: list[float]
+
+
+@dataclass
+class Rollout:
+    """The trajectories of one iteration, N samples over P problems.
+
+    Attributes:
+        problem_ids: `[N]` the problem each sample answers.
+        group: `[N]` index of that problem within the iteration (samples of one problem
+            share it and are consecutive).
+        prompts: `[N]` prompt token ids.
+        completions: `[N]` completion token ids (eos included when produced).
+        texts: `[N]` decoded completions.
+        rewards: `[N]` total rewards.
+        metrics: figures of the acting stage (reward means, lengths, ...).
+        steps: per-decision search targets (expert iteration only).
+    """
+
+    problem_ids: list[str]
+    group: list[int]
+    prompts: list[list[int]]
+    completions: list[list[int]]
+    texts: list[str]
+    rewards: list[float]
+    metrics: dict[str, float] = field(default_factory=dict)
+    steps: list[StepRecord] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.completions)
+
+    def save(self, path: Path) -> None:
+        """Write the record as JSON, atomically."""
+        from engine.checkpoint import atomic_write_text
+
+        atomic_write_text(Path(path), json.dumps(asdict(self)))
+
+    @classmethod
+    def load(cls, path: Path) -> Rollout:
+        data = json.loads(Path(path).read_text())
+        data["steps"] = [StepRecord(**s) for s in data.get("steps", [])]
+        return cls(**data)
+
+
+class Algorithm(Protocol):
+    """An actor and a learner over one policy (see the module docstring)."""
+
+    name: str
+
+    def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout: ...
+
+    def learn(self, rollout: Rollout) -> dict[str, float]: ...
+
+
+def reward_metrics(breakdown: Any, lengths: Sequence[int], group_size: int) -> dict[str, float]:
+    """The acting stage's figures under the `llm/` namespace."""
+    raw = breakdown.metrics(num_generations=group_size if group_size > 1 else None)
+    out = {f"llm/{k}": float(v) for k, v in raw.items() if not k.endswith("/failed")}
+    out["llm/completion_length"] = float(sum(lengths) / max(1, len(lengths)))
+    return out

@@ -1,0 +1,215 @@
+"""GRPO: G sampled completions per prompt, group-relative advantages, clipped ratios.
+
+For each prompt, G completions are sampled from the current policy and scored by the
+reward function; a completion's advantage is its reward minus its group's mean, divided by
+the group's standard deviation (unbiased, as TRL), and every token of the completion
+carries it. The loss per token is PPO's clipped surrogate
+
+    -min(rho * A, clip(rho, 1 - eps, 1 + eps) * A),   rho = pi(token) / pi_old(token)
+
+plus, optionally, beta times the k3 estimate of KL(pi || pi_ref),
+`exp(ref - logp) - (ref - logp) - 1`, with the reference the model as it started.
+
+How this departs from the textbook (DeepSeekMath's GRPO):
+
+* The loss is averaged over all tokens of the batch (DAPO's token-level loss), not per
+  sequence then over sequences, so long completions are not down-weighted.
+* `dr_grpo = true` takes Dr. GRPO's fixes: no division by the group's std, and the token
+  sum divided by a constant (completions x max_new_tokens) rather than by token counts.
+* pi_old is the policy that sampled the batch, scored again by a forward pass (not the
+  sampler's log-probs), so the ratio is exactly 1 at the first pass; `epochs > 1` reuses
+  the batch and only then does clipping act.
+* Gradients of a batch are accumulated over minibatches with the global normaliser, so the
+  step equals the full-batch step whatever the minibatch size.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Sequence
+
+import torch
+
+from llm_bridge.algorithms.base import Rollout, reward_metrics
+from llm_bridge.policy import LLMPolicy
+
+
+@dataclass
+class GRPOConfig:
+    group_size: int = 8
+    """Completions sampled per prompt (G)."""
+    epochs: int = 1
+    """Optimisation passes over each batch (clipping only acts from the second)."""
+    minibatch_size: int = 64
+    """Completions per forward pass (gradients are accumulated over the batch)."""
+    clip_eps: float = 0.2
+    """PPO clip range for the importance ratio."""
+    kl_coef: float = 0.0
+    """Weight of the k3 KL penalty to the reference model (0 = no reference kept)."""
+    dr_grpo: bool = False
+    """Dr. GRPO: no std normalisation of advantages, no length normalisation of the loss."""
+    std_eps: float = 1e-4
+    """Added to the group std before dividing."""
+
+
+def group_advantages(rewards: torch.Tensor, *, scale: bool = True,
+                     eps: float = 1e-4) -> torch.Tensor:
+    """Group-relative advantages.
+
+    Args:
+        rewards: float `[P, G]`, G completions for each of P prompts.
+        scale: divide by the group's unbiased std (+ eps); False for Dr. GRPO.
+        eps: keeps a zero-std group finite (its advantages are all 0 anyway).
+
+    Returns:
+        float `[P, G]`.
+
+    >>> group_advantages(torch.tensor([[1.0, 0.0, 0.0, 1.0]]), scale=False).tolist()
+    [[0.5, -0.5, -0.5, 0.5]]
+    """
+    if rewards.dim() != 2 or rewards.shape[1] < 1:
+        raise ValueError(f"rewards must be [P, G], got shape {tuple(rewards.shape)}")
+    centred = rewards - rewards.mean(dim=1, keepdim=True)
+    if not scale or rewards.shape[1] == 1:
+        return centred
+    return centred / (rewards.std(dim=1, keepdim=True) + eps)
+
+
+def token_losses(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages: torch.Tensor,
+                 *, clip_eps: float, ref_logprobs: torch.Tensor | None = None,
+                 kl_coef: float = 0.0) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+    """Per-token clipped-surrogate loss (+ k3 KL).
+
+    Args:
+        logprobs: float `[N, T]` under the policy being trained (with gradients).
+        old_logprobs: float `[N, T]` under the policy that sampled.
+        advantages: float `[N]`, one per completion.
+        clip_eps: clip range.
+        ref_logprobs: float `[N, T]` under the reference, required when kl_coef > 0.
+        kl_coef: weight of the KL term.
+
+    Returns:
+        `(loss [N, T], parts)`, parts holding `ratio`, `clipped` (bool) and `kl` `[N, T]`.
+    """
+    ratio = torch.exp(logprobs - old_logprobs)
+    adv = advantages[:, None]
+    unclipped, clipped = ratio * adv, ratio.clamp(1 - clip_eps, 1 + clip_eps) * adv
+    loss = -torch.minimum(unclipped, clipped)
+    kl = torch.zeros_like(loss)
+    if kl_coef:
+        if ref_logprobs is None:
+            raise ValueError("kl_coef > 0 needs reference log-probs")
+        delta = ref_logprobs - logprobs
+        kl = torch.exp(delta) - delta - 1.0
+        loss = loss + kl_coef * kl
+    return loss, {"ratio": ratio.detach(), "clipped": (clipped < unclipped).detach(),
+                  "kl": kl.detach()}
+
+
+def loss_normaliser(masks: Sequence[torch.Tensor], *, dr_grpo: bool, max_tokens: int) -> float:
+    """What the batch's token-loss sum is divided by: its token count, or, for Dr. GRPO,
+    completions x max_tokens (a constant)."""
+    if dr_grpo:
+        return float(sum(int(m.shape[0]) for m in masks) * max_tokens)
+    return float(max(1.0, sum(float(m.sum()) for m in masks)))
+
+
+class GRPO:
+    """GRPO over an `LLMPolicy` (see the module docstring).
+
+    Args:
+        policy: the policy (a reference is needed when `config.kl_coef > 0`).
+        task: the task whose prompts are used.
+        reward: a reward callable returning a `RewardBreakdown` (`CombinedReward`).
+        optimizer: the optimiser of the policy's trainable parameters.
+        config: GRPO settings.
+        sampling: `max_new_tokens`, `temperature`, `top_p`, `grad_clip`.
+    """
+
+    name = "grpo"
+
+    def __init__(self, policy: LLMPolicy, task: Any, reward: Any, optimizer: torch.optim.Optimizer,
+                 config: GRPOConfig, *, max_new_tokens: int = 64, temperature: float = 1.0,
+                 top_p: float = 1.0, grad_clip: float = 1.0) -> None:
+        if config.kl_coef and not policy.has_reference:
+            raise ValueError("kl_coef > 0 needs a policy built with a reference model")
+        self.policy, self.task, self.reward, self.optimizer = policy, task, reward, optimizer
+        self.config = config
+        self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, temperature, top_p
+        self.grad_clip = grad_clip
+
+    # ------------------------------------------------------------------ actor
+    @torch.no_grad()
+    def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout:
+        """G completions per problem, scored."""
+        g = self.config.group_size
+        prompt_ids = self.policy.prompt_ids(problems, self.task)
+        rows = [i for i in range(len(problems)) for _ in range(g)]
+        completions: list[list[int]] = []
+        self.policy.eval()
+        for start in range(0, len(rows), self.config.minibatch_size):
+            chunk = rows[start:start + self.config.minibatch_size]
+            out = self.policy.generate([prompt_ids[i] for i in chunk],
+                                       max_new_tokens=self.max_new_tokens,
+                                       temperature=self.temperature, top_p=self.top_p,
+                                       generator=generator)
+            completions += [out.ids(j) for j in range(len(chunk))]
+        texts = [self.policy.codec.decode(c) for c in completions]
+        prompt_texts = [self.policy.prompt_text(self.task, problems[i]) for i in rows]
+        fields = [problems[i].to_fields() for i in rows]
+        columns = {key: [f[key] for f in fields] for key in fields[0]}
+        breakdown = self.reward(prompt_texts, texts, **columns)
+        return Rollout(problem_ids=[problems[i].id for i in rows], group=rows,
+                       prompts=[prompt_ids[i] for i in rows], completions=completions,
+                       texts=texts, rewards=[float(r) for r in breakdown.total],
+                       metrics=reward_metrics(breakdown, [len(c) for c in completions], g))
+
+    # ------------------------------------------------------------------ learner
+    def learn(self, rollout: Rollout) -> dict[str, float]:
+        """`epochs` passes of the clipped objective over the rollout."""
+        cfg = self.config
+        g = cfg.group_size
+        if len(rollout) % g:
+            raise ValueError(f"{len(rollout)} completions are not groups of {g}")
+        rewards = torch.tensor(rollout.rewards, dtype=torch.float32).view(-1, g)
+        advantages = group_advantages(rewards, scale=not cfg.dr_grpo, eps=cfg.std_eps).view(-1)
+        chunks = [list(range(s, min(s + cfg.minibatch_size, len(rollout))))
+                  for s in range(0, len(rollout), cfg.minibatch_size)]
+        old, ref, masks = [], [], []
+        self.policy.train()
+        with torch.no_grad():
+            for chunk in chunks:
+                prompts = [rollout.prompts[i] for i in chunk]
+                comps = [rollout.completions[i] for i in chunk]
+                logp, mask = self.policy.completion_logprobs(prompts, comps)
+                old.append(logp)
+                masks.append(mask)
+                ref.append(self.policy.reference_logprobs(prompts, comps) if cfg.kl_coef else None)
+        normaliser = loss_normaliser(masks, dr_grpo=cfg.dr_grpo, max_tokens=self.max_new_tokens)
+        totals = {"loss/policy": 0.0, "llm/kl": 0.0, "llm/clip_frac": 0.0}
+        device = self.policy.device
+        for _ in range(cfg.epochs):
+            self.optimizer.zero_grad(set_to_none=True)
+            loss_sum, kl_sum, clip_sum, tokens = 0.0, 0.0, 0.0, 0.0
+            for chunk, old_lp, ref_lp, mask in zip(chunks, old, ref, masks):
+                logp, _ = self.policy.completion_logprobs(
+                    [rollout.prompts[i] for i in chunk], [rollout.completions[i] for i in chunk])
+                per_token, parts = token_losses(
+                    logp, old_lp, advantages[chunk].to(device), clip_eps=cfg.clip_eps,
+                    ref_logprobs=ref_lp, kl_coef=cfg.kl_coef)
+                loss = (per_token * mask).sum() / normaliser
+                loss.backward()
+                loss_sum += loss.item()
+                kl_sum += float((parts["kl"] * mask).sum())
+                clip_sum += float((parts["clipped"].float() * mask).sum())
+                tokens += float(mask.sum())
+            params = [p for p in self.policy.parameters() if p.requires_grad]
+            grad_norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
+            self.optimizer.step()
+            totals["loss/policy"] += loss_sum / cfg.epochs
+            totals["llm/kl"] += kl_sum / max(1.0, tokens) / cfg.epochs
+            totals["llm/clip_frac"] += clip_sum / max(1.0, tokens) / cfg.epochs
+        totals["train/grad_norm"] = float(grad_norm)
+        totals["llm/advantage_abs"] = float(advantages.abs().mean())
+        self.policy.eval()
+        return totals

@@ -8,7 +8,8 @@ control characters other than tab and newline dropped, tabs to spaces, `#` comme
 empty lines ignored.
 
 Moves come from an `Agent` (`engine.agents`): `analyse(game, state)` gives the move and the
-value for the player to move; with a resign threshold, `genmove` answers `resign` when that
+value for the player to move (without a network, `move37 gtp` searches with a uniform prior
+and random playouts as values); with a resign threshold, `genmove` answers `resign` when that
 value is below it. The board is a `games.go.Go` with full positional superko and a length
 cap of 4 * size * size (`genmove` passes beyond it; `play` after two passes goes on).
 Vertices: `play` answers `syntax error` for text that is not a GTP vertex (or colour), and

@@ -1,7 +1,8 @@
 """`move37 gtp`: a Go engine speaking GTP 2 on stdin/stdout (GUIs, servers, GNU Go matches).
 
 With `--checkpoint` the search is guided by a trained Go network (the board size is then
-the network's); without one it is the search with a uniform prior and value 0.
+the network's); without one it is the search with a uniform prior whose leaves are valued
+by `--rollouts` random playouts each (0: value 0, the plain `mcts:SIMS` player).
 """
 
 from __future__ import annotations
@@ -22,6 +23,8 @@ def gtp_command(
                                                 "changes it)."),
     komi: float = typer.Option(7.5, "--komi", help="Initial komi (GTP komi changes it)."),
     sims: int = typer.Option(200, "--sims", help="Search simulations per genmove."),
+    rollouts: int = typer.Option(1, "--rollouts", help="Without a checkpoint: random playouts "
+                                                        "per leaf as its value (0: none)."),
     resign_threshold: Optional[float] = typer.Option(
         None, "--resign-threshold", help="Resign when the value for us is below this, "
                                          "e.g. -0.95 (default: never resign)."),
@@ -33,8 +36,8 @@ def gtp_command(
 
     from engine.gtp import GtpEngine, serve
 
-    if sims < 0:
-        fail(f"--sims must be >= 0, got {sims}")
+    if sims < 0 or rollouts < 0:
+        fail(f"--sims and --rollouts must be >= 0, got {sims} and {rollouts}")
     if not 5 <= size <= 19:
         fail(f"--size must be from 5 to 19, got {size}")
     if resign_threshold is not None and not -1.0 <= resign_threshold <= 1.0:
@@ -51,11 +54,24 @@ def gtp_command(
         sizes = {size}  # the network's policy head fixes the board size
 
     def make_agent(game):  # type: ignore[no-untyped-def]
-        from engine.agents import load_checkpoint_agent, make_agent
+        from engine.agents import SearchAgent, load_checkpoint_agent, make_agent
+        from mcts import SearchConfig, rollout_evaluator
 
         if checkpoint is not None:
             return load_checkpoint_agent(checkpoint, game, sims, device=device, seed=seed)
-        return make_agent(f"mcts:{sims}", game, device=device, seed=seed)
+        if rollouts == 0:
+            return make_agent(f"mcts:{sims}", game, device=device, seed=seed)
+
+        def playouts(states, playout_seed):  # type: ignore[no-untyped-def]
+            return sum(game.batch_random_rollout(states, playout_seed * rollouts + k)
+                       for k in range(rollouts)) / rollouts
+
+        # Gumbel root search spends a small budget on a few sampled moves, halving them.
+        config = SearchConfig(num_simulations=max(1, sims), algorithm="gumbel",
+                              gumbel_num_considered=16)
+        evaluator = rollout_evaluator(game.num_actions, playouts, seed)
+        return SearchAgent(game, evaluator, sims, config, seed=seed,
+                           name=f"mcts:{sims}+rollouts:{rollouts}")
 
     engine = GtpEngine(make_agent, size=size, komi=komi, resign_threshold=resign_threshold,
                        history=history, sizes=sizes, name=name)

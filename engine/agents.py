@@ -1,0 +1,304 @@
+"""Players: anything that picks a move in a position, behind one `Agent` interface.
+
+Specs (used by `move37 arena`, `play`, `eval`, the UCI/GTP front ends):
+
+* `random`: a uniformly random legal move;
+* `mcts:SIMS`: the search with a uniform prior and value 0 (no knowledge);
+* `perfect`: an exact solver (tic-tac-toe: full minimax; Connect Four: the bitboard solver);
+* `ckpt:PATH[:SIMS]` (or just a path): a trained network, raw policy when SIMS is 0,
+  otherwise the search guided by the network.
+
+Agents analyse batches of positions at once (`analyse_batch`), so the arena can play many
+games in parallel and the network still sees full batches.
+"""
+
+from __future__ import annotations
+
+import abc
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Protocol, Sequence
+
+import numpy as np
+
+from engine.gameops import Evaluator, GameOps, uniform_evaluator
+from games.base import Action, Game, GameError, State
+from mcts import BatchSearch, SearchConfig
+
+
+@dataclass
+class Analysis:
+    """What an agent thinks of one position."""
+
+    action: Action
+    value: float = 0.0  # for the player to move, in [-1, 1]
+    policy: np.ndarray | None = None  # float32 [A]: search policy or network prior
+    visits: np.ndarray | None = None  # int [A] root visit counts (search agents)
+    pv: list[Action] | None = None  # principal variation from this position
+    simulations: int = 0
+
+
+class Agent(Protocol):
+    name: str
+
+    def analyse_batch(self, states: np.ndarray) -> list[Analysis]: ...
+
+    def analyse(self, game: Game, state: State, *, simulations: int | None = None,
+                stop: threading.Event | None = None,
+                on_progress: Callable[[Analysis], None] | None = None) -> Analysis: ...
+
+
+class AgentSpecError(GameError):
+    """An agent spec that cannot be understood or built."""
+
+
+class _BatchAgent(abc.ABC):
+    """Shared `analyse` for agents that only define `analyse_batch`."""
+
+    name = "agent"
+    ops: GameOps
+
+    @abc.abstractmethod
+    def analyse_batch(self, states: np.ndarray) -> list[Analysis]:
+        """One `Analysis` per state of the batch."""
+
+    def analyse(self, game: Game, state: State, *, simulations: int | None = None,
+                stop: threading.Event | None = None,
+                on_progress: Callable[[Analysis], None] | None = None) -> Analysis:
+        result = self.analyse_batch(self.ops.stack([state]))[0]
+        if on_progress is not None:
+            on_progress(result)
+        return result
+
+
+class RandomAgent(_BatchAgent):
+    def __init__(self, game: Game, seed: int = 0) -> None:
+        self.name = "random"
+        self.ops = GameOps(game)
+        self.rng = np.random.default_rng(seed)
+
+    def analyse_batch(self, states: np.ndarray) -> list[Analysis]:
+        legal = self.ops.legal(states)
+        return [Analysis(action=int(self.rng.choice(np.flatnonzero(row)))) for row in legal]
+
+
+class SearchAgent(_BatchAgent):
+    """The search guided by `evaluator` (uniform prior, or a network); SIMS 0 = raw policy."""
+
+    def __init__(self, game: Game, evaluator: Evaluator, simulations: int,
+                 search_config: SearchConfig | None = None, seed: int = 0,
+                 name: str = "search") -> None:
+        self.name = name
+        self.game = game
+        self.ops = GameOps(game)
+        self.evaluator = evaluator
+        self.simulations = simulations
+        base = search_config or SearchConfig()
+        # Evaluation play: no root noise, deterministic choice of the most visited move.
+        self.search_config = SearchConfig(**{**base.__dict__, "num_simulations": max(1, simulations),
+                                            "dirichlet_fraction": 0.0, "temperature": 0.0})
+        self.rng = np.random.default_rng(seed)
+
+    def analyse_batch(self, states: np.ndarray,
+                      simulations: int | None = None) -> list[Analysis]:
+        sims = self.simulations if simulations is None else simulations
+        to_play, legal = self.ops.roots(states)
+        if sims <= 0:
+            logits, values = self.evaluator(states)
+            logits = np.where(legal, logits, -np.inf)
+            policy = np.exp(logits - logits.max(axis=1, keepdims=True))
+            policy /= policy.sum(axis=1, keepdims=True)
+            return [Analysis(action=int(np.argmax(policy[i])), value=float(values[i]),
+                             policy=policy[i].astype(np.float32), pv=[int(np.argmax(policy[i]))])
+                    for i in range(len(states))]
+        search = BatchSearch(self.search_config, len(states), self.game.num_actions)
+        out = search.run(states, self.ops.search_step, self.evaluator, root_to_play=to_play,
+                         root_legal=legal, rng=self.rng, num_simulations=sims)
+        results = []
+        for i in range(len(states)):
+            results.append(Analysis(
+                action=int(out.action[i]), value=float(out.root_value[i]),
+                policy=np.asarray(out.policy_target[i], dtype=np.float32),
+                visits=np.asarray(out.visit_counts[i]), pv=_principal_variation(search, out, i),
+                simulations=sims))
+        return results
+
+    def analyse(self, game: Game, state: State, *, simulations: int | None = None,
+                stop: threading.Event | None = None,
+                on_progress: Callable[[Analysis], None] | None = None,
+                chunk: int = 64) -> Analysis:
+        """One position; with `stop` or `on_progress`, the search runs in chunks on one tree
+        (reusing it) so that it can be interrupted and report as it goes."""
+        sims = self.simulations if simulations is None else simulations
+        if sims <= 0 or (stop is None and on_progress is None):
+            result = self.analyse_batch(self.ops.stack([state]), sims)[0]
+            if on_progress is not None:
+                on_progress(result)
+            return result
+        states = self.ops.stack([state])
+        to_play, legal = self.ops.roots(states)
+        search = BatchSearch(self.search_config, 1, game.num_actions, max_nodes=sims + 1)
+        done, result = 0, None
+        while done < sims and not (stop is not None and stop.is_set() and result is not None):
+            n = min(chunk, sims - done)
+            out = search.run(states, self.ops.search_step, self.evaluator, root_to_play=to_play,
+                             root_legal=legal, rng=self.rng, num_simulations=n,
+                             reuse=np.array([done > 0]))
+            done += n
+            result = Analysis(action=int(out.action[0]), value=float(out.root_value[0]),
+                              policy=np.asarray(out.policy_target[0], dtype=np.float32),
+                              visits=np.asarray(out.visit_counts[0]),
+                              pv=_principal_variation(search, out, 0), simulations=done)
+            if on_progress is not None:
+                on_progress(result)
+        assert result is not None
+        return result
+
+
+def _principal_variation(search: BatchSearch, out: Any, index: int) -> list[Action]:
+    """The most-visited line from the root, as far as the tree goes."""
+    pv_method = getattr(search, "principal_variation", None) or getattr(search, "pv", None)
+    if pv_method is not None:
+        try:
+            return [int(a) for a in pv_method(index)]
+        except (TypeError, IndexError):
+            pass
+    return [int(np.argmax(out.visit_counts[index]))]
+
+
+class PerfectAgent(_BatchAgent):
+    """An exact solver's move: tic-tac-toe by minimax, Connect Four by the bitboard solver."""
+
+    def __init__(self, game: Game, seed: int = 0) -> None:
+        from engine.solvers import make_solver
+
+        self.name = "perfect"
+        self.ops = GameOps(game)
+        self.solver = make_solver(game)
+        self.rng = np.random.default_rng(seed)
+
+    def analyse_batch(self, states: np.ndarray) -> list[Analysis]:
+        results = []
+        for i in range(len(states)):
+            state = self.ops.single(states, i)
+            action, value = self.solver.best(state, self.rng)
+            results.append(Analysis(action=int(action), value=float(value)))
+        return results
+
+
+def make_agent(spec: str, game: Game, *, device: str = "auto", seed: int = 0,
+               search_config: SearchConfig | None = None) -> Agent:
+    """Build an agent from a spec string (see the module docstring)."""
+    text = spec.strip()
+    kind, _, rest = text.partition(":")
+    kind = kind.lower()
+    if kind == "random":
+        return RandomAgent(game, seed)
+    if kind == "perfect":
+        return PerfectAgent(game, seed)
+    if kind == "mcts":
+        sims = _parse_sims(rest or "100", spec)
+        return SearchAgent(game, uniform_evaluator(game.num_actions), sims, search_config,
+                           seed, name=f"mcts:{sims}")
+    if kind in ("ckpt", "checkpoint"):
+        path, sims = _split_checkpoint_spec(rest, spec)
+        return load_checkpoint_agent(path, game, sims, device=device, seed=seed,
+                                     search_config=search_config)
+    if kind in ("gtp", "uci"):
+        return _external_agent(kind, rest, game, spec)
+    if Path(text).exists():
+        return load_checkpoint_agent(text, game, 0, device=device, seed=seed,
+                                     search_config=search_config)
+    raise AgentSpecError(f"unknown player {spec!r}; use random, mcts:SIMS, perfect, "
+                         "ckpt:PATH[:SIMS], gtp:COMMAND or uci:COMMAND")
+
+
+def _parse_sims(text: str, spec: str) -> int:
+    try:
+        sims = int(text)
+    except ValueError:
+        raise AgentSpecError(f"bad simulation count in player {spec!r}") from None
+    if sims < 0:
+        raise AgentSpecError(f"negative simulation count in player {spec!r}")
+    return sims
+
+
+def _split_checkpoint_spec(rest: str, spec: str) -> tuple[str, int]:
+    if not rest:
+        raise AgentSpecError(f"player {spec!r} needs a checkpoint path")
+    path, sep, maybe_sims = rest.rpartition(":")
+    if sep and maybe_sims.isdigit():
+        return path, int(maybe_sims)
+    return rest, 0
+
+
+def _external_agent(kind: str, command: str, game: Game, spec: str) -> Agent:
+    if not command:
+        raise AgentSpecError(f"player {spec!r} needs a command")
+    if kind == "gtp":
+        from engine.gtp_client import GtpAgent  # type: ignore[import-not-found]
+
+        return GtpAgent(command, game)
+    from engine.uci_client import UciAgent  # type: ignore[import-not-found]
+
+    return UciAgent(command, game)
+
+
+def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulations: int = 0, *,
+                          device: str = "auto", seed: int = 0,
+                          search_config: SearchConfig | None = None) -> SearchAgent:
+    """A `SearchAgent` driven by the network stored at `path` (file stem, .json or run dir)."""
+    import games as games_registry
+    from engine.checkpoint import CheckpointError, load_checkpoint
+    from engine.gameops import NetworkEvaluator
+    from engine.model import NetworkShape, PolicyValueNet, resolve_device
+
+    checkpoint = load_checkpoint(path)
+    if game is None:
+        game = games_registry.make(checkpoint.game_name, **checkpoint.game_options)
+    elif checkpoint.game_name != game.name:
+        raise CheckpointError(
+            f"checkpoint {checkpoint.path} was trained on {checkpoint.game_name}, not {game.name}")
+    torch_device = resolve_device(device)
+    model = PolicyValueNet(NetworkShape(game.observation_shape, game.num_actions),
+                           checkpoint.model_config)
+    try:
+        model.load_state_dict(checkpoint.state_dict)
+    except RuntimeError as error:
+        raise CheckpointError(f"checkpoint {checkpoint.path} does not fit its model config: "
+                              f"{str(error).splitlines()[0]}") from None
+    model.to(torch_device)
+    evaluator = NetworkEvaluator(model, GameOps(game), torch_device)
+    config = search_config or checkpoint.run_config.search
+    return SearchAgent(game, evaluator, simulations, config, seed,
+                       name=f"ckpt:{checkpoint.path.name}:{simulations}")
+
+
+class LoadedAgent:
+    """A trained agent for scripts and other programs: `agent.move("connect4", ["4", "4"])`."""
+
+    def __init__(self, agent: SearchAgent) -> None:
+        self.agent = agent
+        self.game = agent.game
+
+    def move(self, game: str | Game | None, moves: Sequence[str]) -> dict[str, Any]:
+        """The agent's move after `moves` (move texts from the initial position).
+
+        Returns a dict: move (text), action (index), value (for the player to move).
+        """
+        from games.base import play_moves
+
+        if game is not None and (game if isinstance(game, str) else game.name) != self.game.name:
+            raise AgentSpecError(f"agent plays {self.game.name}, not {game}")
+        state = play_moves(self.game, list(moves))
+        if self.game.outcome(state) is not None:
+            raise GameError("the game is already over after these moves")
+        analysis = self.agent.analyse(self.game, state)
+        return {"move": self.game.action_to_text(state, analysis.action),
+                "action": analysis.action, "value": round(analysis.value, 4)}
+
+
+def load_agent(path: str | Path, sims: int = 0, device: str = "auto", seed: int = 0) -> LoadedAgent:
+    """Load a trained agent from a checkpoint (or run directory) for programmatic use."""
+    return LoadedAgent(load_checkpoint_agent(path, None, sims, device=device, seed=seed))

@@ -1,0 +1,146 @@
+"""`move37 arena`, `move37 eval` and `move37 move`: measuring and querying agents."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from engine.cli import app, fail
+
+
+def _make_game(name: str, size: Optional[int] = None, komi: Optional[float] = None):
+    import games
+
+    options = {}
+    if size is not None:
+        options["size"] = size
+    if komi is not None:
+        options["komi"] = komi
+    return games.make(name, **options)
+
+
+@app.command("arena")
+def arena_command(
+    game: str = typer.Argument(..., help="Game (see `move37 games`)."),
+    a: str = typer.Option(..., "--a", help="Player A: random, mcts:SIMS, perfect, ckpt:PATH[:SIMS], "
+                                          "gtp:CMD, uci:CMD."),
+    b: str = typer.Option(..., "--b", help="Player B (same forms)."),
+    games: int = typer.Option(20, help="Number of games (colours alternate)."),
+    opening_moves: int = typer.Option(0, help="Random opening plies shared by each pair of games."),
+    max_moves: int = typer.Option(0, help="Adjudicate a draw after this many moves (0 = never)."),
+    seed: int = typer.Option(0, help="Seed of openings and random players."),
+    device: str = typer.Option("auto", help="Device for network players."),
+    size: Optional[int] = typer.Option(None, help="Board size (Go)."),
+    komi: Optional[float] = typer.Option(None, help="Komi (Go)."),
+    records: Optional[Path] = typer.Option(None, help="Write the games' records to this file."),
+    as_json: bool = typer.Option(False, "--json", help="Print the result as a JSON last line."),
+) -> None:
+    """Play a match between two players; report results and the Elo difference with its 95% CI."""
+    from engine.agents import make_agent
+    from engine.arena import play_match
+
+    the_game = _make_game(game, size, komi)
+    if games < 1:
+        fail("--games must be at least 1")
+    agent_a = make_agent(a, the_game, device=device, seed=seed)
+    agent_b = make_agent(b, the_game, device=device, seed=seed + 1)
+    try:
+        result = play_match(the_game, agent_a, agent_b, games, seed=seed,
+                            opening_moves=opening_moves, max_moves=max_moves,
+                            keep_records=records is not None)
+    finally:
+        for agent in (agent_a, agent_b):
+            close = getattr(agent, "close", None)
+            if close:
+                close()
+    summary = result.as_dict()
+    if records is not None:
+        records.write_text("\n".join(result.records) + "\n")
+    elo = summary["elo"]
+    interval = f"[{summary['elo_low']}, {summary['elo_high']}]"
+    print(f"{a} vs {b}: +{result.wins} ={result.draws} -{result.losses} "
+          f"score {result.score:.3f}, Elo {elo if elo is not None else 'inf'} (95% CI {interval})")
+    if as_json:
+        print(json.dumps(summary))
+
+
+@app.command("eval")
+def eval_command(
+    game: str = typer.Argument(..., help="tictactoe or connect4."),
+    checkpoint: str = typer.Option(..., help="Checkpoint file or run directory "
+                                            "(or a player spec such as random, mcts:200)."),
+    sims: int = typer.Option(0, help="Simulations per move (0 = the raw policy)."),
+    pons_dir: Optional[Path] = typer.Option(None, help="Directory of Pons' Test_* files to check "
+                                                     "against the shipped outcome table."),
+    limit: int = typer.Option(0, help="Only the first N positions of each Connect Four set."),
+    device: str = typer.Option("auto"),
+    seed: int = typer.Option(0),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as a JSON last line."),
+) -> None:
+    """Score an agent against exact answers (tic-tac-toe: perfect play; Connect Four: Pons' sets)."""
+    from engine.agents import load_checkpoint_agent, make_agent
+    from engine.evaluate import evaluate_connect4, evaluate_tictactoe
+
+    the_game = _make_game(game)
+    if Path(checkpoint).exists():
+        agent = load_checkpoint_agent(checkpoint, the_game, sims, device=device, seed=seed)
+    else:
+        agent = make_agent(checkpoint, the_game, device=device, seed=seed)
+    if the_game.name == "tictactoe":
+        report = evaluate_tictactoe(the_game, agent, seed)
+        for side in ("as_player_to_move", "as_other_player"):
+            r = report[side]
+            print(f"{side:>18}: {r['losses']} losses, {r['suboptimal']} suboptimal results "
+                  f"from {report['positions']} positions")
+        print("perfect play" if report["perfect"] else "not perfect")
+    elif the_game.name == "connect4":
+        report = evaluate_connect4(the_game, agent, pons_dir, limit)
+        print(f"{'set':<12} {'name':<14} {'all':>7} {'decisive':>9} {'n':>6}")
+        for set_name, r in report.items():
+            decisive = r["correct_decisive"]
+            print(f"{set_name:<12} {r['name']:<14} {r['correct']:>7.1%} "
+                  f"{(f'{decisive:.1%}' if decisive is not None else '-'):>9} {r['positions']:>6}")
+    else:
+        fail(f"eval knows tictactoe and connect4, not {game}")
+    report["sims"] = sims
+    if as_json:
+        print(json.dumps(report))
+
+
+@app.command("move")
+def move_command(
+    game: str = typer.Argument(..., help="Game (see `move37 games`)."),
+    checkpoint: str = typer.Option(..., help="Checkpoint file or run directory."),
+    moves: Optional[str] = typer.Option(None, help="Moves from the start, space separated."),
+    moves_file: Optional[Path] = typer.Option(None, help="One position per line (moves from "
+                                                        "the start); one answer per line."),
+    sims: int = typer.Option(0, help="Simulations (0 = the raw policy)."),
+    device: str = typer.Option("auto"),
+    as_json: bool = typer.Option(False, "--json", help="Answer in JSON."),
+) -> None:
+    """The agent's move and value estimate after the given moves."""
+    from engine.agents import LoadedAgent, load_checkpoint_agent
+    from games.base import GameError
+
+    if (moves is None) == (moves_file is None):
+        fail("give exactly one of --moves and --moves-file")
+    the_game = _make_game(game)
+    agent = LoadedAgent(load_checkpoint_agent(checkpoint, the_game, sims, device=device))
+    if moves is not None:
+        answer = agent.move(the_game, moves.split())
+        print(json.dumps(answer) if as_json else f"{answer['move']} (value {answer['value']:+.3f})")
+        return
+    if not moves_file.is_file():
+        fail(f"moves file {moves_file} not found")
+    for line_number, line in enumerate(moves_file.read_text().splitlines(), 1):
+        try:
+            answer = agent.move(the_game, line.split())
+        except GameError as error:
+            answer = {"error": str(error), "line": line_number}
+        print(json.dumps(answer) if as_json else
+              answer.get("move", f"error: {answer.get('error')}"))
+        sys.stdout.flush()

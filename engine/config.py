@@ -1,0 +1,334 @@
+"""Run configuration: dataclasses with a doc per field, presets, and `key=value` overrides.
+
+Resolution order: the dataclass defaults, then a preset (a TOML file in `configs/`, or a
+path), then `--set section.key=value` overrides. Unknown keys and values of the wrong type
+are errors (`ConfigError`), never silently ignored. The resolved config is written as JSON
+beside every run's checkpoints, so a run can be rebuilt from its directory alone.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import tomllib
+import types
+import typing
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from mcts import SearchConfig
+
+CONFIG_DIR = Path(__file__).resolve().parent.parent / "configs"
+
+
+class ConfigError(ValueError):
+    """A config key that does not exist, a value of the wrong type, or a bad preset."""
+
+
+@dataclass
+class ModelConfig:
+    size: str = "b4c64"
+    """Residual tower as `b<blocks>c<channels>` (KataGo-style names: b6c96 = 6 blocks x 96)."""
+    squeeze_excitation: bool = False
+    """Add squeeze-excitation to every residual block (global context per channel)."""
+    global_pool_value: bool = True
+    """Feed mean- and max-pooled features to the value head (helps on large boards)."""
+    policy_channels: int = 8
+    """Channels of the 1x1 conv in front of the policy head's linear layer."""
+    value_hidden: int = 64
+    """Width of the value head's hidden layer."""
+
+    @property
+    def blocks(self) -> int:
+        return parse_model_size(self.size)[0]
+
+    @property
+    def channels(self) -> int:
+        return parse_model_size(self.size)[1]
+
+
+def parse_model_size(size: str) -> tuple[int, int]:
+    """`"b6c64"` -> (6, 64). Raises ConfigError for anything else."""
+    text = size.strip().lower()
+    try:
+        if not text.startswith("b") or "c" not in text:
+            raise ValueError
+        blocks_text, channels_text = text[1:].split("c", 1)
+        blocks, channels = int(blocks_text), int(channels_text)
+    except ValueError:
+        raise ConfigError(f"model size {size!r} is not of the form b<blocks>c<channels>, e.g. b6c64")
+    if blocks < 1 or channels < 1:
+        raise ConfigError(f"model size {size!r} needs at least one block and one channel")
+    return blocks, channels
+
+
+@dataclass
+class SelfPlayConfig:
+    concurrent_games: int = 128
+    """Games played at once by one actor; the network sees batches of this size."""
+    games_per_iteration: int = 256
+    """Finished games an actor contributes per training iteration."""
+    temperature_moves: int = 8
+    """Moves per game sampled in proportion to visit counts; later moves take the most visited."""
+    temperature: float = 1.0
+    """Temperature for those first moves."""
+    max_moves: int = 0
+    """Stop a game after this many moves as a draw (0 = the game's own limit)."""
+    resign_threshold: float = -1.0
+    """Resign when the root value stays below this for the player to move (-1 disables)."""
+    resign_check_fraction: float = 0.1
+    """Share of games that never resign, to measure how often resignation would be wrong."""
+    playout_cap_fraction: float = 1.0
+    """KataGo playout-cap randomization: share of moves that get the full search and become
+    policy targets; the others use `fast_simulations` (1.0 = every move full)."""
+    fast_simulations: int = 0
+    """Simulations of the fast (non-target) moves when playout_cap_fraction < 1."""
+    tree_reuse: bool = True
+    """Keep the chosen child's subtree for the next move (PUCT only)."""
+
+
+@dataclass
+class ReplayConfig:
+    window_min: int = 20_000
+    """Positions kept at least (KataGo power-law window: c)."""
+    window_exponent: float = 0.75
+    """Power-law growth of the window with the positions generated so far (alpha)."""
+    window_scale: float = 0.4
+    """Slope of the window's growth (beta)."""
+    window_max: int = 500_000
+    """Never keep more than this many positions."""
+    symmetries: bool = True
+    """Augment samples with a random symmetry of the game."""
+
+
+@dataclass
+class TrainConfig:
+    batch_size: int = 256
+    """Positions per gradient step."""
+    sample_reuse: float = 4.0
+    """Average number of times each new self-play position is trained on."""
+    min_steps: int = 1
+    """At least this many gradient steps per iteration."""
+    optimizer: str = "adamw"
+    """`adamw` or `sgd` (momentum 0.9, Nesterov)."""
+    lr: float = 2e-3
+    """Peak learning rate."""
+    lr_schedule: str = "cosine"
+    """`constant` or `cosine` (decays towards lr_min over lr_decay_positions trained)."""
+    lr_min: float = 2e-4
+    """Floor of the cosine schedule."""
+    lr_decay_positions: int = 5_000_000
+    """Positions trained over which the cosine schedule decays."""
+    warmup_steps: int = 20
+    """Linear warm-up of the learning rate over the first steps."""
+    weight_decay: float = 1e-4
+    """L2 / decoupled weight decay."""
+    grad_clip: float = 5.0
+    """Clip the global gradient norm (0 disables)."""
+    value_loss_weight: float = 1.0
+    """Weight of the value loss beside the policy loss."""
+    root_value_blend: float = 0.0
+    """Value target = (1 - blend) * game result + blend * search root value."""
+
+
+@dataclass
+class ArenaConfig:
+    every_iterations: int = 5
+    """Play the arena after every this many iterations (0 disables)."""
+    games: int = 40
+    """Games per arena match (half with each colour)."""
+    opponents: list[str] = field(default_factory=lambda: ["random"])
+    """Opponent specs: random, mcts:SIMS, perfect, ckpt:PATH[:SIMS], previous."""
+    simulations: int = 0
+    """Simulations of the trained agent in the arena (0 = raw policy, argmax)."""
+    gate: bool = False
+    """Promote a new network only if it beats the incumbent (AlphaZero did not gate)."""
+    gate_threshold: float = 0.55
+    """Score needed against the incumbent to be promoted when gating."""
+
+
+@dataclass
+class RunConfig:
+    game: str = "tictactoe"
+    """Registered game name (see `move37 games`)."""
+    game_options: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments for the game's constructor (e.g. size, komi)."""
+    seed: int = 0
+    """Root seed; every worker, game and sampler derives its own stream from it."""
+    device: str = "auto"
+    """`auto` (CUDA when present), `cpu`, `cuda`, `cuda:1`, ..."""
+    iterations: int = 0
+    """Stop after this many iterations (0 = no limit; use minutes)."""
+    minutes: float = 0.0
+    """Stop after this much wall-clock time (0 = no limit)."""
+    workers: int = 0
+    """Self-play processes besides the learner (0 = self-play in the learner's process)."""
+    checkpoint_every: int = 1
+    """Write a checkpoint every this many iterations."""
+    keep_checkpoints: int = 5
+    """Checkpoints kept on disk (older ones are deleted; the latest is always kept)."""
+    model: ModelConfig = field(default_factory=ModelConfig)
+    search: SearchConfig = field(default_factory=SearchConfig)
+    selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
+    replay: ReplayConfig = field(default_factory=ReplayConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    arena: ArenaConfig = field(default_factory=ArenaConfig)
+
+
+# ----------------------------------------------------------------------------- resolution
+
+
+def available_presets() -> list[str]:
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
+
+
+def load_preset(name_or_path: str) -> dict[str, Any]:
+    """Read a preset by name (`configs/<name>.toml`) or by file path."""
+    path = Path(name_or_path)
+    if not path.suffix:
+        path = CONFIG_DIR / f"{name_or_path}.toml"
+    if not path.is_file():
+        raise ConfigError(
+            f"preset {name_or_path!r} not found; known presets: {', '.join(available_presets())}"
+        )
+    try:
+        return tomllib.loads(path.read_text())
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"preset {path.name} is not valid TOML: {error}") from None
+
+
+def parse_override(text: str) -> tuple[list[str], Any]:
+    """`"train.lr=0.01"` -> (["train", "lr"], 0.01). The value is read as TOML when it can be
+    (numbers, booleans, lists, quoted strings) and as a bare string otherwise."""
+    if "=" not in text:
+        raise ConfigError(f"override {text!r} is not of the form key=value")
+    key, raw = text.split("=", 1)
+    key = key.strip().lstrip("-")
+    if not key:
+        raise ConfigError(f"override {text!r} has an empty key")
+    try:
+        value = tomllib.loads(f"v = {raw.strip()}")["v"]
+    except tomllib.TOMLDecodeError:
+        value = raw.strip()
+    return key.split("."), value
+
+
+def resolve(
+    preset: str | None = None,
+    overrides: list[str] | None = None,
+    base: dict[str, Any] | None = None,
+) -> RunConfig:
+    """Defaults <- base (e.g. a saved config) <- preset <- overrides."""
+    config = RunConfig()
+    if base:
+        config = apply_dict(config, base)
+    if preset:
+        config = apply_dict(config, load_preset(preset))
+    for text in overrides or []:
+        path, value = parse_override(text)
+        nested: dict[str, Any] = value
+        for part in reversed(path):
+            nested = {part: nested}
+        config = apply_dict(config, nested)
+    validate(config)
+    return config
+
+
+def apply_dict(obj: Any, values: dict[str, Any], where: str = "") -> Any:
+    """A copy of dataclass `obj` with `values` applied recursively and type-checked."""
+    if not isinstance(values, dict):
+        raise ConfigError(f"{where or 'config'} must be a table, got {values!r}")
+    hints = typing.get_type_hints(type(obj))
+    names = {f.name for f in dataclasses.fields(obj)}
+    changes: dict[str, Any] = {}
+    for key, value in values.items():
+        dotted = f"{where}.{key}" if where else key
+        if key not in names:
+            raise ConfigError(f"unknown config key {dotted!r}; known: {', '.join(sorted(names))}")
+        current = getattr(obj, key)
+        if dataclasses.is_dataclass(current):
+            changes[key] = apply_dict(current, value, dotted)
+        else:
+            changes[key] = coerce(value, hints[key], dotted)
+    try:
+        return dataclasses.replace(obj, **changes)
+    except (ValueError, TypeError) as error:  # a dataclass's own __post_init__ validation
+        raise ConfigError(f"{where or 'config'}: {error}") from None
+
+
+def coerce(value: Any, hint: Any, where: str) -> Any:
+    """Check `value` against a simple type hint, converting int -> float where safe."""
+    origin = typing.get_origin(hint)
+    if origin in (typing.Union, types.UnionType):
+        for option in typing.get_args(hint):
+            try:
+                return coerce(value, option, where)
+            except ConfigError:
+                continue
+        raise ConfigError(f"{where} = {value!r} does not have type {hint}")
+    if hint is type(None):
+        if value is None:
+            return None
+        raise ConfigError(f"{where} must be empty")
+    if origin is list:
+        if not isinstance(value, list):
+            raise ConfigError(f"{where} must be a list, got {value!r}")
+        (item,) = typing.get_args(hint) or (Any,)
+        return [coerce(v, item, f"{where}[{i}]") for i, v in enumerate(value)]
+    if origin is dict or hint is dict:
+        if not isinstance(value, dict):
+            raise ConfigError(f"{where} must be a table, got {value!r}")
+        return dict(value)
+    if hint is Any:
+        return value
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    raise ConfigError(f"{where} = {value!r} should be of type {getattr(hint, '__name__', hint)}")
+
+
+def validate(config: RunConfig) -> None:
+    """Cross-field checks that a single type hint cannot express."""
+    parse_model_size(config.model.size)
+    checks = [
+        (config.selfplay.concurrent_games >= 1, "selfplay.concurrent_games must be >= 1"),
+        (config.selfplay.games_per_iteration >= 1, "selfplay.games_per_iteration must be >= 1"),
+        (0.0 < config.selfplay.playout_cap_fraction <= 1.0,
+         "selfplay.playout_cap_fraction must be in (0, 1]"),
+        (config.train.batch_size >= 1, "train.batch_size must be >= 1"),
+        (config.train.optimizer in ("adamw", "sgd"), "train.optimizer must be adamw or sgd"),
+        (config.train.lr_schedule in ("constant", "cosine"),
+         "train.lr_schedule must be constant or cosine"),
+        (0.0 <= config.train.root_value_blend <= 1.0, "train.root_value_blend must be in [0, 1]"),
+        (config.workers >= 0, "workers must be >= 0"),
+        (config.replay.window_min >= 1, "replay.window_min must be >= 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def to_dict(config: Any) -> dict[str, Any]:
+    return dataclasses.asdict(config)
+
+
+def to_json(config: RunConfig) -> str:
+    return json.dumps(to_dict(config), indent=2, sort_keys=True)
+
+
+def from_json_file(path: Path) -> RunConfig:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigError(f"cannot read config {path}: {error}") from None
+    return resolve(base=data)

@@ -1,0 +1,145 @@
+"""Batched operations over any `Game`, and the glue between games, networks and the search.
+
+Games with Numba kernels (`BatchGame`) keep a batch of states in one array and every
+operation is one kernel call. Other games (chess through python-chess) keep an object array
+of states and loop in Python. Self-play, the arena and the search see the same interface
+either way, so nothing above this module special-cases a game.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable
+
+import numpy as np
+
+from games.base import BatchGame, Game
+from mcts import StepResult
+
+
+class GameOps:
+    """Batch operations on states of `game`: `[B, *state_shape]` arrays or object arrays `[B]`."""
+
+    def __init__(self, game: Game) -> None:
+        self.game = game
+        self.batched = isinstance(game, BatchGame)
+        self.num_actions = game.num_actions
+
+    # --- construction and indexing -----------------------------------------------------
+    def initial(self, n: int) -> np.ndarray:
+        if self.batched:
+            return self.game.batch_initial(n)  # type: ignore[attr-defined]
+        return self.stack([self.game.initial_state() for _ in range(n)])
+
+    def stack(self, states: list[Any]) -> np.ndarray:
+        """A batch from a list of single states."""
+        if self.batched:
+            return np.stack(states)
+        batch = np.empty(len(states), dtype=object)
+        for i, state in enumerate(states):
+            batch[i] = state
+        return batch
+
+    # --- rules ---------------------------------------------------------------------------
+    def legal(self, states: np.ndarray) -> np.ndarray:
+        """bool [B, A]."""
+        if self.batched:
+            return self.game.batch_legal_mask(states)  # type: ignore[attr-defined]
+        if len(states) == 0:
+            return np.zeros((0, self.num_actions), dtype=bool)
+        return np.stack([self.game.legal_mask(s) for s in states])
+
+    def step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        if self.batched:
+            return self.game.batch_step(states, np.asarray(actions, dtype=np.int64))  # type: ignore[attr-defined]
+        return self.stack([self.game.next_state(s, int(a)) for s, a in zip(states, actions)])
+
+    def to_play(self, states: np.ndarray) -> np.ndarray:
+        """int8 [B]."""
+        if self.batched:
+            return np.asarray(self.game.batch_to_play(states), dtype=np.int8)  # type: ignore[attr-defined]
+        return np.array([self.game.to_play(s) for s in states], dtype=np.int8)
+
+    def terminal(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(bool [B] finished, float32 [B] value for the player to move)."""
+        if self.batched:
+            done, value = self.game.batch_terminal(states)  # type: ignore[attr-defined]
+            return np.asarray(done, dtype=bool), np.asarray(value, dtype=np.float32)
+        done = np.zeros(len(states), dtype=bool)
+        value = np.zeros(len(states), dtype=np.float32)
+        for i, state in enumerate(states):
+            outcome = self.game.outcome(state)
+            if outcome is not None:
+                done[i] = True
+                value[i] = outcome.value(self.game.to_play(state))
+        return done, value
+
+    def encode(self, states: np.ndarray) -> np.ndarray:
+        """float32 [B, C, H, W]."""
+        if self.batched:
+            return self.game.batch_encode(states)  # type: ignore[attr-defined]
+        if len(states) == 0:
+            return np.zeros((0, *self.game.observation_shape), dtype=np.float32)
+        return np.stack([self.game.encode(s) for s in states]).astype(np.float32, copy=False)
+
+    def single(self, states: np.ndarray, index: int) -> Any:
+        """One state out of a batch, as the single-state `Game` API expects it."""
+        state = states[index]
+        return state.copy() if self.batched else state
+
+    # --- search glue -----------------------------------------------------------------------
+    def search_step(self, states: np.ndarray, actions: np.ndarray) -> StepResult:
+        """The `step` function the search calls: successors plus what it needs to know of them."""
+        nxt = self.step(states, actions)
+        done, value = self.terminal(nxt)
+        return StepResult(nxt, self.to_play(nxt), self.legal(nxt), done, value)
+
+    def roots(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(to_play int8 [B], legal bool [B, A]) for search roots."""
+        return self.to_play(states), self.legal(states)
+
+
+Evaluator = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+"""states [B] -> (prior logits float32 [B, A], value float32 [B] for the player to move)."""
+
+
+def uniform_evaluator(num_actions: int) -> Evaluator:
+    """Uniform prior and value 0: the search alone, no knowledge."""
+
+    def evaluate(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        n = len(states)
+        return np.zeros((n, num_actions), dtype=np.float32), np.zeros(n, dtype=np.float32)
+
+    return evaluate
+
+
+class NetworkEvaluator:
+    """Evaluate states with a `PolicyValueNet` in inference mode (bf16 autocast on a GPU)."""
+
+    def __init__(self, model: Any, ops: GameOps, device: Any, max_batch: int = 1024) -> None:
+        import torch
+
+        self.model = model.eval()
+        self.ops = ops
+        self.device = device
+        self.max_batch = max_batch
+        self._torch = torch
+        self.calls = 0
+        self.positions = 0
+
+    def __call__(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        from engine.model import autocast
+
+        torch = self._torch
+        n = len(states)
+        logits_out = np.empty((n, self.ops.num_actions), dtype=np.float32)
+        values_out = np.empty(n, dtype=np.float32)
+        for start in range(0, n, self.max_batch):
+            chunk = states[start : start + self.max_batch]
+            obs = torch.from_numpy(self.ops.encode(chunk)).to(self.device, non_blocking=True)
+            with torch.inference_mode(), autocast(self.device):
+                logits, values = self.model(obs)
+            logits_out[start : start + len(chunk)] = logits.float().cpu().numpy()
+            values_out[start : start + len(chunk)] = values.float().cpu().numpy()
+        self.calls += 1
+        self.positions += n
+        return logits_out, values_out

@@ -1,0 +1,132 @@
+"""The policy/value network: a residual tower with a policy head and a value head.
+
+    input  [B, C, H, W]  (the game's encoding)
+      -> stem conv 3x3 -> `blocks` residual blocks (optional squeeze-excitation)
+      -> policy head: conv 1x1 -> flatten -> linear -> logits [B, A]
+      -> value head:  conv 1x1 (+ mean/max global pooling) -> MLP -> tanh -> value [B]
+
+The policy head is a linear layer over the flattened features, so any action space works
+(9 for tic-tac-toe, 4,672 for chess). Illegal actions are masked by the caller (`masked_logits`),
+never learned away. Values are in [-1, 1] for the player to move.
+"""
+
+from __future__ import annotations
+
+from contextlib import nullcontext
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from engine.config import ModelConfig
+
+
+@dataclass(frozen=True)
+class NetworkShape:
+    """What a network is built for: the game's observation shape and action count."""
+
+    observation_shape: tuple[int, int, int]
+    num_actions: int
+
+
+class SqueezeExcitation(nn.Module):
+    def __init__(self, channels: int, reduction: int = 4) -> None:
+        super().__init__()
+        hidden = max(1, channels // reduction)
+        self.fc1 = nn.Linear(channels, hidden)
+        self.fc2 = nn.Linear(hidden, 2 * channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        pooled = x.mean(dim=(2, 3))
+        scale, bias = self.fc2(F.relu(self.fc1(pooled))).chunk(2, dim=1)
+        return x * torch.sigmoid(scale)[..., None, None] + bias[..., None, None]
+
+
+class ResidualBlock(nn.Module):
+    def __init__(self, channels: int, squeeze_excitation: bool) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn1 = nn.BatchNorm2d(channels)
+        self.conv2 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+        self.se = SqueezeExcitation(channels) if squeeze_excitation else None
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = F.relu(self.bn1(self.conv1(x)))
+        y = self.bn2(self.conv2(y))
+        if self.se is not None:
+            y = self.se(y)
+        return F.relu(x + y)
+
+
+class PolicyValueNet(nn.Module):
+    """AlphaZero-style residual network. `forward` returns (logits [B, A], value [B])."""
+
+    def __init__(self, shape: NetworkShape, config: ModelConfig) -> None:
+        super().__init__()
+        self.shape = shape
+        self.config = config
+        channels_in, height, width = shape.observation_shape
+        channels = config.channels
+        self.stem = nn.Sequential(
+            nn.Conv2d(channels_in, channels, 3, padding=1, bias=False),
+            nn.BatchNorm2d(channels),
+            nn.ReLU(inplace=True),
+        )
+        self.tower = nn.Sequential(
+            *[ResidualBlock(channels, config.squeeze_excitation) for _ in range(config.blocks)]
+        )
+        self.policy_conv = nn.Sequential(
+            nn.Conv2d(channels, config.policy_channels, 1, bias=False),
+            nn.BatchNorm2d(config.policy_channels),
+            nn.ReLU(inplace=True),
+        )
+        self.policy_fc = nn.Linear(config.policy_channels * height * width, shape.num_actions)
+        self.value_conv = nn.Sequential(
+            nn.Conv2d(channels, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(inplace=True)
+        )
+        value_in = 2 * height * width + (2 * channels if config.global_pool_value else 0)
+        self.value_fc = nn.Sequential(
+            nn.Linear(value_in, config.value_hidden),
+            nn.ReLU(inplace=True),
+            nn.Linear(config.value_hidden, 1),
+        )
+
+    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        features = self.tower(self.stem(x))
+        logits = self.policy_fc(self.policy_conv(features).flatten(1))
+        value_features = [self.value_conv(features).flatten(1)]
+        if self.config.global_pool_value:
+            value_features += [features.mean(dim=(2, 3)), features.amax(dim=(2, 3))]
+        value = torch.tanh(self.value_fc(torch.cat(value_features, dim=1))).squeeze(1)
+        return logits, value
+
+
+def masked_logits(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:
+    """Set illegal actions' logits to a large negative number. `legal`: bool [B, A]."""
+    return logits.masked_fill(~legal, -1e9)
+
+
+def resolve_device(name: str = "auto") -> torch.device:
+    """`auto` -> the first CUDA device when there is one, else the CPU."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    try:
+        device = torch.device(name)
+    except RuntimeError as error:
+        raise ValueError(f"unknown device {name!r}: {error}") from None
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available")
+    return device
+
+
+def autocast(device: torch.device):
+    """bf16 autocast on a GPU; nothing on the CPU (bf16 matmuls are slow on most CPUs)."""
+    if device.type == "cuda":
+        return torch.autocast("cuda", dtype=torch.bfloat16)
+    return nullcontext()
+
+
+def count_parameters(model: nn.Module) -> int:
+    return sum(p.numel() for p in model.parameters())

@@ -1,0 +1,215 @@
+"""Self-play shards on disk, the replay window, and the training sampler.
+
+Shard format (`*.npz`, written with `numpy.savez_compressed`, never pickled). One shard holds
+every position of the games that finished in one self-play step; T = positions, A = actions.
+
+| field          | dtype   | shape          | meaning                                               |
+|----------------|---------|----------------|-------------------------------------------------------|
+| observations   | float16 | [T, C, H, W]   | the game's encoding, side to move's point of view      |
+| policy         | float32 | [T, A]         | search policy target (visits or Gumbel improved policy)|
+| legal          | bool    | [T, A]         | legal actions in the position                          |
+| value          | float32 | [T]            | final game result for the player to move (-1, 0, 1)    |
+| root_value     | float32 | [T]            | search value at the root for the player to move        |
+| policy_weight  | float32 | [T]            | 1 where the move got the full search, else 0           |
+| game_index     | int32   | [T]            | which game of the shard the position belongs to         |
+| ply            | int32   | [T]            | move number within its game                             |
+| meta           | str     | []             | JSON: format version, game, worker, network step, games |
+
+Shards are written to a temporary name and renamed, so a shard that exists is complete.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from engine.checkpoint import atomic_write
+
+SHARD_FORMAT_VERSION = 1
+SHARD_FIELDS = ("observations", "policy", "legal", "value", "root_value", "policy_weight",
+                "game_index", "ply")
+
+
+@dataclass
+class GameRecord:
+    """One finished self-play game, position by position (T positions)."""
+
+    observations: np.ndarray  # float32 [T, C, H, W]
+    policy: np.ndarray  # float32 [T, A]
+    legal: np.ndarray  # bool [T, A]
+    to_play: np.ndarray  # int8 [T]
+    root_value: np.ndarray  # float32 [T]
+    policy_weight: np.ndarray  # float32 [T]
+    actions: list[int]
+    outcome_values: tuple[float, ...]  # final result per player
+    text: str = ""  # the game in its standard text form
+    resigned: bool = False
+
+    def values(self) -> np.ndarray:
+        """float32 [T]: the final result for the player to move at each position."""
+        return np.asarray([self.outcome_values[p] for p in self.to_play], dtype=np.float32)
+
+
+def write_shard(path: Path, games: list[GameRecord], meta: dict[str, Any]) -> int:
+    """Write the games' positions as one shard; return the number of positions."""
+    arrays = {
+        "observations": np.concatenate([g.observations for g in games]).astype(np.float16),
+        "policy": np.concatenate([g.policy for g in games]).astype(np.float32),
+        "legal": np.concatenate([g.legal for g in games]).astype(bool),
+        "value": np.concatenate([g.values() for g in games]),
+        "root_value": np.concatenate([g.root_value for g in games]).astype(np.float32),
+        "policy_weight": np.concatenate([g.policy_weight for g in games]).astype(np.float32),
+        "game_index": np.concatenate(
+            [np.full(len(g.to_play), i, dtype=np.int32) for i, g in enumerate(games)]),
+        "ply": np.concatenate([np.arange(len(g.to_play), dtype=np.int32) for g in games]),
+    }
+    full_meta = {"format_version": SHARD_FORMAT_VERSION, "games": len(games), **meta}
+
+    def write(tmp: Path) -> None:
+        with open(tmp, "wb") as handle:
+            np.savez_compressed(handle, meta=np.array(json.dumps(full_meta)), **arrays)
+
+    atomic_write(Path(path), write)
+    return int(arrays["value"].shape[0])
+
+
+def read_shard(path: Path) -> dict[str, np.ndarray]:
+    """Load a shard's arrays (observations converted back to float32 lazily by the sampler)."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            arrays = {name: data[name] for name in SHARD_FIELDS}
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
+        raise ValueError(f"shard {path} is unreadable: {error}") from None
+    return arrays
+
+
+def desired_window(total_positions: int, window_min: int, exponent: float, scale: float,
+                   window_max: int) -> int:
+    """KataGo's power-law replay window: how many recent positions to train on.
+
+    With c = window_min, alpha = exponent, beta = scale and N = positions generated so far:
+    window = c * (1 + beta * ((N / c)^alpha - 1) / alpha) once N > c, else N.
+    It grows like N^alpha, so early (bad) data leaves the window ever more slowly.
+    """
+    if total_positions <= window_min:
+        return total_positions
+    grown = window_min * (1 + scale * ((total_positions / window_min) ** exponent - 1) / exponent)
+    return int(min(window_max, grown, total_positions))
+
+
+class ReplayBuffer:
+    """The most recent shards of a run, kept in memory, sampled uniformly within the window."""
+
+    def __init__(self, shard_dirs: list[Path], window: Callable[[int], int]) -> None:
+        self.shard_dirs = [Path(d) for d in shard_dirs]
+        self.window = window
+        self._loaded: set[str] = set()
+        self._chunks: list[dict[str, np.ndarray]] = []
+        self.total_positions = 0  # positions generated over the run (all shards ever seen)
+        self.total_games = 0
+        self.bad_shards: list[str] = []
+
+    def refresh(self) -> int:
+        """Load shards that appeared since the last call; return how many positions were new."""
+        new_files = []
+        for directory in self.shard_dirs:
+            if directory.is_dir():
+                for path in directory.glob("*.npz"):
+                    if str(path) not in self._loaded:
+                        new_files.append(path)
+        new_files.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
+        added = 0
+        for path in new_files:
+            self._loaded.add(str(path))
+            try:
+                chunk = read_shard(path)
+            except ValueError:
+                self.bad_shards.append(str(path))
+                continue
+            self._chunks.append(chunk)
+            added += len(chunk["value"])
+            self.total_games += int(chunk["game_index"].max()) + 1 if len(chunk["value"]) else 0
+        self.total_positions += added
+        self._trim()
+        return added
+
+    def _trim(self) -> None:
+        keep = self.window(self.total_positions)
+        held = sum(len(c["value"]) for c in self._chunks)
+        while self._chunks and held - len(self._chunks[0]["value"]) >= keep:
+            held -= len(self._chunks.pop(0)["value"])
+
+    @property
+    def size(self) -> int:
+        return sum(len(c["value"]) for c in self._chunks)
+
+    def sample(self, batch_size: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
+        """A batch drawn uniformly from the window (with replacement across chunks)."""
+        if not self._chunks:
+            raise RuntimeError("replay buffer is empty")
+        sizes = np.array([len(c["value"]) for c in self._chunks])
+        window = min(self.window(self.total_positions), int(sizes.sum()))
+        # Positions are numbered from the newest backwards; draw within the window.
+        offsets = np.cumsum(sizes[::-1])
+        picks = rng.integers(0, window, size=batch_size)
+        chunk_from_end = np.searchsorted(offsets, picks, side="right")
+        within = picks - np.concatenate([[0], offsets])[chunk_from_end]
+        batch: dict[str, list[np.ndarray]] = {name: [] for name in SHARD_FIELDS}
+        for k in np.unique(chunk_from_end):
+            chunk = self._chunks[len(self._chunks) - 1 - k]
+            rows = len(chunk["value"]) - 1 - within[chunk_from_end == k]
+            for name in SHARD_FIELDS:
+                batch[name].append(chunk[name][rows])
+        out = {name: np.concatenate(parts) for name, parts in batch.items()}
+        out["observations"] = out["observations"].astype(np.float32)
+        return out
+
+
+def augment(batch: dict[str, np.ndarray], apply_symmetry: Callable, num_symmetries: int,
+            rng: np.random.Generator) -> dict[str, np.ndarray]:
+    """Apply an independent random symmetry to each sample (grouped by symmetry for speed)."""
+    if num_symmetries <= 1:
+        return batch
+    out = {k: v.copy() for k, v in batch.items()}
+    choice = rng.integers(0, num_symmetries, size=len(batch["value"]))
+    for k in range(1, num_symmetries):
+        rows = np.flatnonzero(choice == k)
+        if rows.size == 0:
+            continue
+        obs, pol = apply_symmetry(k, batch["observations"][rows], batch["policy"][rows])
+        _, legal = apply_symmetry(k, batch["observations"][rows],
+                                  batch["legal"][rows].astype(np.float32))
+        out["observations"][rows] = obs
+        out["policy"][rows] = pol
+        out["legal"][rows] = legal > 0.5
+    return out
+
+
+def shard_name(worker: int, sequence: int) -> str:
+    return f"w{worker:02d}-{sequence:08d}.npz"
+
+
+def next_shard_sequence(directory: Path, worker: int) -> int:
+    """The sequence number after the highest existing shard of `worker` (resume-safe)."""
+    prefix = f"w{worker:02d}-"
+    numbers = [int(p.stem[len(prefix):]) for p in Path(directory).glob(f"{prefix}*.npz")
+               if p.stem[len(prefix):].isdigit()]
+    return max(numbers, default=-1) + 1
+
+
+def fsync_directory(directory: Path) -> None:
+    """Make renames inside `directory` durable (best effort on platforms without dir fds)."""
+    try:
+        fd = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

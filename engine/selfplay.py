@@ -1,0 +1,252 @@
+"""The self-play actor: many games at once, one batched search per move, games to shards.
+
+The actor keeps `concurrent_games` games in flight. Each step it runs one batched search over
+all of them (the network sees one full batch per simulation round), records each position
+with its search policy, plays a move in every game, and writes the games that finished in
+that step to a shard at once, so a kill loses no finished game. Finished games are replaced
+by new ones in the same slot; games in flight carry over to the next iteration.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+
+from engine.checkpoint import atomic_write_text
+from engine.config import RunConfig
+from engine.gameops import Evaluator, GameOps
+from engine.replay import GameRecord, next_shard_sequence, shard_name, write_shard
+from games.base import NO_PLAYER, Game, Outcome, Termination
+from mcts import BatchSearch
+
+
+@dataclass
+class SelfPlayStats:
+    games: int = 0
+    positions: int = 0
+    seconds: float = 0.0
+    search_seconds: float = 0.0
+    wins: list[int] = field(default_factory=lambda: [0, 0])
+    draws: int = 0
+    game_lengths: list[int] = field(default_factory=list)
+    resignations: int = 0
+    resign_checks: int = 0  # games that would have resigned but were played out
+    false_resignations: int = 0  # ... of which the would-be resigner did not lose
+
+    @property
+    def positions_per_second(self) -> float:
+        return self.positions / self.seconds if self.seconds > 0 else 0.0
+
+
+@dataclass
+class _GameInProgress:
+    observations: list[np.ndarray] = field(default_factory=list)
+    policies: list[np.ndarray] = field(default_factory=list)
+    legals: list[np.ndarray] = field(default_factory=list)
+    to_play: list[int] = field(default_factory=list)
+    root_values: list[float] = field(default_factory=list)
+    weights: list[float] = field(default_factory=list)
+    actions: list[int] = field(default_factory=list)
+    would_resign_as: int = NO_PLAYER  # first player whose value fell below the threshold
+
+
+def choose_actions(visits_or_policy: np.ndarray, temperature: np.ndarray,
+                   rng: np.random.Generator) -> np.ndarray:
+    """Per row: sample in proportion to weights^(1/T) where T > 0, else take the argmax.
+
+    Args:
+        visits_or_policy: float [B, A] non-negative weights (visit counts or a policy).
+        temperature: float [B].
+    """
+    weights = np.asarray(visits_or_policy, dtype=np.float64)
+    actions = weights.argmax(axis=1)
+    for b in np.flatnonzero(temperature > 0):
+        w = weights[b] ** (1.0 / temperature[b])
+        total = w.sum()
+        if total > 0:
+            actions[b] = rng.choice(len(w), p=w / total)
+    return actions.astype(np.int64)
+
+
+class SelfPlayActor:
+    """Plays self-play games with a batched search and writes them as shards."""
+
+    def __init__(self, game: Game, config: RunConfig, evaluator: Evaluator, *, seed: int,
+                 worker: int = 0, shard_dir: Path | None = None,
+                 games_dir: Path | None = None) -> None:
+        self.game = game
+        self.ops = GameOps(game)
+        self.config = config
+        self.evaluator = evaluator
+        self.worker = worker
+        self.shard_dir = Path(shard_dir) if shard_dir else None
+        self.games_dir = Path(games_dir) if games_dir else None
+        self.rng = np.random.default_rng(seed)
+        self.batch = config.selfplay.concurrent_games
+        self.search = BatchSearch(config.search, self.batch, game.num_actions)
+        self.states = self.ops.initial(self.batch)
+        self.games = [_GameInProgress() for _ in range(self.batch)]
+        self.reuse = np.zeros(self.batch, dtype=bool)
+        self.never_resign = self.rng.random(self.batch) < config.selfplay.resign_check_fraction
+        self.network_step = 0
+        if self.shard_dir is not None:
+            self.shard_dir.mkdir(parents=True, exist_ok=True)
+            self.sequence = next_shard_sequence(self.shard_dir, worker)
+        else:
+            self.sequence = 0
+
+    # ------------------------------------------------------------------------------------
+    def run(self, num_games: int) -> tuple[SelfPlayStats, list[GameRecord]]:
+        """Play until `num_games` games have finished; return stats and the finished games."""
+        stats = SelfPlayStats()
+        finished: list[GameRecord] = []
+        start = time.perf_counter()
+        while stats.games < num_games:
+            done_now = self._step(stats)
+            if done_now:
+                self._flush(done_now)
+                finished.extend(done_now)
+        stats.seconds = time.perf_counter() - start
+        return stats, finished
+
+    def _step(self, stats: SelfPlayStats) -> list[GameRecord]:
+        cfg = self.config.selfplay
+        to_play, legal = self.ops.roots(self.states)
+        full_search = cfg.playout_cap_fraction >= 1.0 or self.rng.random() < cfg.playout_cap_fraction
+        sims = self.config.search.num_simulations if full_search else max(1, cfg.fast_simulations)
+        use_reuse = cfg.tree_reuse and self.config.search.algorithm == "puct"
+        t0 = time.perf_counter()
+        out = self.search.run(self.states, self.ops.search_step, self.evaluator,
+                              root_to_play=to_play, root_legal=legal, rng=self.rng,
+                              num_simulations=sims, reuse=self.reuse if use_reuse else None)
+        stats.search_seconds += time.perf_counter() - t0
+        observations = self.ops.encode(self.states)
+        plies = np.array([len(g.actions) for g in self.games])
+        if self.config.search.algorithm == "gumbel":
+            actions = np.asarray(out.action, dtype=np.int64)
+            late = plies >= cfg.temperature_moves
+            if late.any():
+                actions[late] = np.argmax(out.policy_target[late], axis=1)
+        else:
+            temperature = np.where(plies < cfg.temperature_moves, cfg.temperature, 0.0)
+            actions = choose_actions(out.visit_counts, temperature, self.rng)
+        resigners = self._check_resignation(out.root_value, to_play)
+        for b in range(self.batch):
+            g = self.games[b]
+            g.observations.append(observations[b])
+            g.policies.append(out.policy_target[b])
+            g.legals.append(legal[b])
+            g.to_play.append(int(to_play[b]))
+            g.root_values.append(float(out.root_value[b]))
+            g.weights.append(1.0 if full_search else 0.0)
+            g.actions.append(int(actions[b]))
+        self.states = self.ops.step(self.states, actions)
+        if use_reuse:
+            self.search.advance(actions)
+            self.reuse[:] = True
+        terminal, terminal_value = self.ops.terminal(self.states)
+        max_moves = cfg.max_moves
+        finished = []
+        for b in range(self.batch):
+            over_length = max_moves > 0 and len(self.games[b].actions) >= max_moves
+            if not (terminal[b] or resigners[b] or over_length):
+                continue
+            record = self._finish(b, bool(terminal[b]), float(terminal_value[b]),
+                                  bool(resigners[b]) and not terminal[b], stats)
+            finished.append(record)
+        return finished
+
+    def _check_resignation(self, root_value: np.ndarray, to_play: np.ndarray) -> np.ndarray:
+        threshold = self.config.selfplay.resign_threshold
+        resign = np.zeros(self.batch, dtype=bool)
+        if threshold <= -1.0 or self.game.num_players != 2:
+            return resign
+        low = root_value < threshold
+        for b in np.flatnonzero(low):
+            g = self.games[b]
+            if g.would_resign_as == NO_PLAYER:
+                g.would_resign_as = int(to_play[b])
+            if not self.never_resign[b]:
+                resign[b] = True
+        return resign
+
+    def _finish(self, b: int, terminal: bool, terminal_value: float, resigned: bool,
+                stats: SelfPlayStats) -> GameRecord:
+        g = self.games[b]
+        players = self.game.num_players
+        final_state = self.ops.single(self.states, b)
+        if resigned:
+            loser = g.to_play[-1]
+            outcome = Outcome(Termination.RESIGNATION, winner=1 - loser)
+        elif terminal:
+            outcome = self.game.outcome(final_state)
+        else:
+            outcome = Outcome(Termination.MAX_LENGTH)
+        values = tuple(outcome.value(p) for p in range(players))
+        record = GameRecord(
+            observations=np.stack(g.observations),
+            policy=np.stack(g.policies).astype(np.float32),
+            legal=np.stack(g.legals),
+            to_play=np.asarray(g.to_play, dtype=np.int8),
+            root_value=np.asarray(g.root_values, dtype=np.float32),
+            policy_weight=np.asarray(g.weights, dtype=np.float32),
+            actions=list(g.actions),
+            outcome_values=values,
+            text=self.game.game_record(g.actions, outcome),
+            resigned=resigned,
+        )
+        stats.games += 1
+        stats.positions += len(g.actions)
+        stats.game_lengths.append(len(g.actions))
+        if outcome.winner in (0, 1) and outcome.reward is None:
+            stats.wins[outcome.winner] += 1
+        else:
+            stats.draws += 1
+        stats.resignations += int(resigned)
+        if g.would_resign_as != NO_PLAYER and self.never_resign[b]:
+            stats.resign_checks += 1
+            stats.false_resignations += int(values[g.would_resign_as] >= 0)
+        # A fresh game in this slot.
+        self.states[b] = self.ops.initial(1)[0]
+        self.games[b] = _GameInProgress()
+        self.reuse[b] = False
+        self.never_resign[b] = self.rng.random() < self.config.selfplay.resign_check_fraction
+        return record
+
+    def _flush(self, records: list[GameRecord]) -> None:
+        """Write the games that just finished: a shard and their text records."""
+        if self.shard_dir is None:
+            return
+        name = shard_name(self.worker, self.sequence)
+        self.sequence += 1
+        write_shard(self.shard_dir / name, records,
+                    {"game": self.game.name, "worker": self.worker,
+                     "network_step": self.network_step})
+        if self.games_dir is not None:
+            extension = getattr(self.game, "record_extension", "txt")
+            text = "\n".join(r.text.rstrip("\n") for r in records) + "\n"
+            atomic_write_text(self.games_dir / f"{Path(name).stem}.{extension}", text)
+
+
+def stats_summary(stats: SelfPlayStats) -> dict[str, float]:
+    lengths = stats.game_lengths or [0]
+    return {
+        "games": stats.games,
+        "positions": stats.positions,
+        "positions_per_sec": stats.positions_per_second,
+        "search_share": stats.search_seconds / stats.seconds if stats.seconds else 0.0,
+        "mean_game_length": float(np.mean(lengths)),
+        "first_player_wins": stats.wins[0] / max(1, stats.games),
+        "draws": stats.draws / max(1, stats.games),
+        "resignations": stats.resignations,
+        "false_resignation_rate": (stats.false_resignations / stats.resign_checks
+                                   if stats.resign_checks else 0.0),
+    }
+
+
+def dump_stats(path: Path, stats: SelfPlayStats) -> None:
+    atomic_write_text(path, json.dumps(stats_summary(stats), indent=2))

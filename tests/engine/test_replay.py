@@ -1,0 +1,71 @@
+"""Shards round-trip; the replay window follows KataGo's power law; sampling stays in it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.replay import (GameRecord, ReplayBuffer, desired_window, next_shard_sequence,
+                           read_shard, shard_name, write_shard)
+
+
+def _game(length: int, marker: float, winner_first: bool = True) -> GameRecord:
+    to_play = np.arange(length, dtype=np.int8) % 2
+    return GameRecord(
+        observations=np.full((length, 2, 3, 3), marker, dtype=np.float32),
+        policy=np.tile(np.eye(9, dtype=np.float32)[0], (length, 1)),
+        legal=np.ones((length, 9), dtype=bool),
+        to_play=to_play,
+        root_value=np.zeros(length, dtype=np.float32),
+        policy_weight=np.ones(length, dtype=np.float32),
+        actions=list(range(length)),
+        outcome_values=(1.0, -1.0) if winner_first else (-1.0, 1.0),
+    )
+
+
+def test_shard_round_trip_and_value_sign(tmp_path) -> None:
+    path = tmp_path / shard_name(0, 0)
+    n = write_shard(path, [_game(3, 1.0), _game(2, 2.0, winner_first=False)], {"game": "x"})
+    assert n == 5
+    data = read_shard(path)
+    # Values are from the point of view of the player to move at each position.
+    assert data["value"].tolist() == [1, -1, 1, -1, 1]
+    assert data["game_index"].tolist() == [0, 0, 0, 1, 1]
+    assert data["ply"].tolist() == [0, 1, 2, 0, 1]
+    assert data["observations"].dtype == np.float16
+    assert not list(tmp_path.glob("*.tmp"))
+
+
+def test_corrupt_shard_is_reported_not_loaded(tmp_path) -> None:
+    (tmp_path / shard_name(0, 0)).write_bytes(b"not a zip file")
+    write_shard(tmp_path / shard_name(0, 1), [_game(4, 1.0)], {})
+    buffer = ReplayBuffer([tmp_path], lambda n: n)
+    assert buffer.refresh() == 4
+    assert len(buffer.bad_shards) == 1
+    with pytest.raises(ValueError, match="unreadable"):
+        read_shard(tmp_path / shard_name(0, 0))
+
+
+def test_power_law_window_by_hand() -> None:
+    assert desired_window(500, 1000, 0.75, 0.4, 10**9) == 500
+    # N = 16c, alpha = 0.75: (16)^0.75 = 8 -> c * (1 + 0.4 * 7 / 0.75)
+    assert desired_window(16000, 1000, 0.75, 0.4, 10**9) == int(1000 * (1 + 0.4 * 7 / 0.75))
+    assert desired_window(16000, 1000, 0.75, 0.4, 2000) == 2000
+
+
+def test_sampling_only_from_the_window(tmp_path) -> None:
+    for k in range(5):  # shards with observation marker k, 10 positions each
+        write_shard(tmp_path / shard_name(0, k), [_game(10, float(k))], {})
+    buffer = ReplayBuffer([tmp_path], lambda n: 20)
+    buffer.refresh()
+    assert buffer.total_positions == 50 and buffer.total_games == 5
+    batch = buffer.sample(2000, np.random.default_rng(0))
+    markers = set(np.unique(batch["observations"][:, 0, 0, 0]).tolist())
+    assert markers == {3.0, 4.0}  # the two newest shards only
+
+
+def test_shard_sequence_resumes_after_the_highest(tmp_path) -> None:
+    assert next_shard_sequence(tmp_path, 1) == 0
+    write_shard(tmp_path / shard_name(1, 7), [_game(1, 0.0)], {})
+    assert next_shard_sequence(tmp_path, 1) == 8
+    assert next_shard_sequence(tmp_path, 0) == 0

@@ -1,0 +1,146 @@
+"""The training loop end to end on tiny budgets: run, resume, kill -9 at any moment, errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from engine.checkpoint import latest_checkpoint, load_checkpoint, load_training_state
+from engine.config import ConfigError, resolve
+from engine.replay import read_shard
+from engine.train import Trainer, prepare_run
+
+TINY = [
+    "model.size=b1c8", "model.policy_channels=2", "model.value_hidden=8",
+    "search.num_simulations=4", "selfplay.concurrent_games=8", "selfplay.games_per_iteration=8",
+    "train.batch_size=16", "arena.every_iterations=2", "arena.games=4",
+    "arena.opponents=['random']",
+]
+
+
+def _config(*extra: str):
+    return resolve("tictactoe", TINY + list(extra))
+
+
+def test_two_iterations_write_everything(tmp_path) -> None:
+    config = _config("iterations=2", "seed=4")
+    run = tmp_path / "run"
+    prepare_run(run, config, False)
+    trainer = Trainer(config, run)
+    last = trainer.run()
+    assert trainer.state.iteration == 2
+    assert json.loads((run / "config.json").read_text())["seed"] == 4
+    stem = latest_checkpoint(run)
+    meta = load_checkpoint(stem).meta
+    assert meta["iteration"] == 2 and meta["positions_trained"] == trainer.learner.positions_trained
+    shards = sorted((run / "selfplay").glob("*.npz"))
+    assert shards and sum(len(read_shard(s)["value"]) for s in shards) == trainer.replay.total_positions
+    # Every finished game's record is on disk in the game's text form.
+    records = [line for p in (run / "games").glob("*.txt") for line in p.read_text().splitlines()]
+    assert len(records) == trainer.state.games_played >= 16
+    assert "arena/score_vs_random" in last
+    assert list((run / "tensorboard").glob("events.*"))
+
+
+def test_new_run_refuses_an_existing_directory_and_resume_needs_one(tmp_path) -> None:
+    config = _config("iterations=1")
+    run = tmp_path / "run"
+    prepare_run(run, config, False)
+    Trainer(config, run).run()
+    with pytest.raises(ConfigError, match="already holds a run"):
+        prepare_run(run, config, False)
+    with pytest.raises(Exception, match="nothing to resume"):
+        prepare_run(tmp_path / "empty", None, True)
+    with pytest.raises(ConfigError, match="may change"):
+        prepare_run(run, None, True, ["train.lr=1"])
+
+
+def test_resume_restores_optimizer_schedule_and_counters(tmp_path) -> None:
+    run = tmp_path / "run"
+    config = _config("iterations=1", "seed=9")
+    prepare_run(run, config, False)
+    first = Trainer(config, run)
+    first.run()
+    steps_after_one = first.learner.step
+    resumed_config = prepare_run(run, None, True, ["iterations=2"])
+    second = Trainer(resumed_config, run, resume=True)
+    assert second.learner.step == steps_after_one
+    assert second.state.iteration == 1
+    saved = load_training_state(latest_checkpoint(run))["learner"]["optimizer"]["state"]
+    restored = second.learner.optimizer.state_dict()["state"]
+    for key in saved:
+        assert np.allclose(saved[key]["exp_avg"].numpy(), restored[key]["exp_avg"].numpy())
+    second.run()
+    assert second.state.iteration == 2 and second.learner.step > steps_after_one
+
+
+def _cli(*args: str) -> list[str]:
+    return [sys.executable, "-m", "engine", *args]
+
+
+def test_kill_9_during_training_then_resume_loses_no_finished_game(tmp_path) -> None:
+    run = tmp_path / "run"
+    sets = [item for s in TINY for item in ("--set", s)]
+    process = subprocess.Popen(
+        _cli("train", "tictactoe", "--out", str(run), "--iterations", "1000", "--quiet", *sets),
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 120
+        # Wait until at least two checkpoints exist, then kill without warning mid-iteration.
+        while time.monotonic() < deadline:
+            if len(list((run / "checkpoints").glob("step-*.json"))) >= 2:
+                break
+            time.sleep(0.2)
+        else:
+            pytest.fail("training produced no checkpoints: " + process.stderr.read1().decode())
+        time.sleep(0.3)
+        os.kill(process.pid, signal.SIGKILL)
+        process.wait(10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+    shards_before = {p.name for p in (run / "selfplay").glob("*.npz")}
+    stem = latest_checkpoint(run)
+    load_checkpoint(stem)  # the newest complete checkpoint loads
+    iteration_before = load_checkpoint(stem).meta["iteration"]
+    result = subprocess.run(_cli("train", "--resume", str(run), "--iterations",
+                                 str(iteration_before + 1), "--quiet"),
+                            capture_output=True, text=True, timeout=180)
+    assert result.returncode == 0, result.stderr
+    shards_after = {p.name for p in (run / "selfplay").glob("*.npz")}
+    assert shards_before <= shards_after  # no finished game lost
+    newest = load_checkpoint(latest_checkpoint(run))
+    assert newest.meta["iteration"] == iteration_before + 1
+    # The resumed run counted every shard that was on disk, including those after the checkpoint.
+    positions = sum(len(read_shard(run / "selfplay" / n)["value"]) for n in shards_after)
+    assert newest.meta["positions_generated"] == positions
+
+
+@pytest.mark.parametrize("args, message", [
+    (["train", "nosuchgame"], "unknown game"),
+    (["train", "tictactoe", "--set", "train.nosuch=1"], "unknown config key"),
+    (["train", "tictactoe", "--set", "train.lr=abc"], "train.lr"),
+    (["train", "--resume", "/nonexistent/run"], "nothing to resume"),
+    (["eval", "tictactoe", "--checkpoint", "/nonexistent/ckpt.json"], "unknown player"),
+    (["move", "tictactoe", "--checkpoint", "CORRUPT", "--moves", "a1"], "corrupt"),
+])
+def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message) -> None:
+    corrupt = tmp_path / "step-000000001"
+    corrupt.with_suffix(".json").write_text("{broken")
+    corrupt.with_suffix(".safetensors").write_bytes(b"junk")
+    args = [str(corrupt) if a == "CORRUPT" else a for a in args]
+    result = subprocess.run(_cli(*args, *(["--out", str(tmp_path / "r")]
+                                          if args[:2] == ["train", "tictactoe"] else [])),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2, result.stderr
+    assert message in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not (tmp_path / "r").exists()

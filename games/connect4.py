@@ -287,7 +287,12 @@ class ConnectFour:
 
     @staticmethod
     def _rows(states: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(states, dtype=np.uint64).reshape(-1, 3)
+        """A batch as contiguous uint64 `[B, 3]`; anything else is rejected."""
+        array = np.asarray(states)
+        if array.ndim != 2 or array.shape[1] != 3 or array.dtype.kind not in "iu":
+            raise GameError(f"a batch of Connect Four states is an integer array [B, 3], got "
+                            f"{array.dtype} {array.shape}")
+        return np.ascontiguousarray(array, dtype=np.uint64)
 
     # --- single-state API (wrappers over the kernels) ----------------------------------
     def initial_state(self) -> np.ndarray:

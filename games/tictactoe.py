@@ -282,7 +282,12 @@ class TicTacToe:
 
     @staticmethod
     def _rows(states: np.ndarray) -> np.ndarray:
-        return np.ascontiguousarray(states, dtype=np.int8).reshape(-1, SQUARES + 1)
+        """A batch as contiguous int8 `[B, 10]`; anything else is rejected."""
+        array = np.asarray(states)
+        if array.ndim != 2 or array.shape[1] != SQUARES + 1 or array.dtype.kind not in "iu":
+            raise GameError(f"a batch of tic-tac-toe states is an integer array [B, 10], got "
+                            f"{array.dtype} {array.shape}")
+        return np.ascontiguousarray(array, dtype=np.int8)
 
     # --- single-state API (wrappers over the kernels) ----------------------------------
     def initial_state(self) -> np.ndarray:

@@ -15,7 +15,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from games import GameOverError, IllegalMoveError, MoveParseError, Termination, play_moves
+from games import (
+    BatchGame,
+    GameOverError,
+    IllegalMoveError,
+    MoveParseError,
+    Termination,
+    play_moves,
+)
 from games.connect4 import ConnectFour
 
 GAME = ConnectFour()
@@ -334,6 +341,10 @@ def test_move_text_errors_and_records() -> None:
         GAME.to_play(np.zeros(4, dtype=np.uint64))
     with pytest.raises(ValueError):
         GAME.apply_symmetry(2, np.zeros((3, 6, 7)), np.zeros(7))
+    with pytest.raises(ValueError, match=r"\[B, 3\]"):
+        GAME.batch_legal_mask(np.zeros((2, 4), dtype=np.uint64))
+    assert isinstance(GAME, BatchGame)
+    assert GAME.batch_legal_mask(GAME.batch_initial(0)).shape == (0, 7)
 
 
 def test_render() -> None:

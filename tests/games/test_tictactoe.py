@@ -15,7 +15,15 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from games import GameOverError, IllegalMoveError, MoveParseError, Termination, make, play_moves
+from games import (
+    BatchGame,
+    GameOverError,
+    IllegalMoveError,
+    MoveParseError,
+    Termination,
+    make,
+    play_moves,
+)
 from games.tictactoe import TicTacToe
 
 GAME = TicTacToe()
@@ -333,6 +341,9 @@ def test_states_are_not_modified_and_bad_states_are_rejected() -> None:
         GAME.legal_mask(np.zeros(9, dtype=np.int8))
     with pytest.raises(ValueError):
         GAME.apply_symmetry(8, np.zeros((3, 3, 3)), np.zeros(9))
+    with pytest.raises(ValueError, match=r"\[B, 10\]"):
+        GAME.batch_step(np.zeros((3, 9), dtype=np.int8), np.zeros(3))
+    assert isinstance(GAME, BatchGame)
 
 
 def test_render_and_record() -> None:

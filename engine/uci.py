@@ -53,13 +53,18 @@ AgentFactory = Callable[[str], Agent]
 """device name ("auto", "cpu", "cuda", ...) -> a ready agent."""
 
 INFO_INTERVAL = 0.5  # seconds between progress `info` lines
+WARMUP_SIMULATIONS = 64  # the search that measures the agent's speed
 
 
 
 # --- command parsing (pure functions) ------------------------------------------------------
 
-UNLIMITED_SIMULATIONS = 1_000_000
-"""The search size of `go infinite` and of time-limited searches (they end by `stop`)."""
+MAX_SIMULATIONS = 1_000_000
+"""The largest value the simulation options accept."""
+SEARCH_CAP = 10_000
+"""Default of the `SearchCap` option: simulations of a search that only time or `stop` ends.
+A chess tree node holds a prior, a legal flag and a child index per action, about 42 KB, so
+10,000 simulations take some 420 MB."""
 
 
 class UciError(ValueError):
@@ -171,10 +176,10 @@ def parse_setoption(args: list[str], options: dict[str, object]) -> tuple[str, o
     if name is None:
         raise UciError(f"unknown option {asked!r}")
     try:
-        if name in ("Simulations", "MultiPV", "MoveOverhead"):
+        if name in ("Simulations", "SearchCap", "MultiPV", "MoveOverhead"):
             value: object = int(text)
-            limits = {"Simulations": (0, UNLIMITED_SIMULATIONS), "MultiPV": (1, 1),
-                      "MoveOverhead": (0, 5000)}[name]
+            limits = {"Simulations": (0, MAX_SIMULATIONS), "SearchCap": (1, MAX_SIMULATIONS),
+                      "MultiPV": (1, 1), "MoveOverhead": (0, 5000)}[name]
             if not limits[0] <= value <= limits[1]:  # type: ignore[operator]
                 raise ValueError(f"must be in [{limits[0]}, {limits[1]}]")
         elif name == "Temperature":
@@ -215,8 +220,8 @@ class UciEngine:
         self.rules_only = Chess(max_moves=None, history=self.game.history, draw_rules=False)
         self.name = name
         self.options: dict[str, object] = {
-            "Simulations": simulations, "MultiPV": 1, "Temperature": 0.0,
-            "Device": device, "MoveOverhead": 50,
+            "Simulations": simulations, "SearchCap": SEARCH_CAP, "MultiPV": 1,
+            "Temperature": 0.0, "Device": device, "MoveOverhead": 50,
         }
         self.state: ChessState = self.game.initial_state()
         self.rng = np.random.default_rng(seed)
@@ -231,6 +236,7 @@ class UciEngine:
         self._agent_error: str | None = None
         self._agent_ready = threading.Event()
         self._agent_generation = 0
+        self._rate = 1000.0  # simulations per second, measured at start and by every search
         self._stop_event = threading.Event()
         self._search_thread: threading.Thread | None = None
         self._start_agent()
@@ -275,7 +281,9 @@ class UciEngine:
         self.write(f"id name {self.name}")
         self.write("id author the move37 developers")
         self.write(f"option name Simulations type spin default {self.options['Simulations']} "
-                   f"min 0 max {UNLIMITED_SIMULATIONS}")
+                   f"min 0 max {MAX_SIMULATIONS}")
+        self.write(f"option name SearchCap type spin default {self.options['SearchCap']} "
+                   f"min 1 max {MAX_SIMULATIONS}")
         self.write("option name MultiPV type spin default 1 min 1 max 1")
         self.write("option name Temperature type string default 0")
         self.write(f"option name Device type string default {self.options['Device']}")
@@ -360,8 +368,14 @@ class UciEngine:
             agent, error_text = None, None
             try:
                 agent = self.make_agent(device)
-                # A first tiny search compiles whatever needs compiling before a clock runs.
-                agent.analyse(self.game, self.game.initial_state(), simulations=2)
+                # A first tiny search compiles whatever needs compiling before a clock runs
+                # (the interruptible path, as `go` uses it); a second one measures the speed.
+                for simulations in (2, WARMUP_SIMULATIONS):
+                    started = time.monotonic()
+                    warmup = agent.analyse(self.game, self.game.initial_state(),
+                                           simulations=simulations, stop=threading.Event(),
+                                           on_progress=lambda _: None)
+                self._rate = warmup.simulations / max(time.monotonic() - started, 1e-3)
             except Exception as error:  # noqa: BLE001 - any failure is reported on isready
                 agent, error_text = None, f"cannot start the agent: {error}"
             if generation == self._agent_generation:
@@ -387,7 +401,7 @@ class UciEngine:
             timer.daemon = True
             timer.start()
         try:
-            analysis = self._analyse(state, limits, received, stop)
+            analysis = self._analyse(state, limits, budget, received, stop)
             if limits.infinite:
                 stop.wait()  # never answer an infinite search before `stop`
             self._report(state, analysis, received, final=True)
@@ -396,8 +410,23 @@ class UciEngine:
             if timer is not None:
                 timer.cancel()
 
-    def _analyse(self, state: ChessState, limits: GoLimits, received: float,
-                 stop: threading.Event) -> Analysis | None:
+    def _budget(self, limits: GoLimits, seconds: float | None) -> int:
+        """Simulations to ask the agent for (it allocates its tree for all of them).
+
+        A timed search asks for twice what the measured speed fits in its time (the timer
+        stops it sooner when needed), at most `SearchCap`.
+        """
+        cap = int(self.options["SearchCap"])  # type: ignore[call-overload]
+        if limits.nodes is not None:
+            return limits.nodes
+        if limits.infinite:
+            return cap
+        if seconds is not None:
+            return max(1, min(cap, int(2 * self._rate * seconds) + WARMUP_SIMULATIONS))
+        return int(self.options["Simulations"])  # type: ignore[call-overload]
+
+    def _analyse(self, state: ChessState, limits: GoLimits, seconds: float | None,
+                 received: float, stop: threading.Event) -> Analysis | None:
         game = self.game if self.game.outcome(state) is None else self.rules_only
         if game.outcome(state) is not None:
             return None  # mate or stalemate: there is no move
@@ -406,12 +435,7 @@ class UciEngine:
                 return None
         if self._agent is None:
             return None
-        if limits.nodes is not None:
-            simulations = limits.nodes
-        elif limits.infinite or limits.timed:
-            simulations = UNLIMITED_SIMULATIONS
-        else:
-            simulations = int(self.options["Simulations"])  # type: ignore[call-overload]
+        simulations = self._budget(limits, seconds)
         last_info = [time.monotonic()]
 
         def progress(analysis: Analysis) -> None:
@@ -420,8 +444,13 @@ class UciEngine:
                 self._report(state, analysis, received, final=False)
 
         try:
-            return self._agent.analyse(game, state, simulations=simulations, stop=stop,
-                                       on_progress=progress)
+            started = time.monotonic()
+            analysis = self._agent.analyse(game, state, simulations=simulations, stop=stop,
+                                           on_progress=progress)
+            if analysis.simulations >= WARMUP_SIMULATIONS:
+                rate = analysis.simulations / max(time.monotonic() - started, 1e-3)
+                self._rate = 0.5 * (self._rate + rate)
+            return analysis
         except Exception as error:  # noqa: BLE001 - a broken search still owes a legal move
             self.write(f"info string error: search failed: {error}")
             return None

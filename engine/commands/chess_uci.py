@@ -43,10 +43,15 @@ def uci_command(
 
     def make_agent(device_name: str):  # type: ignore[no-untyped-def]
         from engine.agents import load_checkpoint_agent, make_agent
+        from mcts import SearchConfig
 
         if checkpoint is not None:
             return load_checkpoint_agent(checkpoint, game, sims, device=device_name, seed=seed)
-        return make_agent(f"mcts:{sims}", game, device=device_name, seed=seed)
+        # With every value 0, a first-play urgency below the parent's value would send each
+        # simulation down the first line tried; without it the search spreads over the
+        # moves and finds what the rules alone can see (mates, repetitions).
+        return make_agent(f"mcts:{sims}", game, device=device_name, seed=seed,
+                          search_config=SearchConfig(fpu_reduction=0.0))
 
     serve(make_agent, sys.stdin, sys.stdout, game=game, simulations=sims, name=name,
           device=device, seed=seed)

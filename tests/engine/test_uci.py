@@ -114,7 +114,8 @@ def test_handshake(uci: Transcript) -> None:
     assert uci.lines[1].startswith("id author")
     assert uci.lines[-1] == "uciok"
     options = {line.split()[2] for line in uci.lines if line.startswith("option name")}
-    assert {"Simulations", "MultiPV", "Temperature", "Device", "MoveOverhead"} <= options
+    assert {"Simulations", "SearchCap", "MultiPV", "Temperature", "Device",
+            "MoveOverhead"} <= options
     uci.send("isready")
     assert uci.lines[-1] == "readyok"
 
@@ -143,7 +144,7 @@ def test_stop_ends_go_infinite_quickly_and_isready_answers_meanwhile(uci: Transc
     move = uci.bestmove(timeout=2.0)
     assert time.monotonic() - started < 0.5
     assert chess.Move.from_uci(move) in chess.Board().legal_moves
-    assert uci.agent.calls[-1] >= 100_000  # infinite: a budget only `stop` ends
+    assert uci.agent.calls[-1] == 10_000  # infinite: the SearchCap option's budget
 
 
 def test_infinite_waits_for_stop_even_when_the_search_ends() -> None:
@@ -219,6 +220,25 @@ def test_options_take_effect(uci: Transcript) -> None:
     assert uci.agent.calls[-1] == 40
     uci.send("setoption name Device value cpu", "isready")
     assert uci.devices == ["auto", "cpu"]
+    uci.send("setoption name SearchCap value 300", "go infinite", "stop")
+    uci.bestmove()
+    assert uci.agent.calls[-1] == 300
+
+
+def test_timed_searches_ask_for_what_their_time_allows(uci: Transcript) -> None:
+    # The agent allocates its tree for the simulations it is asked for: a short search must
+    # not ask for the SearchCap, a long one gets at most the cap.
+    uci.send("setoption name MoveOverhead value 0", "go movetime 20")
+    uci.bestmove()
+    short = uci.agent.calls[-1]
+    uci.lines.clear()
+    uci.send("go movetime 200")
+    uci.bestmove()
+    assert 64 < short < uci.agent.calls[-1] < 10_000
+    uci.lines.clear()
+    uci.send("setoption name SearchCap value 100", "go movetime 60000", "stop")
+    uci.bestmove()
+    assert uci.agent.calls[-1] == 100
 
 
 def test_temperature_samples_a_visited_move() -> None:

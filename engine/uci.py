@@ -21,13 +21,24 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol, TextIO
 
-import chess
 import numpy as np
 
+from engine.uci_limits import (
+    MAX_SIMULATIONS,
+    SEARCH_CAP,
+    GoLimits,
+    UciError,
+    parse_go,
+    parse_position,
+    parse_setoption,
+    parse_uci_move,
+    think_time,
+)
 from games.chess import Chess, ChessState, value_to_centipawns
+
+__all__ = ["GoLimits", "UciEngine", "UciError", "parse_go", "run", "serve", "think_time"]
 
 
 class Analysis(Protocol):
@@ -55,144 +66,6 @@ AgentFactory = Callable[[str], Agent]
 INFO_INTERVAL = 0.5  # seconds between progress `info` lines
 WARMUP_SIMULATIONS = 64  # the search that measures the agent's speed
 
-
-
-# --- command parsing (pure functions) ------------------------------------------------------
-
-MAX_SIMULATIONS = 1_000_000
-"""The largest value the simulation options accept."""
-SEARCH_CAP = 10_000
-"""Default of the `SearchCap` option: simulations of a search that only time or `stop` ends.
-A chess tree node holds a prior, a legal flag and a child index per action, about 42 KB, so
-10,000 simulations take some 420 MB."""
-
-
-class UciError(ValueError):
-    """A malformed command; reported as `info string error: ...`, changing nothing."""
-
-
-@dataclass(frozen=True)
-class GoLimits:
-    """The limits of one `go` (times in milliseconds; None: not given)."""
-
-    nodes: int | None = None
-    movetime: int | None = None
-    wtime: int | None = None
-    btime: int | None = None
-    winc: int | None = None
-    binc: int | None = None
-    movestogo: int | None = None
-    infinite: bool = False
-
-    @property
-    def timed(self) -> bool:
-        return self.movetime is not None or self.wtime is not None or self.btime is not None
-
-
-_GO_NUMBERS = ("nodes", "movetime", "wtime", "btime", "winc", "binc", "movestogo")
-_GO_IGNORED_NUMBERS = ("depth", "mate")
-
-
-def parse_go(args: list[str]) -> tuple[GoLimits, list[str]]:
-    """The limits of `go <args>`, and what was wrong with them (searches go ahead anyway)."""
-    values: dict[str, object] = {}
-    problems: list[str] = []
-    index = 0
-    while index < len(args):
-        word = args[index]
-        index += 1
-        if word in ("infinite", "ponder"):
-            values["infinite"] = True
-        elif word in _GO_NUMBERS or word in _GO_IGNORED_NUMBERS:
-            text = args[index] if index < len(args) else ""
-            index += 1
-            try:
-                number = int(text)
-            except ValueError:
-                problems.append(f"go {word} needs an integer, got {text!r}")
-                continue
-            if word in _GO_IGNORED_NUMBERS:
-                problems.append(f"go {word} is not supported; searching by nodes or time")
-            else:
-                values[word] = max(0, number)
-        elif word == "searchmoves":
-            while index < len(args) and _parse_uci_move(args[index]) is not None:
-                index += 1
-            problems.append("go searchmoves is not supported; searching all moves")
-        else:
-            problems.append(f"unknown go parameter {word!r}")
-    return GoLimits(**values), problems  # type: ignore[arg-type]
-
-
-def think_time(limits: GoLimits, white: bool, overhead_ms: int) -> float | None:
-    """Seconds to search: `movetime`, or a share of the clock; None when neither is given.
-
-    The move overhead (the GUI's and the process's latency) comes off `movetime`, and is kept
-    in reserve on the clock, whose share is `available / movestogo + 3/4 * increment`
-    (30 moves to go when not told), never more than what is available.
-    """
-    budgets = []
-    if limits.movetime is not None:
-        budgets.append(limits.movetime - overhead_ms)
-    remaining = limits.wtime if white else limits.btime
-    if remaining is not None:
-        increment = (limits.winc if white else limits.binc) or 0
-        moves_to_go = min(limits.movestogo or 30, 50)
-        available = max(0, remaining - overhead_ms)
-        budgets.append(min(available / moves_to_go + 0.75 * increment, available))
-    if not budgets:
-        return None
-    return max(0.0, min(budgets)) / 1000.0
-
-
-def parse_position(args: list[str]) -> tuple[str, list[str]]:
-    """(FEN, UCI move texts) of `position startpos|fen <FEN> [moves <m1> ...]`."""
-    if not args or args[0] not in ("startpos", "fen"):
-        raise UciError("position needs 'startpos' or 'fen <FEN>' (position unchanged)")
-    if args[0] == "startpos":
-        fen, rest = chess.STARTING_FEN, args[1:]
-    else:
-        end = args.index("moves") if "moves" in args else len(args)
-        fen, rest = " ".join(args[1:end]), args[end:]
-        if not fen:
-            raise UciError("position fen needs a FEN (position unchanged)")
-    if rest and rest[0] != "moves":
-        raise UciError(f"unexpected {rest[0]!r} in position (position unchanged)")
-    return fen, rest[1:]
-
-
-_OPTION_ALIASES = {"nodes": "Simulations"}
-
-
-def parse_setoption(args: list[str], options: dict[str, object]) -> tuple[str, object]:
-    """(option name as declared, converted value) of `setoption name <id> [value <x>]`."""
-    if not args or args[0] != "name":
-        raise UciError("setoption needs 'name <id> [value <x>]'")
-    end = args.index("value") if "value" in args else len(args)
-    asked = " ".join(args[1:end])
-    text = " ".join(args[end + 1 :])
-    by_lower = {name.lower(): name for name in options}
-    name = _OPTION_ALIASES.get(asked.lower()) or by_lower.get(asked.lower())
-    if name is None:
-        raise UciError(f"unknown option {asked!r}")
-    try:
-        if name in ("Simulations", "SearchCap", "MultiPV", "MoveOverhead"):
-            value: object = int(text)
-            limits = {"Simulations": (0, MAX_SIMULATIONS), "SearchCap": (1, MAX_SIMULATIONS),
-                      "MultiPV": (1, 1), "MoveOverhead": (0, 5000)}[name]
-            if not limits[0] <= value <= limits[1]:  # type: ignore[operator]
-                raise ValueError(f"must be in [{limits[0]}, {limits[1]}]")
-        elif name == "Temperature":
-            value = float(text)
-            if not value >= 0:  # type: ignore[operator]
-                raise ValueError("must be >= 0")
-        else:
-            value = text
-            if not text:
-                raise ValueError("must not be empty")
-    except ValueError as error:
-        raise UciError(f"bad value {text!r} for option {name}: {error}") from None
-    return name, value
 
 
 class UciEngine:
@@ -320,7 +193,7 @@ class UciEngine:
         except ValueError as error:
             raise UciError(f"{error} (position unchanged)") from None
         for text in moves:
-            move = _parse_uci_move(text)
+            move = parse_uci_move(text)
             if move is None or move not in state.legal_moves().values():
                 raise UciError(f"illegal move {text} in {state.fen()} (position unchanged)")
             state = state.child(move)
@@ -484,13 +357,6 @@ class UciEngine:
             best = actions[int(np.argmax(np.asarray(analysis.policy)[actions]))]
             return legal[best].uci()
         return next(iter(legal.values())).uci()
-
-
-def _parse_uci_move(text: str) -> chess.Move | None:
-    try:
-        return chess.Move.from_uci(text)
-    except chess.InvalidMoveError:
-        return None
 
 
 def _pv_text(state: ChessState, actions: list[int]) -> list[str]:

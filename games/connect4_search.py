@@ -13,11 +13,12 @@ pair (stones of the player to move, mask of all stones) plus the number of moves
 Scores are Pons': relative to the player to move, 0 for a draw, `(43 - n) // 2` for a win
 with the next stone when `n` stones are on the board, one less per further own stone.
 
-Transposition table: `keys` uint32 `[S]` and `values` uint8 `[S]` with `S` a prime above
-2**17. The position key `stones + mask` fits in 49 bits, so its residue modulo `S` (the
-slot) and its low 32 bits (stored) identify it uniquely. A value of 0 marks an empty slot;
-`1 .. 37` is an upper bound `score - MIN_SCORE + 1`; `38 .. 74` a lower bound
-`score - MIN_SCORE + 1 + BOUND_SPAN`.
+Transposition table: `keys` uint32 `[2 P]` and `values` uint16 `[2 P]`, `P` a prime above
+2**17, as `P` buckets of two slots. The position key `stones + mask` fits in 49 bits, so
+its bucket (the key modulo `P`) and its low 32 bits (the stored tag) identify it
+uniquely. The low byte of a value is 0 for an empty slot, `1 .. 37` for an upper bound
+`score - MIN_SCORE + 1`, `38 .. 74` for a lower bound `score - MIN_SCORE + 1 + BOUND_SPAN`;
+the high byte holds the number of stones, which decides replacement (see `_store`).
 """
 
 from __future__ import annotations
@@ -182,17 +183,21 @@ def negamax(stones, mask, moves, alpha, beta, keys, values, counter):
             return alpha
     upper = (CELLS - 1 - moves) // 2
     key = stones + mask
-    size = np.uint64(keys.shape[0])
-    slot = key % size
-    if keys[slot] == np.uint32(key & np.uint64(0xFFFFFFFF)):
-        stored = np.int64(values[slot])
+    tag = np.uint32(key & np.uint64(0xFFFFFFFF))
+    slot = np.int64(key % np.uint64(keys.shape[0] // 2)) * 2
+    stored = 0
+    if keys[slot] == tag:
+        stored = np.int64(values[slot] & np.uint16(0xFF))
+    elif keys[slot + 1] == tag:
+        stored = np.int64(values[slot + 1] & np.uint16(0xFF))
+    if stored:
         if stored > BOUND_SPAN:
             lower = stored - BOUND_SPAN + MIN_SCORE - 1
             if alpha < lower:
                 alpha = lower
                 if alpha >= beta:
                     return alpha
-        elif stored > 0:
+        else:
             upper = min(upper, stored + MIN_SCORE - 1)
     if beta > upper:
         beta = upper
@@ -221,13 +226,29 @@ def negamax(stones, mask, moves, alpha, beta, keys, values, counter):
         value = -negamax(stones ^ mask, child_mask, moves + 1, -beta, -alpha,
                          keys, values, counter)
         if value >= beta:
-            keys[slot] = np.uint32(key & np.uint64(0xFFFFFFFF))
-            values[slot] = np.uint8(value - MIN_SCORE + 1 + BOUND_SPAN)
+            _store(keys, values, slot, tag, moves, value - MIN_SCORE + 1 + BOUND_SPAN)
             return value
         alpha = max(alpha, value)
-    keys[slot] = np.uint32(key & np.uint64(0xFFFFFFFF))
-    values[slot] = np.uint8(alpha - MIN_SCORE + 1)
+    _store(keys, values, slot, tag, moves, alpha - MIN_SCORE + 1)
     return alpha
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _store(keys, values, slot, tag, moves, code):
+    """Put a bound into the pair of slots `slot, slot + 1` (two-tier replacement).
+
+    An entry already there for the position is overwritten. Otherwise the first slot
+    takes the new entry if it is empty or holds a position with as many stones or more
+    (those nearest the root are the most expensive to recompute); the second slot
+    takes every other entry.
+    """
+    if keys[slot] != tag and (
+        keys[slot + 1] == tag
+        or (values[slot] != 0 and np.int64(values[slot] >> np.uint16(8)) < moves)
+    ):
+        slot += 1
+    keys[slot] = tag
+    values[slot] = np.uint16(code | (moves << 8))
 
 
 @njit(cache=True, nogil=True)

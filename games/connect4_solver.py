@@ -49,15 +49,15 @@ ILLEGAL_SCORE = -100
 WIN, DRAW, LOSS = 1, 0, -1
 """Outcome classes, from the point of view of the player making the move."""
 DEFAULT_TABLE_SIZE = 1 << 23
-"""Default number of transposition-table entries (5 bytes each, about 42 MB)."""
+"""Default number of transposition-table entries (6 bytes each, about 50 MB)."""
 MEMO_MAX_MOVES = 16
 """Per-move scores of positions with at most this many stones are remembered: opening
 positions recur from game to game and cost seconds to minutes each to solve."""
 MEMO_SIZE = 1 << 16
 """Positions remembered at most (the memory is emptied when full)."""
 _UNSOLVED = -101
-_MIN_TABLE_SIZE = (1 << 17) + 1
-"""Smallest table for which a slot and a 32-bit stored key identify a position."""
+_MIN_BUCKETS = (1 << 17) + 1
+"""Fewest table buckets for which a bucket and a 32-bit tag identify a position."""
 
 
 def state_from_moves(moves: str) -> np.ndarray:
@@ -134,15 +134,17 @@ class Connect4Solver:
     remembered outright, so a perfect player pays for each opening only once.
 
     Args:
-        table_size: transposition-table entries; rounded up to a prime of at least 2**17.
+        table_size: transposition-table entries (6 bytes each), two per bucket; the
+            number of buckets is rounded up to a prime of at least 2**17.
     """
 
     def __init__(self, table_size: int = DEFAULT_TABLE_SIZE) -> None:
         if table_size < 1:
             raise ValueError(f"table_size must be positive, got {table_size}")
-        self.table_size = _next_prime(max(int(table_size), _MIN_TABLE_SIZE))
+        buckets = _next_prime(max(int(table_size) // 2, _MIN_BUCKETS))
+        self.table_size = 2 * buckets
         self._keys = np.zeros(self.table_size, dtype=np.uint32)
-        self._values = np.zeros(self.table_size, dtype=np.uint8)
+        self._values = np.zeros(self.table_size, dtype=np.uint16)
         self._counter = np.zeros(1, dtype=np.int64)
         self._memo: dict[tuple[int, int, bool], np.ndarray] = {}
 

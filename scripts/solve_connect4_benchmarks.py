@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=0,
                         help="stop each set after this many lines (0: the whole file)")
     parser.add_argument("--table-log2", type=int, default=26,
-                        help="transposition table of 2**N entries (5 bytes each)")
+                        help="transposition table of 2**N entries (6 bytes each)")
     parser.add_argument("--chunk", type=int, default=50,
                         help="lines per set per round, so that every set advances (0: one set "
                              "after the other)")

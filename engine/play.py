@@ -86,8 +86,10 @@ def parse_opponent(spec: str, game: Game, seed: int = 0) -> Opponent:
 
 
 def play_game(game: Game, opponent: Opponent, *, human: Player = 0,
-              read_line: ReadLine = input, write: Write = print) -> PlayResult:
-    """Play one game from the initial state, the human as `human`, the opponent the other.
+              read_line: ReadLine = input, write: Write = print,
+              start: State | None = None) -> PlayResult:
+    """Play one game from `start` (default: the initial state), the human as `human`, the
+    opponent the other.
 
     The board is drawn at the start and after every move. A move that cannot be read or is
     illegal gets one line of explanation and a new prompt. `quit` (or the end of input)
@@ -98,7 +100,7 @@ def play_game(game: Game, opponent: Opponent, *, human: Player = 0,
     """
     if human not in (0, 1):
         raise ValueError(f"human must be player 0 or 1, got {human!r}")
-    state = game.initial_state()
+    state = game.initial_state() if start is None else start
     result = PlayResult(outcome=None, human=human)
     write(f"{game.name}: you move {'first' if human == 0 else 'second'}. "
           f"Type a move, 'help' for the legal moves, 'quit' to leave.")

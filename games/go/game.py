@@ -232,10 +232,13 @@ class Go:
         rows.append(f"{side} to move; move {self.move_count(state)}; komi {self.komi:g}")
         return "\n".join(rows)
 
-    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
+    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None, *,
+                    values: Sequence[float | None] | None = None) -> str:
+        """The game as SGF; `values` (one per move, the search's value for the player who
+        made it) become move comments."""
         from games.go.sgf import write_sgf
 
-        return write_sgf(self, actions, outcome=outcome).decode()
+        return write_sgf(self, actions, outcome=outcome, values=values).decode()
 
     # --- Go-specific helpers ----------------------------------------------------------------
     def board(self, state: np.ndarray) -> np.ndarray:

@@ -104,3 +104,18 @@ def test_scores_of_finished_games_agree_with_gnugo_chinese_counting(gnugo: str) 
             assert reply == expected, go.render(state)
             compared += 1
     assert compared >= 2
+
+
+def test_arena_match_against_gnugo_through_a_player_spec(gnugo: str) -> None:
+    from engine.agents import make_agent
+    from engine.arena import play_match
+
+    go = Go(size=9, komi=7.5)
+    external = make_agent(f"gtp:{gnugo} --mode gtp --level 0", go)
+    try:
+        result = play_match(go, external, make_agent("random", go, seed=1), 2,
+                            keep_records=True)
+    finally:
+        external.close()
+    assert result.games == 2 and result.wins == 2  # GNU Go beats a random mover
+    assert all(record.startswith("(;FF[4]") for record in result.records)

@@ -191,3 +191,18 @@ def test_expected_answers_of_small_board_suites_are_legal(shared_benchmarks: Pat
 def test_expected_answers_of_all_suites_are_legal(shared_benchmarks: Path) -> None:
     base = shared_benchmarks / "go" / "gnugo-regression"
     assert check_expected_answers(sorted(base.glob("*.tst")), base) > 3000
+
+
+def test_game_record_is_sgf_with_value_comments() -> None:
+    go = Go(size=5, komi=0.5)
+    actions = [12, 13, go.pass_action, go.pass_action]
+    state = go.initial_state()
+    for action in actions:
+        state = go.next_state(state, action)
+    text = go.game_record(actions, go.outcome(state), values=[0.5, -0.25, None, 1.0])
+    parsed = sgf.Sgf_game.from_string(text)
+    assert parsed.get_root().get("RE") == "W+0.5" and parsed.get_komi() == 0.5  # 1 - 1 - 0.5
+    nodes = parsed.get_main_sequence()[1:]
+    assert [n.get_move() for n in nodes] == [("b", (2, 2)), ("w", (2, 3)), ("b", None),
+                                             ("w", None)]
+    assert nodes[0].get("C") == "value +0.500" and not nodes[2].has_property("C")

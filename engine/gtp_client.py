@@ -21,8 +21,8 @@ import queue
 import shlex
 import subprocess
 import threading
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Sequence
 
 import numpy as np
 
@@ -112,7 +112,7 @@ class GtpClient:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> "GtpClient":
+    def __enter__(self) -> GtpClient:
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -14,8 +14,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sgfmill import boards
 
-from games.go import Go
-from games.go import playout
+from games.go import Go, playout
 
 
 class Reference:
@@ -87,7 +86,7 @@ def test_random_games_match_the_reference(size: int, seed: int) -> None:
     moves = 0
     for _ in range(go.max_moves):
         legal = go.batch_legal_mask(states)
-        done, values = go.batch_terminal(states)
+        done, _ = go.batch_terminal(states)
         actions = np.zeros(batch, dtype=np.int64)
         for b, ref in enumerate(refs):
             assert np.array_equal(go.board(states[b]), ref.grid())
@@ -121,7 +120,7 @@ def test_random_games_match_the_reference(size: int, seed: int) -> None:
 def test_fast_playout_board_matches_the_rules(size: int) -> None:
     """The incremental board of the playouts against the flood-fill kernels (simple ko)."""
     go = Go(size=size, superko_window=0, max_moves=4 * size * size)
-    nbr, diag = go._nbr, go._diag
+    nbr = go._nbr
     n = go.points
     colour = np.zeros(n, np.uint8)
     arrays = [np.empty(n, np.int32) for _ in range(6)]

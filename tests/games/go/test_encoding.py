@@ -30,7 +30,7 @@ def test_planes_of_a_known_position() -> None:
     assert planes[2:6].sum() == 0  # no earlier positions after a setup
     assert planes[6].sum() == 0  # white to move
     # White C4 has liberties C5, D4: two. A1 has A2, B1: two. Black B4: A4, B5, B3 (3+).
-    own1, own2, own3, opp1, opp2, opp3 = planes[7:13]
+    own1, own2, own3, _, _, opp3 = planes[7:13]
     assert own2.sum() == 2 and own1.sum() == 0 and own3.sum() == 0
     assert opp3.sum() == 2 and at(planes, 10 + 2, "C3", 5) == 1  # C3 has B3, D3, C2
     assert planes[13].sum() == 0 and planes[14].sum() == 25

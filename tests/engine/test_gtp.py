@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
-import pytest
 
 from engine.gtp import GtpEngine, parse_vertex, preprocess, serve
 from games.go import Go
@@ -195,3 +194,32 @@ def test_serve_stops_at_quit() -> None:
 def test_vertex_parsing() -> None:
     assert parse_vertex("pass", 9) == 81 and parse_vertex("a9", 9) == 0
     assert parse_vertex("T1", 19) == 360
+
+
+def test_gtp_command_plays_with_a_checkpoint(tmp_path: Path) -> None:
+    """A 7x7 network with 2 history planes: the engine must build boards that fit it."""
+    import torch
+    from typer.testing import CliRunner
+
+    from engine.checkpoint import save_checkpoint
+    from engine.cli import app
+    from engine.config import resolve
+    from engine.train import build_model
+
+    config = resolve("go9", ['game_options={size = 7, komi = 5.5, history = 2}',
+                             'model.size="b1c8"'])
+    game = Go(**config.game_options)
+    torch.manual_seed(0)
+    stem = tmp_path / "net"
+    save_checkpoint(stem, build_model(game, config), config, step=0, positions_trained=0,
+                    positions_generated=0)
+    script = "1 boardsize 9\n2 boardsize 7\n3 genmove b\n4 genmove w\n5 final_score\n6 quit\n"
+    done = CliRunner().invoke(app, ["gtp", "--checkpoint", str(stem), "--sims", "4"],
+                              input=script)
+    assert done.exit_code == 0, done.output
+    replies = done.output.split("\n\n")
+    assert replies[0] == "?1 unacceptable size" and replies[1] == "=2 "
+    moves = [reply.split(" ", 1)[1] for reply in replies[2:4]]
+    for move in moves:
+        assert game.text_to_action(None, move) is not None
+    assert replies[5] == "=6 "

@@ -5,8 +5,8 @@ with the prompt, like `input`, raising `EOFError` at the end of input) and write
 `write`. Tests script it with lists; the command passes `input` and `print`.
 
 An opponent is any callable `(game, state) -> action` that returns a legal action.
-`parse_opponent` turns a `--opponent` spec into one; today it knows `random`, and it is the
-one place where further kinds of player (search, trained networks, exact solvers) plug in.
+`parse_opponent` turns a `--opponent` spec into one: `random`, or any player of
+`engine.agents` (search, trained networks, exact solvers), which also shows its evaluation.
 
     >>> import games
     >>> game = games.make("tictactoe")
@@ -68,11 +68,12 @@ def random_opponent(seed: int) -> Opponent:
     return choose
 
 
-def parse_opponent(spec: str, game: Game, seed: int = 0) -> Opponent:
+def parse_opponent(spec: str, game: Game, seed: int = 0, device: str = "auto") -> Opponent:
     """Build the opponent named by `spec` for `game`.
 
     Args:
-        spec: the `--opponent` text; `random` is the only kind so far.
+        spec: the `--opponent` text: `random`, or any player spec of `engine.agents`
+            (`mcts:SIMS`, `perfect`, `ckpt:PATH[:SIMS]`).
         game: the game to play (players that need it, such as search, are built for it).
         seed: seed of the opponent's random choices.
 
@@ -82,7 +83,25 @@ def parse_opponent(spec: str, game: Game, seed: int = 0) -> Opponent:
     kind = spec.strip().lower()
     if kind == "random":
         return random_opponent(seed)
-    raise OpponentSpecError(f"unknown opponent {spec!r} for {game.name}; known: random")
+    from engine.agents import AgentSpecError, make_agent
+
+    try:
+        return AgentOpponent(make_agent(spec, game, device=device, seed=seed))
+    except AgentSpecError as error:
+        raise OpponentSpecError(f"unknown opponent {spec!r} for {game.name}: {error}") from None
+
+
+class AgentOpponent:
+    """An `engine.agents` player as a terminal opponent; it shows its evaluation of each move."""
+
+    def __init__(self, agent) -> None:
+        self.agent = agent
+        self.last_comment = ""
+
+    def __call__(self, game: Game, state: State) -> Action:
+        analysis = self.agent.analyse(game, state)
+        self.last_comment = f"(its evaluation: {analysis.value:+.2f} for itself)"
+        return int(analysis.action)
 
 
 def play_game(game: Game, opponent: Opponent, *, human: Player = 0,
@@ -115,7 +134,8 @@ def play_game(game: Game, opponent: Opponent, *, human: Player = 0,
         else:
             action = opponent(game, state)
             who = "Opponent plays"
-        write(f"{who} {game.action_to_text(state, action)}")
+        comment = getattr(opponent, "last_comment", "") if who == "Opponent plays" else ""
+        write(f"{who} {game.action_to_text(state, action)}" + (f" {comment}" if comment else ""))
         state = game.next_state(state, action)
         result.actions.append(action)
         write(game.render(state))

@@ -13,7 +13,12 @@ from engine.cli import app, fail
 @app.command("play")
 def play_command(
     game: str = typer.Argument(..., help="Game to play (see `move37 games`)."),
-    opponent: str = typer.Option("random", help="Opponent: random."),
+    opponent: str = typer.Option("random", help="Opponent: random, mcts:SIMS, perfect, "
+                                                "ckpt:PATH[:SIMS]."),
+    checkpoint: Optional[Path] = typer.Option(None, help="Play a trained agent (checkpoint "
+                                                         "file or run directory)."),
+    sims: int = typer.Option(0, help="With --checkpoint: simulations per move (0 = raw policy)."),
+    device: str = typer.Option("auto", help="Device of a network opponent."),
     human_first: bool = typer.Option(True, "--human-first/--human-second",
                                      help="Whether you make the first move."),
     seed: int = typer.Option(0, help="Seed of the opponent's random choices."),
@@ -41,7 +46,9 @@ def play_command(
         start, _ = replay(the_game, record)
     else:
         the_game = games.make(game, **options)
-    choose = parse_opponent(opponent, the_game, seed)
+    if checkpoint is not None:
+        opponent = f"ckpt:{checkpoint}:{sims}"
+    choose = parse_opponent(opponent, the_game, seed, device)
     # "First" is the side to move in the starting position.
     first = 0 if start is None else the_game.to_play(start)
     play_game(the_game, choose, human=first if human_first else 1 - first, start=start)

@@ -15,7 +15,8 @@ and uniform-prior search simulations per second.
 from __future__ import annotations
 
 import time
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 

@@ -19,10 +19,11 @@ Vertices: `play` answers `syntax error` for text that is not a GTP vertex (or co
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Callable, Protocol, TextIO
+from typing import Protocol, TextIO
 
 import numpy as np
 

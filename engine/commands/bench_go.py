@@ -3,8 +3,6 @@ uniform-prior search speed (see `benchmarks.bench_go`)."""
 
 from __future__ import annotations
 
-from typing import Optional
-
 import typer
 
 from engine.cli import bench_app, fail
@@ -12,7 +10,7 @@ from engine.cli import bench_app, fail
 
 @bench_app.command("go")
 def bench_go_command(
-    size: Optional[list[int]] = typer.Option(None, "--size", help="Board size (repeatable; "
+    size: list[int] | None = typer.Option(None, "--size", help="Board size (repeatable; "
                                                                  "default 9 and 19)."),
     seconds: float = typer.Option(3.0, help="Seconds per measurement."),
     sims: int = typer.Option(100, help="Simulations per search in the search benchmark."),

@@ -8,7 +8,6 @@ by `--rollouts` random playouts each (0: value 0, the plain `mcts:SIMS` player).
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -17,7 +16,7 @@ from engine.cli import app, fail
 
 @app.command("gtp")
 def gtp_command(
-    checkpoint: Optional[Path] = typer.Option(
+    checkpoint: Path | None = typer.Option(
         None, "--checkpoint", help="A Go checkpoint (stem, .json or run directory)."),
     size: int = typer.Option(9, "--size", help="Initial board size (5-19; GTP boardsize "
                                                 "changes it)."),
@@ -25,7 +24,7 @@ def gtp_command(
     sims: int = typer.Option(200, "--sims", help="Search simulations per genmove."),
     rollouts: int = typer.Option(1, "--rollouts", help="Without a checkpoint: random playouts "
                                                         "per leaf as its value (0: none)."),
-    resign_threshold: Optional[float] = typer.Option(
+    resign_threshold: float | None = typer.Option(
         None, "--resign-threshold", help="Resign when the value for us is below this, "
                                          "e.g. -0.95 (default: never resign)."),
     device: str = typer.Option("auto", "--device", help="Device for the network."),

@@ -25,7 +25,7 @@ legal mask about 22 us either way, dominated by group labelling, not by the ring
 from __future__ import annotations
 
 import math
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 

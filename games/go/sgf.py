@@ -16,9 +16,9 @@ SGF points are (row, col) with row 0 at the bottom; our points have row 0 at the
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Sequence
 
 import numpy as np
 

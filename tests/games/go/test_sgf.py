@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 from sgfmill import boards, sgf
 
-from games.base import GameError, IllegalMoveError, Outcome, Termination
+from games.base import IllegalMoveError, Outcome, Termination
 from games.go import Go, vertex_to_point
 from games.go.sgf import SgfError, read_sgf, replay, write_sgf
 

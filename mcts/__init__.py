@@ -1,35 +1,52 @@
-"""Monte Carlo tree search over preallocated array trees, as Numba kernels.
+"""Monte Carlo tree search over preallocated array trees, as batched Numba kernels.
 
-The search knows neither torch nor any game: the transition function (`step`) and the
-evaluator are passed in, and B searches run together so that the evaluator sees full
-batches. PUCT (AlphaZero) and Gumbel root search (Gumbel AlphaZero) are both supported.
+The search knows neither torch nor any game: the game's transition (`step`) and the
+evaluator (a network, uniform, rollouts) are passed in, and B searches run together so
+that the evaluator sees full batches. AlphaZero's PUCT and Gumbel AlphaZero's root search
+(Gumbel-top-k with sequential halving, completed Q) are both available, with virtual loss
+for several leaves per round and tree reuse between moves.
 
     >>> import numpy as np
-    >>> from mcts import BatchSearch, SearchConfig, uniform_evaluator
+    >>> from mcts import BatchSearch, SearchConfig, StepResult, uniform_evaluator
     >>> search = BatchSearch(SearchConfig(num_simulations=8), batch_size=4, num_actions=3)
+    >>> search.tree.children.shape
+    (4, 9, 3)
 """
 
+from mcts.base import EvaluateFn, KernelStep, SearchOutput, StepFn, StepResult
 from mcts.config import SearchConfig
+from mcts.evaluators import RolloutEvaluator, UniformEvaluator, rollout_evaluator, uniform_evaluator
 from mcts.gumbel import considered_visit_sequence, considered_visit_table
-from mcts.search import (BatchSearch, EvaluateFn, SearchOutput, StepFn, StepResult,
-                         rollout_evaluator, uniform_evaluator)
-from mcts.tree import NO_ACTION, NO_PARENT, ROOT_INDEX, UNVISITED, Tree, principal_variation
+from mcts.search import BatchSearch
+from mcts.tree import (
+                       NO_ACTION,
+                       NO_PARENT,
+                       ROOT_INDEX,
+                       UNVISITED,
+                       Tree,
+                       node_q_values,
+                       principal_variation,
+)
 
 __all__ = [
-    "BatchSearch",
-    "EvaluateFn",
-    "NO_ACTION",
-    "NO_PARENT",
-    "ROOT_INDEX",
-    "SearchConfig",
-    "SearchOutput",
-    "StepFn",
-    "StepResult",
-    "Tree",
-    "UNVISITED",
-    "considered_visit_sequence",
-    "considered_visit_table",
-    "principal_variation",
-    "rollout_evaluator",
-    "uniform_evaluator",
+                       "NO_ACTION",
+                       "NO_PARENT",
+                       "ROOT_INDEX",
+                       "UNVISITED",
+                       "BatchSearch",
+                       "EvaluateFn",
+                       "KernelStep",
+                       "RolloutEvaluator",
+                       "SearchConfig",
+                       "SearchOutput",
+                       "StepFn",
+                       "StepResult",
+                       "Tree",
+                       "UniformEvaluator",
+                       "considered_visit_sequence",
+                       "considered_visit_table",
+                       "node_q_values",
+                       "principal_variation",
+                       "rollout_evaluator",
+                       "uniform_evaluator",
 ]

@@ -1,62 +1,88 @@
-"""`SearchConfig`: every knob of the search, documented and validated."""
+"""`SearchConfig`: every knob of the search, documented and validated.
+
+    >>> SearchConfig(num_simulations=32, algorithm="gumbel").gumbel_num_considered
+    16
+"""
 
 from __future__ import annotations
 
+import math
+import numbers
 from dataclasses import dataclass
 
 ALGORITHMS = ("puct", "gumbel")
+"""The search algorithms `SearchConfig.algorithm` accepts."""
 FPU_MODES = ("reduction", "loss")
+"""The first-play-urgency rules `SearchConfig.fpu` accepts."""
 
 
 @dataclass(frozen=True)
 class SearchConfig:
-    """Hyperparameters of one batched search (keyword-only use is recommended)."""
+    """Hyperparameters of one batched search (construct with keywords)."""
 
     num_simulations: int = 100
-    """Simulations per search (each expands at most one node per tree)."""
+    """Simulations per search; each expands at most one node per tree (`run` may override)."""
     algorithm: str = "puct"
     """`puct` (AlphaZero) or `gumbel` (Gumbel root + sequential halving, Danihelka et al. 2022)."""
     c_init: float = 1.25
     """PUCT exploration: c(s) = c_init + log((N(s) + c_base + 1) / c_base)."""
     c_base: float = 19652.0
-    """PUCT exploration growth scale (AlphaZero's value)."""
+    """PUCT: visit scale at which the exploration constant starts to grow."""
     fpu: str = "reduction"
-    """Value assumed for unvisited children: `reduction` (parent value - fpu_reduction) or `loss` (-1)."""
+    """Q assumed for unvisited children (PUCT): `reduction` (parent's value - fpu_reduction) or `loss` (-1)."""
     fpu_reduction: float = 0.25
-    """How far below the parent's value an unvisited child is assumed to be."""
+    """How far below the parent's value an unvisited child is assumed to be (fpu = "reduction")."""
     dirichlet_alpha: float = 0.3
-    """Concentration of the root Dirichlet noise (PUCT)."""
+    """Concentration of the root Dirichlet noise (PUCT), drawn once per search per tree."""
     dirichlet_fraction: float = 0.0
-    """Share of the root prior replaced by noise (0 disables; AlphaZero used 0.25)."""
+    """Share of the root prior replaced by Dirichlet noise (PUCT; 0 disables it, AlphaZero used 0.25)."""
     temperature: float = 1.0
-    """Move choice from visit counts N^(1/T) (0 = the most visited); PUCT."""
+    """PUCT move choice: sample from visits^(1/temperature); 0 plays the most visited move."""
     gumbel_num_considered: int = 16
     """Gumbel: actions sampled at the root without replacement (Gumbel-top-k)."""
     gumbel_scale: float = 1.0
-    """Gumbel: scale of the Gumbel noise (0 = deterministic)."""
+    """Gumbel: scale of the root Gumbel noise (0 = deterministic: the top-k of the prior)."""
     c_visit: float = 50.0
-    """Gumbel: sigma(q) = (c_visit + max visits) * c_scale * q, q rescaled to [0, 1]."""
-    c_scale: float = 0.1
+    """Gumbel: sigma(q) = (c_visit + max_b N(b)) * c_scale * q, with q rescaled to [0, 1]."""
+    c_scale: float = 1.0
     """Gumbel: see c_visit."""
     leaves_per_round: int = 1
-    """Leaves selected per tree and round (>1 uses virtual loss; network batches grow)."""
+    """Leaves selected per tree and round; above 1 the trees use virtual loss and the
+    evaluator sees batches of up to B * leaves_per_round states."""
 
     def __post_init__(self) -> None:
-        if self.num_simulations < 1:
-            raise ValueError(f"num_simulations must be >= 1, got {self.num_simulations}")
-        if self.algorithm not in ALGORITHMS:
-            raise ValueError(f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
-        if self.fpu not in FPU_MODES:
-            raise ValueError(f"fpu must be one of {FPU_MODES}, got {self.fpu!r}")
-        if self.c_init < 0 or self.c_base <= 0:
-            raise ValueError("c_init must be >= 0 and c_base > 0")
-        if self.dirichlet_alpha <= 0 or not 0.0 <= self.dirichlet_fraction <= 1.0:
-            raise ValueError("dirichlet_alpha must be > 0 and dirichlet_fraction in [0, 1]")
-        if self.temperature < 0:
-            raise ValueError("temperature must be >= 0")
-        if self.gumbel_num_considered < 1 or self.gumbel_scale < 0:
-            raise ValueError("gumbel_num_considered must be >= 1 and gumbel_scale >= 0")
-        if self.c_visit < 0 or self.c_scale < 0:
-            raise ValueError("c_visit and c_scale must be >= 0")
-        if self.leaves_per_round < 1:
-            raise ValueError("leaves_per_round must be >= 1")
+        _check(_integer(self.num_simulations) and self.num_simulations >= 1,
+               f"num_simulations must be an int >= 1, got {self.num_simulations!r}")
+        _check(self.algorithm in ALGORITHMS,
+               f"algorithm must be one of {ALGORITHMS}, got {self.algorithm!r}")
+        _check(self.fpu in FPU_MODES, f"fpu must be one of {FPU_MODES}, got {self.fpu!r}")
+        _check(_finite(self.c_init) and self.c_init >= 0, f"c_init must be >= 0, got {self.c_init!r}")
+        _check(_finite(self.c_base) and self.c_base > 0, f"c_base must be > 0, got {self.c_base!r}")
+        _check(_finite(self.fpu_reduction), f"fpu_reduction must be finite, got {self.fpu_reduction!r}")
+        _check(_finite(self.dirichlet_alpha) and self.dirichlet_alpha > 0,
+               f"dirichlet_alpha must be > 0, got {self.dirichlet_alpha!r}")
+        _check(_finite(self.dirichlet_fraction) and 0.0 <= self.dirichlet_fraction <= 1.0,
+               f"dirichlet_fraction must be in [0, 1], got {self.dirichlet_fraction!r}")
+        _check(_finite(self.temperature) and self.temperature >= 0,
+               f"temperature must be >= 0, got {self.temperature!r}")
+        _check(_integer(self.gumbel_num_considered) and self.gumbel_num_considered >= 1,
+               f"gumbel_num_considered must be an int >= 1, got {self.gumbel_num_considered!r}")
+        _check(_finite(self.gumbel_scale) and self.gumbel_scale >= 0,
+               f"gumbel_scale must be >= 0, got {self.gumbel_scale!r}")
+        _check(_finite(self.c_visit) and self.c_visit >= 0, f"c_visit must be >= 0, got {self.c_visit!r}")
+        _check(_finite(self.c_scale) and self.c_scale >= 0, f"c_scale must be >= 0, got {self.c_scale!r}")
+        _check(_integer(self.leaves_per_round) and self.leaves_per_round >= 1,
+               f"leaves_per_round must be an int >= 1, got {self.leaves_per_round!r}")
+
+
+def _integer(value: object) -> bool:
+    return isinstance(value, numbers.Integral) and not isinstance(value, bool)
+
+
+def _finite(value: object) -> bool:
+    return isinstance(value, numbers.Real) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _check(condition: bool, message: str) -> None:
+    if not condition:
+        raise ValueError(message)

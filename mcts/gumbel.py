@@ -1,109 +1,167 @@
-"""Gumbel root search pieces: the sequential-halving schedule, completed Q, improved policy.
+"""Gumbel root search: Gumbel-top-k, sequential halving, and the deterministic interior rule.
 
-Sequential halving (Karnin et al. 2013) as used by Gumbel AlphaZero: the m considered root
-actions (the Gumbel-top-m of `g + logits`) each get visits in rounds; after each round the
-worse half is dropped, until the budget is spent. The schedule is precomputed as a table:
-`table[m, k]` is the visit count an action must have to be eligible at simulation k, and
-at each root selection the eligible action with the best `g + logits + sigma(completed_q)`
-is visited. Completed Q fills unvisited actions with a mix of the network value and the
-visited Q values, so every action has a value and the improved policy
-`softmax(logits + sigma(completed_q))` is defined everywhere.
+Gumbel AlphaZero (Danihelka et al., ICLR 2022), as in mctx's `gumbel_muzero_policy`:
+
+* At the root, each legal action gets a Gumbel draw `g(a)`; the `m` actions with the best
+  `g(a) + logits(a)` are the candidates (sampling without replacement, Gumbel-top-k).
+* Sequential halving (Karnin et al., 2013) spends the budget in rounds: every remaining
+  candidate gets the same number of visits, then the worse half by
+  `g + logits + sigma(completed Q)` is dropped. The schedule is a table: at the root's
+  k-th simulation, only actions with exactly `table[m, k]` visits may be chosen, and among
+  those the best score wins. The first m simulations thereby visit the top-m actions.
+* The move played is the candidate with the most visits and the best score; the training
+  target is the improved policy `softmax(logits + sigma(completed Q))`.
+* Below the root the choice is deterministic: `argmax(pi'(a) - N(a) / (1 + sum_b N(b)))`,
+  with `pi'` the node's improved policy, so visit frequencies track `pi'`.
+
+When a tree is reused, the root's earlier visits are a baseline: the halving schedule
+counts only the visits of the current call.
 """
 
 from __future__ import annotations
 
+import functools
 import math
+from typing import NamedTuple
 
 import numpy as np
 from numba import njit
 
-NEG_INF = -1e30
+from mcts.qtransforms import completed_q, improved_policy, sigma_scale
+
+LOW_LOGIT = -1e9
+"""Floor of `g + logits + sigma(q)`, so that an action of prior 0 stays comparable (as mctx)."""
+
+
+class RootData(NamedTuple):
+    """Per-call data of the B roots (a tuple of arrays the kernels read).
+
+    Attributes:
+        prior: float32 `[B, A]` root prior used by PUCT (with Dirichlet noise when enabled).
+        log_prior: float32 `[B, A]` log of the clean root prior (-inf at illegal actions).
+        gumbel: float32 `[B, A]` Gumbel draws times `gumbel_scale`.
+        base_visits: int32 `[B, A]` root children's visits when the call began (tree reuse).
+        num_considered: int64 `[B]` Gumbel candidates m of each root, min(k, legal actions).
+        table: int32 `[k + 1, S]` the halving schedule for this call's S simulations.
+    """
+
+    prior: np.ndarray
+    log_prior: np.ndarray
+    gumbel: np.ndarray
+    base_visits: np.ndarray
+    num_considered: np.ndarray
+    table: np.ndarray
 
 
 def considered_visit_sequence(num_considered: int, num_simulations: int) -> np.ndarray:
-    """For simulation k, the visit count an action must have to be selected (int32 [S])."""
+    """int32 `[num_simulations]`: the visit count an action must have to be chosen at each
+    root simulation, when `num_considered` actions take part in sequential halving.
+
+    Each phase gives every remaining candidate `max(1, S // (ceil(log2 m) * remaining))`
+    more visits, then halves the candidates (never below two).
+    """
+    if num_simulations < 0 or num_considered < 0:
+        raise ValueError("num_considered and num_simulations must be >= 0")
     if num_considered <= 1:
         return np.arange(num_simulations, dtype=np.int32)
-    rounds = int(math.ceil(math.log2(num_considered)))
+    phases = math.ceil(math.log2(num_considered))
     sequence: list[int] = []
-    visits = [0] * num_considered
-    considered = num_considered
+    remaining = num_considered
+    done = 0  # visits each remaining candidate has so far
     while len(sequence) < num_simulations:
-        extra = max(1, int(num_simulations / (rounds * considered)))
-        for _ in range(extra):
-            sequence.extend(visits[:considered])
-            for i in range(considered):
-                visits[i] += 1
-        considered = max(2, considered // 2)
+        extra = max(1, num_simulations // (phases * remaining))
+        for visit in range(done, done + extra):
+            sequence.extend([visit] * remaining)
+        done += extra
+        remaining = max(2, remaining // 2)
     return np.asarray(sequence[:num_simulations], dtype=np.int32)
 
 
+@functools.lru_cache(maxsize=64)
 def considered_visit_table(max_considered: int, num_simulations: int) -> np.ndarray:
-    """int32 [max_considered + 1, num_simulations]; row m is the schedule for m actions."""
-    return np.stack([considered_visit_sequence(m, num_simulations)
-                     for m in range(max_considered + 1)])
+    """int32 `[max_considered + 1, num_simulations]`; row m is the schedule for m candidates."""
+    table = np.stack([considered_visit_sequence(m, num_simulations)
+                      for m in range(max_considered + 1)])
+    table.setflags(write=False)
+    return table
 
 
 @njit(cache=True, nogil=True)
-def completed_q(q: np.ndarray, visits: np.ndarray, prior: np.ndarray, legal: np.ndarray,
-                raw_value: float) -> np.ndarray:
-    """Q of visited actions, the mixed value elsewhere, rescaled to [0, 1] over legal actions.
-
-    Args:
-        q: float32 [A] Q of each child from the node's player's point of view.
-        visits: int32 [A]. prior: float32 [A] probabilities. legal: bool [A].
-        raw_value: the network's value of the node.
-    """
-    num_actions = q.shape[0]
-    total_visits = 0.0
-    visited_prior = 0.0
-    weighted_q = 0.0
-    for a in range(num_actions):
-        if visits[a] > 0:
-            total_visits += visits[a]
-            visited_prior += prior[a]
-            weighted_q += prior[a] * q[a]
-    mixed = raw_value
-    if total_visits > 0 and visited_prior > 0:
-        mixed = (raw_value + total_visits * weighted_q / visited_prior) / (total_visits + 1.0)
-    out = np.empty(num_actions, dtype=np.float32)
-    low, high = 1e30, -1e30
-    for a in range(num_actions):
-        out[a] = q[a] if visits[a] > 0 else mixed
-        if legal[a]:
-            low = min(low, out[a])
-            high = max(high, out[a])
-    scale = max(high - low, 1e-8)
-    for a in range(num_actions):
-        out[a] = (out[a] - low) / scale if legal[a] else 0.0
-    return out
+def _transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
+    """sigma(completed Q) of `node`'s actions into float64 `[A]` `out`."""
+    visits = tree.children_visits[b, node]
+    completed_q(tree.raw_value[b, node], visits, tree.children_value_sum[b, node],
+                tree.prior[b, node], tree.legal[b, node], out)
+    scale = sigma_scale(visits, c_visit, c_scale)
+    for a in range(out.shape[0]):
+        out[a] *= scale
 
 
 @njit(cache=True, nogil=True)
-def sigma(completed: np.ndarray, visits: np.ndarray, c_visit: float, c_scale: float) -> np.ndarray:
-    """The monotone transform of completed Q added to the logits: (c_visit + max N) * c_scale * q."""
-    max_visits = 0
-    for a in range(visits.shape[0]):
-        max_visits = max(max_visits, visits[a])
-    return ((c_visit + max_visits) * c_scale * completed).astype(np.float32)
+def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
+    """The root action of tree `b` under sequential halving (scratch: float64 `[2, A]`)."""
+    num_actions = tree.prior.shape[2]
+    sigma_q = scratch[0]
+    _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
+    visits = tree.children_visits[b, 0]
+    done = 0
+    for a in range(num_actions):
+        done += visits[a] - root.base_visits[b, a]
+    table = root.table
+    considered = table[root.num_considered[b], min(done, table.shape[1] - 1)]
+    best, best_score = -1, -math.inf
+    fallback, fallback_visits, fallback_score = -1, 1 << 30, -math.inf
+    for a in range(num_actions):
+        if not tree.legal[b, 0, a]:
+            continue
+        score = max(LOW_LOGIT, root.gumbel[b, a] + root.log_prior[b, a] + sigma_q[a])
+        n = visits[a] - root.base_visits[b, a]
+        if n == considered and score > best_score:
+            best, best_score = a, score
+        if n < fallback_visits or (n == fallback_visits and score > fallback_score):
+            fallback, fallback_visits, fallback_score = a, n, score
+    return best if best >= 0 else fallback
 
 
 @njit(cache=True, nogil=True)
-def improved_policy(logits: np.ndarray, transformed_q: np.ndarray, legal: np.ndarray) -> np.ndarray:
-    """softmax(logits + sigma(completed Q)) over the legal actions (float32 [A])."""
-    num_actions = logits.shape[0]
-    scores = np.full(num_actions, NEG_INF, dtype=np.float64)
-    best = NEG_INF
+def interior_action(tree, b, node, c_visit, c_scale, scratch) -> int:
+    """Deterministic interior choice argmax(pi'(a) - N(a) / (1 + sum N)) (scratch `[2, A]`)."""
+    num_actions = tree.prior.shape[2]
+    sigma_q, policy = scratch[0], scratch[1]
+    _transformed_q(tree, b, node, c_visit, c_scale, sigma_q)
+    improved_policy(tree.prior[b, node], tree.legal[b, node], sigma_q, policy)
+    visits = tree.children_visits[b, node]
+    total = 0
     for a in range(num_actions):
-        if legal[a]:
-            scores[a] = logits[a] + transformed_q[a]
-            best = max(best, scores[a])
-    out = np.zeros(num_actions, dtype=np.float32)
-    total = 0.0
+        total += visits[a]
+    best, best_score = -1, -math.inf
     for a in range(num_actions):
-        if legal[a]:
-            total += math.exp(scores[a] - best)
-    for a in range(num_actions):
-        if legal[a]:
-            out[a] = math.exp(scores[a] - best) / total
-    return out
+        if tree.legal[b, node, a]:
+            score = policy[a] - visits[a] / (1.0 + total)
+            if score > best_score:
+                best, best_score = a, score
+    return best
+
+
+@njit(cache=True, nogil=True)
+def root_targets(tree, root, c_visit, c_scale, policy_out, action_out) -> None:
+    """Improved policy (float32 `[B, A]`) and the halving winner (int64 `[B]`) of every root."""
+    num_trees, num_actions = policy_out.shape
+    scratch = np.empty((2, num_actions), dtype=np.float64)
+    for b in range(num_trees):
+        sigma_q, policy = scratch[0], scratch[1]
+        _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
+        improved_policy(tree.prior[b, 0], tree.legal[b, 0], sigma_q, policy)
+        most = -1
+        for a in range(num_actions):
+            policy_out[b, a] = policy[a]
+            if tree.legal[b, 0, a]:
+                most = max(most, tree.children_visits[b, 0, a] - root.base_visits[b, a])
+        best, best_score = -1, -math.inf
+        for a in range(num_actions):
+            n = tree.children_visits[b, 0, a] - root.base_visits[b, a]
+            if tree.legal[b, 0, a] and n == most:
+                score = max(LOW_LOGIT, root.gumbel[b, a] + root.log_prior[b, a] + sigma_q[a])
+                if score > best_score:
+                    best, best_score = a, score
+        action_out[b] = best

@@ -1,4 +1,11 @@
-"""Tree reuse: re-root a tree at a child, keeping that child's subtree and its statistics."""
+"""Tree reuse: re-root each tree at one of its root's children, keeping that subtree.
+
+Nodes are numbered in expansion order, so every node's index is larger than its parent's.
+Hence the subtree of a child can be found in one ascending pass (a node belongs to it when
+its parent does), and compacted to the front of the arrays in place: the i-th smallest
+index of the subtree is at least i, so moving the nodes in ascending order never
+overwrites a node that is still to be moved, and parents keep preceding their children.
+"""
 
 from __future__ import annotations
 
@@ -7,65 +14,80 @@ from numba import njit
 
 
 @njit(cache=True, nogil=True)
-def reroot(visits, value_sum, raw_value, to_play, terminal, parent, action_from_parent, prior,
-           legal, children, num_nodes, actions, order) -> None:
-    """Move the subtree under `children[b, 0, actions[b]]` to the front of tree b.
+def _move_node(tree, b, old, new, index) -> None:
+    """Copy node `old` of tree `b` to slot `new`, renumbering its links with `index`."""
+    tree.visits[b, new] = tree.visits[b, old]
+    tree.value_sum[b, new] = tree.value_sum[b, old]
+    tree.raw_value[b, new] = tree.raw_value[b, old]
+    tree.to_play[b, new] = tree.to_play[b, old]
+    tree.terminal[b, new] = tree.terminal[b, old]
+    if new == 0:
+        tree.parent[b, 0] = -1
+        tree.action_from_parent[b, 0] = -1
+    else:
+        tree.parent[b, new] = index[tree.parent[b, old]]
+        tree.action_from_parent[b, new] = tree.action_from_parent[b, old]
+    for a in range(tree.prior.shape[2]):
+        tree.prior[b, new, a] = tree.prior[b, old, a]
+        tree.legal[b, new, a] = tree.legal[b, old, a]
+        child = tree.children[b, old, a]
+        tree.children[b, new, a] = index[child] if child >= 0 else -1
+        tree.children_visits[b, new, a] = tree.children_visits[b, old, a]
+        tree.children_value_sum[b, new, a] = tree.children_value_sum[b, old, a]
 
-    `order[b, i]` receives the old index of new node i (-1 past the end), so the caller can
-    move the per-node states the same way. Trees whose child was never expanded, or is a
-    finished game, become empty (num_nodes = 0).
+
+@njit(cache=True, nogil=True)
+def reroot(tree, actions, order) -> None:
+    """Make child `actions[b]` of each root the new root of tree b, keeping its subtree.
+
+    Args:
+        tree: the `Tree`, modified in place.
+        actions: int64 `[B]` the move played from each root.
+        order: int64 `[B, N]` receives, for each new node i, its old index (-1 past the end),
+            so that per-node states can be moved the same way.
+
+    A tree whose chosen child was never expanded, or is a finished game, becomes empty
+    (`num_nodes` 0); so does an empty tree.
     """
-    num_trees, capacity = visits.shape
+    num_trees, capacity = tree.visits.shape
+    index = np.full(capacity, -1, dtype=np.int64)
     for b in range(num_trees):
         order[b, :] = -1
-        start = children[b, 0, actions[b]] if num_nodes[b] > 0 else -1
-        if start < 0 or terminal[b, start]:
-            num_nodes[b] = 0
+        count = tree.num_nodes[b]
+        start = -1
+        if count > 0 and 0 <= actions[b] < tree.prior.shape[2]:
+            start = tree.children[b, 0, actions[b]]
+        if start < 0 or tree.terminal[b, start]:
+            tree.num_nodes[b] = 0
             continue
-        # Breadth-first order from the new root; parents always precede their children.
-        new_index = np.full(capacity, -1, dtype=np.int32)
-        order[b, 0] = start
-        new_index[start] = 0
-        count, head = 1, 0
-        while head < count:
-            old = order[b, head]
-            head += 1
-            for a in range(children.shape[2]):
-                kid = children[b, old, a]
-                if kid >= 0:
-                    order[b, count] = kid
-                    new_index[kid] = count
-                    count += 1
-        # Gather into fresh copies, then write back (new and old slots overlap).
-        v = visits[b, order[b, :count]].copy()
-        s = value_sum[b, order[b, :count]].copy()
-        r = raw_value[b, order[b, :count]].copy()
-        t = to_play[b, order[b, :count]].copy()
-        term = terminal[b, order[b, :count]].copy()
-        act = action_from_parent[b, order[b, :count]].copy()
-        par = parent[b, order[b, :count]].copy()
-        pri = prior[b][order[b, :count]].copy()
-        leg = legal[b][order[b, :count]].copy()
-        kids = children[b][order[b, :count]].copy()
-        for i in range(count):
-            visits[b, i] = v[i]
-            value_sum[b, i] = s[i]
-            raw_value[b, i] = r[i]
-            to_play[b, i] = t[i]
-            terminal[b, i] = term[i]
-            parent[b, i] = new_index[par[i]] if i > 0 else -1
-            action_from_parent[b, i] = act[i] if i > 0 else -1
-            prior[b, i] = pri[i]
-            legal[b, i] = leg[i]
-            for a in range(children.shape[2]):
-                kid = kids[i, a]
-                children[b, i, a] = new_index[kid] if kid >= 0 else -1
-        num_nodes[b] = count
+        kept = 0
+        for old in range(start, count):
+            if old == start or (tree.parent[b, old] >= 0 and index[tree.parent[b, old]] >= 0):
+                index[old] = kept
+                order[b, kept] = old
+                kept += 1
+        for new in range(kept):
+            _move_node(tree, b, order[b, new], new, index)
+        for old in range(start, count):
+            index[old] = -1
+        tree.num_nodes[b] = kept
 
 
-def move_states(node_states: np.ndarray, order: np.ndarray) -> None:
-    """Apply a re-rooting's node order to the per-node states `[B, N, ...]` (or object [B, N])."""
+@njit(cache=True, nogil=True)
+def move_array_states(node_states, order) -> None:
+    """Apply `reroot`'s order to array states `[B, N, S]` (in place, ascending)."""
+    for b in range(order.shape[0]):
+        for new in range(order.shape[1]):
+            old = order[b, new]
+            if old < 0:
+                break
+            if old != new:
+                node_states[b, new] = node_states[b, old]
+
+
+def move_object_states(node_states: np.ndarray, order: np.ndarray) -> None:
+    """Apply `reroot`'s order to object states `[B, N]`; slots past the end are cleared."""
     for b in range(order.shape[0]):
         keep = order[b][order[b] >= 0]
-        if keep.size:
-            node_states[b, : keep.size] = node_states[b, keep]
+        node_states[b, : keep.size] = node_states[b, keep]
+        node_states[b, keep.size:] = None

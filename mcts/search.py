@@ -1,72 +1,51 @@
-"""The batched search driver: B trees searched together, the game and the network injected.
+"""`BatchSearch`: B trees searched together, the game and the evaluator injected.
 
-Per simulation round the driver makes one jitted selection over all trees, one call of the
-injected `step` on the selected leaves' parent states, one call of the injected `evaluate`
-on the new non-terminal states, and one jitted expansion + backup. Per-node game states are
-kept by the driver: an array `[B, N, *state_shape]` for games with array states (Numba
-kernels), an object array `[B, N]` otherwise (python-chess boards, LLM texts).
+Per simulation round the driver makes one jitted selection over all trees (which also
+backs up revisited finished games and copies the selected parents' states into a step
+buffer), one call of `step` on the K new edges, one call of `evaluate` on the new states
+that are not finished games, and one jitted expansion + backup. The Python work per round
+does not grow with B. When the step is a `KernelStep` and the evaluator needs no network,
+the rounds run inside one jitted call instead (`mcts.fused`).
+
+The driver keeps every node's game state: an array `[B, N, S]` when the roots are a
+numeric array `[B, *state_shape]` (S = prod(state_shape)), an object array `[B, N]`
+otherwise.
+
+    >>> import numpy as np
+    >>> from mcts import BatchSearch, SearchConfig, StepResult, uniform_evaluator
+    >>> def step(states, actions):  # a one-move game: action a is worth a / 2 to the mover
+    ...     k = len(actions)
+    ...     return StepResult(actions.copy(), np.ones(k, np.int8), np.ones((k, 3), bool),
+    ...                       np.ones(k, bool), -actions.astype(np.float32) / 2)
+    >>> search = BatchSearch(SearchConfig(num_simulations=30, temperature=0), 1, 3)
+    >>> out = search.run(np.zeros(1, np.int64), step, uniform_evaluator(3),
+    ...                  root_to_play=np.zeros(1, np.int8), root_legal=np.ones((1, 3), bool),
+    ...                  rng=np.random.default_rng(0))
+    >>> int(out.action[0])
+    2
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
+from typing import Any
 
 import numpy as np
+from numba.extending import is_jitted
 
-from mcts import kernels
+from mcts.backup import INVALID_STEP, expand_and_backup, init_roots
+from mcts.base import EvaluateFn, KernelStep, SearchOutput, StepFn
 from mcts.config import SearchConfig
-from mcts.gumbel import completed_q, considered_visit_table, improved_policy, sigma
-from mcts.reuse import move_states, reroot
+from mcts.evaluators import RolloutEvaluator, UniformEvaluator, no_rollout
+from mcts.fused import run_simulations
+from mcts.gumbel import RootData, considered_visit_table, root_targets
+from mcts.reuse import move_array_states, move_object_states, reroot
+from mcts.rng import seeds_from
+from mcts.roots import prepare_roots, puct_targets, root_statistics
+from mcts.selection import FPU_LOSS, FPU_REDUCTION, GUMBEL, PUCT, Params, make_slots, select_leaves
 from mcts.tree import Tree, allocate, grow, principal_variation
 
-
-class StepResult(NamedTuple):
-    """What `step(states, actions)` returns for a batch of B transitions."""
-
-    states: Any  # [B, ...] array, or object array [B]
-    to_play: np.ndarray  # int8 [B]
-    legal: np.ndarray  # bool [B, A]
-    terminal: np.ndarray  # bool [B]
-    terminal_value: np.ndarray  # float32 [B], for the player to move in the new state
-
-
-StepFn = Callable[[Any, np.ndarray], StepResult]
-EvaluateFn = Callable[[Any], tuple[np.ndarray, np.ndarray]]
-"""states [B] -> (prior logits float32 [B, A], value float32 [B] for the player to move)."""
-
-
-class SearchOutput(NamedTuple):
-    action: np.ndarray  # int64 [B]: the move to play
-    visit_counts: np.ndarray  # int32 [B, A]: root children's visits
-    policy_target: np.ndarray  # float32 [B, A]: visit distribution (PUCT) / improved policy (Gumbel)
-    root_value: np.ndarray  # float32 [B]: search value of the root, player to move's view
-    q_values: np.ndarray  # float32 [B, A]: root children's Q, root player's view (0 if unvisited)
-    prior: np.ndarray  # float32 [B, A]: root prior probabilities (before noise)
-    raw_value: np.ndarray  # float32 [B]: the evaluator's value of the root
-
-
-def uniform_evaluator(num_actions: int) -> EvaluateFn:
-    """Uniform prior logits and value 0: the pure search, at no cost."""
-
-    def evaluate(states: Any) -> tuple[np.ndarray, np.ndarray]:
-        n = len(states)
-        return np.zeros((n, num_actions), dtype=np.float32), np.zeros(n, dtype=np.float32)
-
-    return evaluate
-
-
-def rollout_evaluator(num_actions: int, random_rollout: Callable[[Any, int], np.ndarray],
-                      seed: int = 0) -> EvaluateFn:
-    """Uniform prior, value = one random playout (`random_rollout(states, seed)`), as in
-    classic MCTS; the seed advances on every call."""
-    counter = [seed]
-
-    def evaluate(states: Any) -> tuple[np.ndarray, np.ndarray]:
-        counter[0] += 1
-        values = np.asarray(random_rollout(states, counter[0]), dtype=np.float32)
-        return np.zeros((len(states), num_actions), dtype=np.float32), values
-
-    return evaluate
+CACHE_BUDGET = 2 << 20
+"""Bytes of tree a jitted search keeps hot at once (it searches that many trees together)."""
 
 
 class BatchSearch:
@@ -76,237 +55,364 @@ class BatchSearch:
         config: the search's hyperparameters.
         batch_size: B, the number of trees searched together.
         num_actions: A, the size of the action space.
-        max_nodes: nodes per tree (default: the simulations + 1; grown when needed).
+        max_nodes: nodes per tree to allocate (default `config.num_simulations + 1`); the
+            trees grow when a call needs more (a larger budget, or tree reuse).
     """
 
     def __init__(self, config: SearchConfig, batch_size: int, num_actions: int,
                  max_nodes: int | None = None) -> None:
-        if batch_size < 1 or num_actions < 1:
-            raise ValueError("batch_size and num_actions must be >= 1")
+        if not isinstance(config, SearchConfig):
+            raise TypeError(f"config must be a SearchConfig, got {type(config).__name__}")
+        if int(batch_size) < 1 or int(num_actions) < 1:
+            raise ValueError(f"batch_size and num_actions must be >= 1, got {batch_size}, "
+                             f"{num_actions}")
+        capacity = config.num_simulations + 1 if max_nodes is None else int(max_nodes)
+        if capacity < 2:
+            raise ValueError(f"max_nodes must be >= 2, got {max_nodes}")
         self.config = config
-        self.batch_size = batch_size
-        self.num_actions = num_actions
-        capacity = max_nodes or config.num_simulations * config.leaves_per_round + 1
-        self.tree: Tree = allocate(batch_size, capacity, num_actions)
-        self.node_states: np.ndarray | None = None
-        self.root_prior = np.zeros((batch_size, num_actions), dtype=np.float32)
-        self.gumbel = np.zeros((batch_size, num_actions), dtype=np.float32)
-        self.root_log_prior = np.zeros((batch_size, num_actions), dtype=np.float32)
-        self._tables: dict[int, np.ndarray] = {}
+        self.batch_size = int(batch_size)
+        self.num_actions = int(num_actions)
+        self.tree: Tree = allocate(self.batch_size, capacity, self.num_actions)
+        self.node_states: np.ndarray | None = None  # [B, N, S] numbers or [B, N] objects
+        self._state_shape: tuple[int, ...] | None = None  # None: object states
+        self._params = Params(
+            algorithm=GUMBEL if config.algorithm == "gumbel" else PUCT,
+            leaves_per_round=config.leaves_per_round, c_init=float(config.c_init),
+            c_base=float(config.c_base),
+            fpu_mode=FPU_LOSS if config.fpu == "loss" else FPU_REDUCTION,
+            fpu_reduction=float(config.fpu_reduction), c_visit=float(config.c_visit),
+            c_scale=float(config.c_scale))
+        slots = self.batch_size * config.leaves_per_round
+        self._slots = make_slots(slots)
+        self._scratch = np.zeros((2, self.num_actions), dtype=np.float64)
+        self._zero_logits = np.zeros((slots, self.num_actions), dtype=np.float32)
+        self._step_states: np.ndarray | None = None
 
-    # ------------------------------------------------------------------------------------
+    # --- the search ------------------------------------------------------------------------
     def run(self, root_states: Any, step: StepFn, evaluate: EvaluateFn, *,
-            root_to_play: np.ndarray, root_legal: np.ndarray, rng: np.random.Generator | None = None,
-            seeds: np.ndarray | None = None, num_simulations: int | None = None,
-            reuse: np.ndarray | None = None) -> SearchOutput:
-        """Search every root; return the moves and training targets.
+            root_to_play: np.ndarray, root_legal: np.ndarray,
+            rng: np.random.Generator | None = None, seeds: np.ndarray | None = None,
+            num_simulations: int | None = None, reuse: np.ndarray | None = None) -> SearchOutput:
+        """Search from every root; return the moves, the training targets and statistics.
 
         Args:
-            root_states: [B, ...] states (array or object array).
-            step, evaluate: the injected game transition and evaluator (see module docs).
-            root_to_play: int8 [B]. root_legal: bool [B, A] (each row needs a legal action).
-            rng: draws one seed per tree (noise, sampling); or give `seeds` (int64 [B]).
-            num_simulations: overrides the config for this call.
-            reuse: bool [B]: keep tree b (advanced with `advance`) and add simulations to it.
+            root_states: `[B, *state_shape]` numeric array, or B objects (list, object array).
+            step: the game's transition (see `mcts.base`), or a `KernelStep`.
+            evaluate: the evaluator (see `mcts.base`); it sees only unfinished games.
+            root_to_play: int8 `[B]` player to move at each root.
+            root_legal: bool `[B, A]` legal actions at each root (each row needs one).
+            rng: draws one seed per tree (noise, move sampling). Or give `seeds`.
+            seeds: int `[B]` explicit per-tree seeds: tree b's search depends on seeds[b]
+                alone (with a deterministic evaluator), whatever else is in the batch.
+            num_simulations: this call's simulations per tree (default: the config's).
+            reuse: bool `[B]`: True where tree b was advanced with `advance` to a root that
+                is `root_states[b]` (or searched from it before): keep its statistics and
+                add the simulations. Elsewhere a fresh tree is started.
         """
-        cfg = self.config
-        sims = cfg.num_simulations if num_simulations is None else int(num_simulations)
-        root_legal = np.asarray(root_legal, dtype=np.bool_)
-        b_size = self.batch_size
-        if root_legal.shape != (b_size, self.num_actions):
-            raise ValueError(f"root_legal must be [{b_size}, {self.num_actions}], "
-                             f"got {root_legal.shape}")
-        if not root_legal.any(axis=1).all():
-            raise ValueError("every root needs at least one legal action (is a game over?)")
-        if seeds is None:
-            rng = rng if rng is not None else np.random.default_rng()
-            seeds = rng.integers(0, 2**31 - 1, size=b_size)
-        seeds = np.asarray(seeds, dtype=np.int64)
-        tree = self.tree
-        fresh = np.ones(b_size, dtype=np.bool_)
+        sims = self.config.num_simulations if num_simulations is None else num_simulations
+        if isinstance(sims, bool) or int(sims) != sims or int(sims) < 1:
+            raise ValueError(f"num_simulations must be an int >= 1, got {num_simulations!r}")
+        sims = int(sims)
+        to_play, legal = self._check_roots(root_to_play, root_legal)
+        seeds = self._seeds(rng, seeds)
+        fresh = np.ones(self.batch_size, dtype=np.bool_)
         if reuse is not None:
-            fresh = ~(np.asarray(reuse, dtype=np.bool_) & (tree.num_nodes > 0))
-        self._ensure_capacity(sims, fresh)
-        tree = self.tree
-        self._store_roots(root_states, fresh)
-        if fresh.any():
-            index = np.flatnonzero(fresh)
-            logits, values = evaluate(_take(root_states, index))
-            all_logits = np.zeros((b_size, self.num_actions), dtype=np.float32)
-            all_values = np.zeros(b_size, dtype=np.float32)
-            all_logits[index] = logits
-            all_values[index] = values
-            kernels.init_roots(*tree[:-1], tree.num_nodes, fresh,
-                               np.asarray(root_to_play, dtype=np.int8), root_legal,
-                               all_logits, all_values)
-        kernels.root_noise(tree.prior, tree.legal, seeds, cfg.dirichlet_alpha,
-                           cfg.dirichlet_fraction if cfg.algorithm == "puct" else 0.0,
-                           cfg.gumbel_scale, self.root_prior, self.gumbel)
-        self.root_log_prior = np.log(tree.prior[:, 0] + 1e-12).astype(np.float32)
-        table, rows = self._considered(sims, tree)
-        self._simulate(sims, step, evaluate, table, rows)
-        return self._summarize(seeds, table, rows)
-
-    def _ensure_capacity(self, sims: int, fresh: np.ndarray) -> None:
-        used = np.where(fresh, 0, self.tree.num_nodes)
-        needed = int(used.max()) + sims * self.config.leaves_per_round + 1
-        if needed > self.tree.capacity:
-            self.tree = grow(self.tree, needed)
-            if self.node_states is not None:
-                old = self.node_states
-                bigger = np.empty((old.shape[0], needed, *old.shape[2:]), dtype=old.dtype)
-                bigger[:, : old.shape[1]] = old
-                self.node_states = bigger
-
-    def _store_roots(self, root_states: Any, fresh: np.ndarray) -> None:
-        capacity = self.tree.capacity
-        if isinstance(root_states, np.ndarray) and root_states.dtype != object:
-            shape = (self.batch_size, capacity, *root_states.shape[1:])
-            if (self.node_states is None or self.node_states.shape != shape
-                    or self.node_states.dtype != root_states.dtype):
-                self.node_states = np.zeros(shape, dtype=root_states.dtype)
-                fresh[:] = True
-        elif self.node_states is None or self.node_states.dtype != object or \
-                self.node_states.shape[1] != capacity:
-            self.node_states = np.empty((self.batch_size, capacity), dtype=object)
-            fresh[:] = True
-        for b in np.flatnonzero(fresh):
-            self.node_states[b, 0] = root_states[b]
-
-    def _considered(self, sims: int, tree: Tree) -> tuple[np.ndarray, np.ndarray]:
-        """Gumbel's halving table for this budget and each tree's number of considered actions."""
-        cfg = self.config
-        if cfg.algorithm != "gumbel":
-            return np.zeros((1, 1), dtype=np.int32), np.zeros(self.batch_size, dtype=np.int64)
-        table = self._tables.get(sims)
-        if table is None:
-            table = considered_visit_table(cfg.gumbel_num_considered, sims)
-            self._tables[sims] = table
-        legal_count = tree.legal[:, 0].sum(axis=1)
-        return table, np.minimum(legal_count, cfg.gumbel_num_considered).astype(np.int64)
-
-    def _simulate(self, sims: int, step: StepFn, evaluate: EvaluateFn, table: np.ndarray,
-                  rows: np.ndarray) -> None:
-        cfg = self.config
-        tree = self.tree
-        leaves = cfg.leaves_per_round if cfg.algorithm == "puct" else 1
-        slots_max = self.batch_size * leaves
-        out_tree = np.empty(slots_max, dtype=np.int64)
-        out_parent = np.empty(slots_max, dtype=np.int64)
-        out_action = np.empty(slots_max, dtype=np.int64)
-        out_child = np.empty(slots_max, dtype=np.int64)
-        out_node = np.empty(slots_max, dtype=np.int64)
-        active = np.ones(self.batch_size, dtype=np.bool_)
-        algorithm = kernels.GUMBEL if cfg.algorithm == "gumbel" else kernels.PUCT
-        fpu = kernels.FPU_LOSS if cfg.fpu == "loss" else kernels.FPU_REDUCTION
-        rounds = -(-sims // leaves)
-        for round_index in range(rounds):
-            per_tree = min(leaves, sims - round_index * leaves)
-            filled = kernels.select_leaves(
-                tree.visits, tree.value_sum, tree.raw_value, tree.to_play, tree.terminal,
-                tree.parent, tree.prior, tree.legal, tree.children, tree.num_nodes, active,
-                self.root_prior, self.gumbel, self.root_log_prior, table, rows, algorithm,
-                per_tree, cfg.c_init, cfg.c_base, fpu, cfg.fpu_reduction, cfg.c_visit,
-                cfg.c_scale, out_tree, out_parent, out_action, out_child)
-            s_tree, s_parent = out_tree[:filled], out_parent[:filled]
-            s_action, s_child = out_action[:filled], out_child[:filled]
-            new = np.flatnonzero(s_child == -1)
-            new_to_play = np.zeros(filled, dtype=np.int8)
-            new_legal = np.zeros((filled, self.num_actions), dtype=np.bool_)
-            new_terminal = np.zeros(filled, dtype=np.bool_)
-            new_logits = np.zeros((filled, self.num_actions), dtype=np.float32)
-            new_values = np.zeros(filled, dtype=np.float32)
-            result = None
-            if new.size:
-                parents = self.node_states[s_tree[new], s_parent[new]]
-                result = step(parents, s_action[new])
-                new_to_play[new] = result.to_play
-                new_legal[new] = result.legal
-                new_terminal[new] = result.terminal
-                new_values[new] = result.terminal_value
-                alive = np.flatnonzero(~np.asarray(result.terminal, dtype=np.bool_))
-                if alive.size:
-                    logits, values = evaluate(_take(result.states, alive))
-                    new_logits[new[alive]] = logits
-                    new_values[new[alive]] = values
-            kernels.expand_and_backup(
-                tree.visits, tree.value_sum, tree.raw_value, tree.to_play, tree.terminal,
-                tree.parent, tree.action_from_parent, tree.prior, tree.legal, tree.children,
-                tree.num_nodes, s_tree, s_parent, s_action, s_child, new_to_play, new_legal,
-                new_terminal, new_logits, new_values, leaves > 1, out_node[:filled])
-            if result is not None:
-                self.node_states[s_tree[new], out_node[new]] = result.states
-
-    def _summarize(self, seeds: np.ndarray, table: np.ndarray, rows: np.ndarray) -> SearchOutput:
-        tree, cfg = self.tree, self.config
-        kids = tree.children[:, 0]
-        b_index = np.arange(self.batch_size)[:, None]
-        safe = np.maximum(kids, 0)
-        visits = np.where(kids >= 0, tree.visits[b_index, safe], 0).astype(np.int32)
-        sums = tree.value_sum[b_index, safe]
-        same = tree.to_play[b_index, safe] == tree.to_play[:, :1]
-        q = np.where(visits > 0, sums / np.maximum(visits, 1), 0.0)
-        q = np.where(same, q, -q).astype(np.float32)
-        root_value = (tree.value_sum[:, 0] / np.maximum(tree.visits[:, 0], 1)).astype(np.float32)
-        prior = tree.prior[:, 0].copy()
-        legal = tree.legal[:, 0]
-        if cfg.algorithm == "gumbel":
-            policy, action = _gumbel_targets(q, visits, prior, legal, tree.raw_value[:, 0],
-                                             self.gumbel, self.root_log_prior, cfg.c_visit,
-                                             cfg.c_scale)
+            reuse = np.asarray(reuse, dtype=np.bool_)
+            if reuse.shape != (self.batch_size,):
+                raise ValueError(f"reuse must have shape ({self.batch_size},), got {reuse.shape}")
+            fresh = ~(reuse & (self.tree.num_nodes > 0))
+        fresh = self._prepare_storage(root_states, fresh, sims)
+        self._init_fresh_roots(root_states, evaluate, fresh, to_play, legal)
+        root = self._root_data(seeds, sims)
+        fused = self._fused_kernels(step, evaluate)
+        if fused is not None:
+            status = run_simulations(self.tree, root, self._params, self._slots,
+                                     self.node_states, self._step_states, self._scratch, sims,
+                                     self.config.leaves_per_round, self._chunk(), *fused,
+                                     self._zero_logits)
+            if status == INVALID_STEP:
+                raise ValueError("step returned an unfinished state with no legal action")
         else:
-            total = visits.sum(axis=1, keepdims=True)
-            policy = (visits / np.maximum(total, 1)).astype(np.float32)
-            action = _sample_by_temperature(visits, cfg.temperature, seeds)
-        return SearchOutput(action, visits, policy, root_value, q, prior,
-                            tree.raw_value[:, 0].copy())
+            self._simulate(step, evaluate, root, sims)
+        return self._outputs(root, seeds)
 
-    # ------------------------------------------------------------------------------------
     def advance(self, actions: np.ndarray) -> None:
-        """Tree reuse: make each tree's child `actions[b]` its new root, keeping its subtree."""
-        tree = self.tree
-        order = np.empty((self.batch_size, tree.capacity), dtype=np.int32)
-        reroot(*tree[:-1], tree.num_nodes, np.asarray(actions, dtype=np.int64), order)
-        if self.node_states is not None:
-            move_states(self.node_states, order)
+        """Tree reuse: re-root each tree at its root's child `actions[b]`, keeping that
+        child's subtree, statistics and states (compacted to the front of the arrays).
+
+        A tree whose child was never expanded (or is a finished game) becomes empty, and
+        the next `run` starts it afresh whatever `reuse` says.
+
+        Args:
+            actions: int `[B]` the move played in each game.
+        """
+        actions = np.asarray(actions)
+        if actions.shape != (self.batch_size,) or not np.issubdtype(actions.dtype, np.integer):
+            raise ValueError(f"actions must be ints of shape ({self.batch_size},), got "
+                             f"{actions.dtype} {actions.shape}")
+        order = np.empty((self.batch_size, self.tree.capacity), dtype=np.int64)
+        reroot(self.tree, actions.astype(np.int64), order)
+        if self.node_states is None:
+            return
+        if self._state_shape is None:
+            move_object_states(self.node_states, order)
+        else:
+            move_array_states(self.node_states, order)
 
     def reset(self, trees: np.ndarray | None = None) -> None:
-        """Forget trees (all, or those where `trees` is True)."""
+        """Forget all trees, or those where `trees` (bool `[B]`) is True."""
         if trees is None:
             self.tree.num_nodes[:] = 0
         else:
             self.tree.num_nodes[np.asarray(trees, dtype=np.bool_)] = 0
 
-    def principal_variation(self, b: int) -> list[int]:
-        return principal_variation(self.tree, b)
+    def principal_variation(self, b: int, max_length: int = 64) -> list[int]:
+        """The most visited line from the root of tree `b`."""
+        return principal_variation(self.tree, b, max_length)
+
+    pv = principal_variation
+
+    # --- set-up ------------------------------------------------------------------------------
+    def _check_roots(self, root_to_play: Any, root_legal: Any) -> tuple[np.ndarray, np.ndarray]:
+        b, a = self.batch_size, self.num_actions
+        legal = np.ascontiguousarray(root_legal, dtype=np.bool_)
+        if legal.shape != (b, a):
+            raise ValueError(f"root_legal must have shape ({b}, {a}), got {legal.shape}")
+        if not legal.any(axis=1).all():
+            empty = np.flatnonzero(~legal.any(axis=1))
+            raise ValueError(f"roots {empty.tolist()} have no legal action (finished games "
+                             "cannot be searched)")
+        to_play = np.ascontiguousarray(root_to_play, dtype=np.int8)
+        if to_play.shape != (b,):
+            raise ValueError(f"root_to_play must have shape ({b},), got {to_play.shape}")
+        return to_play, legal
+
+    def _seeds(self, rng: np.random.Generator | None, seeds: Any) -> np.ndarray:
+        if seeds is not None:
+            seeds = np.asarray(seeds)
+            if seeds.shape != (self.batch_size,) or not np.issubdtype(seeds.dtype, np.integer):
+                raise ValueError(f"seeds must be ints of shape ({self.batch_size},)")
+            return seeds.astype(np.int64).astype(np.uint64)
+        if not isinstance(rng, np.random.Generator):
+            raise TypeError("give rng (a numpy Generator) or seeds")
+        return seeds_from(rng, self.batch_size)
+
+    def _prepare_storage(self, root_states: Any, fresh: np.ndarray, sims: int) -> np.ndarray:
+        """Allocate or grow the trees and the state store; return the updated `fresh`."""
+        numeric = isinstance(root_states, np.ndarray) and root_states.dtype != object
+        if numeric:
+            if root_states.shape[:1] != (self.batch_size,):
+                raise ValueError(f"root_states must have {self.batch_size} rows, got shape "
+                                 f"{root_states.shape}")
+            shape, dtype = root_states.shape[1:], root_states.dtype
+            if (self._state_shape != shape or self.node_states is None
+                    or self.node_states.dtype != dtype):
+                fresh = np.ones(self.batch_size, dtype=np.bool_)
+                self._state_shape = shape
+                self.node_states = None
+        else:
+            if len(root_states) != self.batch_size:
+                raise ValueError(f"root_states must hold {self.batch_size} states, got "
+                                 f"{len(root_states)}")
+            if self._state_shape is not None or self.node_states is None:
+                fresh = np.ones(self.batch_size, dtype=np.bool_)
+                self._state_shape = None
+                self.node_states = None
+        used = np.where(fresh, 1, self.tree.num_nodes)
+        needed = int(used.max()) + sims
+        self.tree = grow(self.tree, needed)
+        capacity = self.tree.capacity
+        if self.node_states is None:
+            if numeric:
+                width = int(np.prod(self._state_shape, dtype=np.int64))
+                self.node_states = np.zeros((self.batch_size, capacity, width), dtype=dtype)
+            else:
+                self.node_states = np.empty((self.batch_size, capacity), dtype=object)
+        elif self.node_states.shape[1] < capacity:
+            old = self.node_states
+            if numeric:
+                bigger = np.zeros((self.batch_size, capacity, old.shape[2]), dtype=old.dtype)
+            else:
+                bigger = np.empty((self.batch_size, capacity), dtype=object)
+            bigger[:, : old.shape[1]] = old
+            self.node_states = bigger
+        if numeric:
+            rows = self._slots.tree.shape[0]
+            width = self.node_states.shape[2]
+            if self._step_states is None or self._step_states.shape != (rows, width) \
+                    or self._step_states.dtype != dtype:
+                self._step_states = np.zeros((rows, width), dtype=dtype)
+        else:
+            self._step_states = np.zeros((1, 1), dtype=np.uint8)  # unused by object states
+        return fresh
+
+    def _init_fresh_roots(self, root_states: Any, evaluate: EvaluateFn, fresh: np.ndarray,
+                          to_play: np.ndarray, legal: np.ndarray) -> None:
+        index = np.flatnonzero(fresh)
+        if index.size == 0:
+            return
+        states = _take(root_states, index, self._state_shape is None)
+        logits, values = _check_evaluation(evaluate(states), index.size, self.num_actions)
+        init_roots(self.tree, fresh, to_play, legal, logits, values)
+        if self._state_shape is None:
+            for i in index:
+                self.node_states[i, 0] = root_states[i]
+        else:
+            self.node_states[index, 0] = np.asarray(states).reshape(index.size, -1)
+
+    def _root_data(self, seeds: np.ndarray, sims: int) -> RootData:
+        cfg, b, a = self.config, self.batch_size, self.num_actions
+        gumbel = cfg.algorithm == "gumbel"
+        root = RootData(
+            prior=np.empty((b, a), dtype=np.float32),
+            log_prior=np.empty((b, a), dtype=np.float32),
+            gumbel=np.empty((b, a), dtype=np.float32),
+            base_visits=np.empty((b, a), dtype=np.int32),
+            num_considered=np.empty(b, dtype=np.int64),
+            table=(considered_visit_table(cfg.gumbel_num_considered, sims) if gumbel
+                   else np.zeros((1, 1), dtype=np.int32)))
+        prepare_roots(self.tree, seeds, float(cfg.dirichlet_alpha),
+                      0.0 if gumbel else float(cfg.dirichlet_fraction),
+                      float(cfg.gumbel_scale) if gumbel else 0.0, cfg.gumbel_num_considered,
+                      root)
+        return root
+
+    def _chunk(self) -> int:
+        """Trees per chunk of a jitted search: as many as fit in `CACHE_BUDGET` bytes."""
+        per_tree = self.tree.capacity * (self.num_actions * 17 + 32)
+        return max(1, min(self.batch_size, CACHE_BUDGET // per_tree))
+
+    def _fused_kernels(self, step: Any, evaluate: Any) -> tuple | None:
+        """The kernels of a fully jitted search, or None when a round needs Python."""
+        if self._state_shape is None or len(self._state_shape) != 1:
+            return None
+        if not isinstance(step, KernelStep) or not all(is_jitted(f) for f in step):
+            return None
+        if isinstance(evaluate, UniformEvaluator):
+            rollout, seed = no_rollout, np.uint64(0)
+        elif isinstance(evaluate, RolloutEvaluator) and evaluate.kernel is not None:
+            rollout, seed = evaluate.kernel, evaluate.next_seed()
+        else:
+            return None
+        if evaluate.num_actions != self.num_actions:
+            raise ValueError(f"the evaluator has {evaluate.num_actions} actions, the search "
+                             f"{self.num_actions}")
+        return (*step, rollout, seed)
+
+    # --- the rounds ----------------------------------------------------------------------------
+    def _simulate(self, step: StepFn, evaluate: EvaluateFn, root: RootData, sims: int) -> None:
+        leaves = self.config.leaves_per_round
+        slots, tree = self._slots, self.tree
+        numeric = self._state_shape is not None
+        # The kernels take an array of states; object states are moved in Python instead.
+        kernel_states = self.node_states if numeric else np.zeros((1, 1, 1), dtype=np.uint8)
+        done = 0
+        while done < sims:
+            per_tree = min(leaves, sims - done)
+            num_new, num_duplicates = select_leaves(
+                tree, root, self._params, per_tree, slots, kernel_states, self._step_states,
+                numeric, self._scratch, 0, self.batch_size)
+            done += per_tree
+            if num_new == 0:
+                continue
+            if numeric:
+                parents = self._step_states[:num_new].reshape((num_new, *self._state_shape))
+            else:
+                parents = self.node_states[slots.tree[:num_new], slots.parent[:num_new]]
+            result = step(parents, slots.action[:num_new].copy())
+            to_play, legal, finished, terminal_value = _check_step(result, num_new,
+                                                                    self.num_actions)
+            if finished.any():
+                alive = np.flatnonzero(~finished)
+                states = _take(result.states, alive, not numeric) if alive.size else None
+            else:
+                alive, states = None, result.states
+            if states is not None:
+                count = num_new if alive is None else alive.size
+                logits, values = _check_evaluation(evaluate(states), count, self.num_actions)
+            else:
+                logits = self._zero_logits[:0]
+                values = np.zeros(0, dtype=np.float32)
+            if numeric:
+                new_states = np.ascontiguousarray(result.states,
+                                                  dtype=self.node_states.dtype)
+                new_states = new_states.reshape(num_new, -1)
+            else:
+                new_states = kernel_states[0]
+            status = expand_and_backup(tree, slots, num_new, num_duplicates, to_play, legal,
+                                       finished, terminal_value, logits, values,
+                                       kernel_states, new_states, numeric, per_tree > 1)
+            if status == INVALID_STEP:
+                raise ValueError("step returned an unfinished state with no legal action")
+            if not numeric:
+                self.node_states[slots.tree[:num_new], slots.node[:num_new]] = \
+                    _object_array(result.states, num_new)
+
+    def _outputs(self, root: RootData, seeds: np.ndarray) -> SearchOutput:
+        b, a = self.batch_size, self.num_actions
+        visits = np.empty((b, a), dtype=np.int32)
+        q = np.empty((b, a), dtype=np.float32)
+        value = np.empty(b, dtype=np.float32)
+        raw = np.empty(b, dtype=np.float32)
+        prior = np.empty((b, a), dtype=np.float32)
+        root_statistics(self.tree, visits, q, value, raw, prior)
+        policy = np.empty((b, a), dtype=np.float32)
+        action = np.empty(b, dtype=np.int64)
+        if self.config.algorithm == "gumbel":
+            root_targets(self.tree, root, float(self.config.c_visit),
+                         float(self.config.c_scale), policy, action)
+        else:
+            puct_targets(visits, seeds, float(self.config.temperature), policy, action)
+        return SearchOutput(action, visits, policy, value, q, prior, raw)
 
 
-def _take(states: Any, index: np.ndarray) -> Any:
-    return states[index]
+def _take(states: Any, index: np.ndarray, objects: bool) -> Any:
+    """states[index] for an array, or an object array of the chosen items."""
+    if isinstance(states, np.ndarray):
+        return states[index]
+    if objects:
+        return _object_array([states[i] for i in index], index.size)
+    return np.asarray(states)[index]
 
 
-def _sample_by_temperature(visits: np.ndarray, temperature: float, seeds: np.ndarray) -> np.ndarray:
-    """The most visited action (T = 0) or a sample from N^(1/T), from each tree's seed."""
-    if temperature == 0:
-        return visits.argmax(axis=1).astype(np.int64)
-    actions = np.empty(len(visits), dtype=np.int64)
-    for b, row in enumerate(visits):
-        weights = row.astype(np.float64) ** (1.0 / temperature)
-        generator = np.random.default_rng([int(seeds[b]), 7])
-        actions[b] = generator.choice(len(row), p=weights / weights.sum())
-    return actions
+def _object_array(items: Any, size: int) -> np.ndarray:
+    """An object array `[size]` holding `items` as they are (never split into sub-arrays)."""
+    if isinstance(items, np.ndarray) and items.dtype == object and items.shape == (size,):
+        return items
+    if len(items) != size:
+        raise ValueError(f"step returned {len(items)} states, expected {size}")
+    out = np.empty(size, dtype=object)
+    for i, item in enumerate(items):
+        out[i] = item
+    return out
 
 
-def _gumbel_targets(q, visits, prior, legal, raw_value, gumbel, log_prior, c_visit, c_scale):
-    """Improved policy softmax(logits + sigma(completed Q)) and the halving winner per tree."""
-    policy = np.zeros_like(prior)
-    action = np.zeros(len(q), dtype=np.int64)
-    for b in range(len(q)):
-        completed = completed_q(q[b], visits[b], prior[b], legal[b], float(raw_value[b]))
-        transformed = sigma(completed, visits[b], c_visit, c_scale)
-        policy[b] = improved_policy(log_prior[b], transformed, legal[b])
-        most = visits[b][legal[b]].max()
-        score = np.where(legal[b] & (visits[b] == most), gumbel[b] + log_prior[b] + transformed,
-                         -np.inf)
-        action[b] = int(np.argmax(score))
-    return policy, action
+def _check_step(result: Any, count: int, num_actions: int) -> tuple[np.ndarray, ...]:
+    """The step's arrays in the kernels' dtypes, after checking their shapes."""
+    to_play = np.ascontiguousarray(result.to_play, dtype=np.int8)
+    legal = np.ascontiguousarray(result.legal, dtype=np.bool_)
+    finished = np.ascontiguousarray(result.terminal, dtype=np.bool_)
+    value = np.ascontiguousarray(result.terminal_value, dtype=np.float32)
+    if (to_play.shape != (count,) or legal.shape != (count, num_actions)
+            or finished.shape != (count,) or value.shape != (count,)):
+        raise ValueError(
+            f"step returned to_play {to_play.shape}, legal {legal.shape}, terminal "
+            f"{finished.shape}, terminal_value {value.shape}; expected ({count},), "
+            f"({count}, {num_actions}), ({count},), ({count},)")
+    return to_play, legal, finished, value
+
+
+def _check_evaluation(output: Any, count: int, num_actions: int) -> tuple[np.ndarray, np.ndarray]:
+    """The evaluator's (logits float32 [K, A], values float32 [K]) after checking shapes."""
+    try:
+        logits, values = output
+    except (TypeError, ValueError):
+        raise ValueError("evaluate must return (prior_logits [K, A], value [K])") from None
+    logits = np.ascontiguousarray(logits, dtype=np.float32)
+    values = np.ascontiguousarray(values, dtype=np.float32)
+    if logits.shape != (count, num_actions) or values.shape != (count,):
+        raise ValueError(f"evaluate returned logits {logits.shape} and values {values.shape}; "
+                         f"expected ({count}, {num_actions}) and ({count},)")
+    if not np.isfinite(values).all():
+        raise ValueError("evaluate returned a value that is not finite")
+    return logits, values

@@ -71,14 +71,14 @@ def _new_node(tree, b, parent, action, to_play, terminal) -> int:
 
 
 @njit(cache=True, nogil=True)
-def expand_and_backup(tree, slots, num_new, num_duplicates, new_to_play, new_legal,
-                      new_terminal, terminal_value, logits, values, node_states, new_states,
-                      store_states, virtual) -> int:
-    """Create the nodes of the round's step batch, back their values up, then the duplicates.
+def expand_and_backup(tree, slots, num_new, new_to_play, new_legal, new_terminal,
+                      terminal_value, logits, values, node_states, new_states, store_states,
+                      virtual) -> int:
+    """Create the nodes of the round's step batch and back their values up.
 
     Args:
         tree, slots: as filled by `select_leaves`; `slots.node[:K]` receives the new nodes.
-        num_new, num_duplicates: K and D returned by `select_leaves`.
+        num_new: K returned by `select_leaves`.
         new_to_play: int8 `[K]`; new_legal: bool `[K, A]`; new_terminal: bool `[K]`;
         terminal_value: float32 `[K]` (game result for the new state's player to move).
         logits: float32 `[K', A]`, values: float32 `[K']`: the evaluator's output for the
@@ -120,12 +120,6 @@ def expand_and_backup(tree, slots, num_new, num_duplicates, new_to_play, new_leg
             node_states[b, node] = new_states[k]
         slots.node[k] = node
         backup(tree, b, node, value)
-    for d in range(num_duplicates):
-        k = slots.duplicate[d]
-        b, node = slots.tree[k], slots.node[k]
-        if virtual:
-            virtual_loss(tree, b, slots.parent[k], slots.action[k], -1)
-        backup(tree, b, node, tree.raw_value[b, node])
     return 0
 
 

@@ -42,30 +42,29 @@ def run_simulations(tree, root, params, slots, node_states, step_states, scratch
         seed: uint64 base seed of the rollouts (round r uses a seed derived from it and r).
         logits: float32 `[B * leaves, A]` zeros, the uniform prior logits.
     """
+    remaining = np.full(tree.visits.shape[0], num_simulations, dtype=np.int64)
     round_index = 0
     for first in range(0, tree.visits.shape[0], chunk):
         last = min(first + chunk, tree.visits.shape[0])
-        done = 0
-        while done < num_simulations:
-            per_tree = min(leaves, num_simulations - done)
-            status = _round(tree, root, params, slots, node_states, step_states, scratch,
-                            per_tree, first, last, step, legal_mask, to_play, terminal,
-                            rollout, mix(seed + np.uint64(round_index) * _GOLDEN), logits)
-            if status != 0:
-                return status
-            done += per_tree
+        left = 1
+        while left > 0:
+            num_new, left = select_leaves(tree, root, params, leaves, remaining, slots,
+                                          node_states, step_states, True, scratch, first, last)
+            if num_new > 0:
+                status = _expand(tree, slots, num_new, node_states, step_states, step,
+                                 legal_mask, to_play, terminal, rollout,
+                                 mix(seed + np.uint64(round_index) * _GOLDEN), logits,
+                                 leaves > 1)
+                if status != 0:
+                    return status
             round_index += 1
     return 0
 
 
 @njit(nogil=True)
-def _round(tree, root, params, slots, node_states, step_states, scratch, per_tree, first,
-           last, step, legal_mask, to_play, terminal, rollout, seed, logits) -> int:
-    """One round over trees `first..last-1`: select, step, roll out, expand and back up."""
-    num_new, num_duplicates = select_leaves(tree, root, params, per_tree, slots, node_states,
-                                            step_states, True, scratch, first, last)
-    if num_new == 0:
-        return 0
+def _expand(tree, slots, num_new, node_states, step_states, step, legal_mask, to_play,
+            terminal, rollout, seed, logits, virtual) -> int:
+    """Step the round's K new edges, roll out the unfinished successors, expand, back up."""
     successors = step(step_states[:num_new], slots.action[:num_new])
     finished, terminal_value = terminal(successors)
     alive = 0
@@ -78,7 +77,6 @@ def _round(tree, root, params, slots, node_states, step_states, scratch, per_tre
             unfinished[j] = successors[k]
             j += 1
     values = rollout(unfinished, seed)
-    return expand_and_backup(tree, slots, num_new, num_duplicates,
-                             to_play(successors), legal_mask(successors), finished,
-                             terminal_value, logits[:alive], values, node_states,
-                             successors, True, per_tree > 1)
+    return expand_and_backup(tree, slots, num_new, to_play(successors), legal_mask(successors),
+                             finished, terminal_value, logits[:alive], values, node_states,
+                             successors, True, virtual)

@@ -306,13 +306,12 @@ class BatchSearch:
         numeric = self._state_shape is not None
         # The kernels take an array of states; object states are moved in Python instead.
         kernel_states = self.node_states if numeric else np.zeros((1, 1, 1), dtype=np.uint8)
-        done = 0
-        while done < sims:
-            per_tree = min(leaves, sims - done)
-            num_new, num_duplicates = select_leaves(
-                tree, root, self._params, per_tree, slots, kernel_states, self._step_states,
-                numeric, self._scratch, 0, self.batch_size)
-            done += per_tree
+        remaining = np.full(self.batch_size, sims, dtype=np.int64)
+        left = 1
+        while left > 0:
+            num_new, left = select_leaves(tree, root, self._params, leaves, remaining, slots,
+                                          kernel_states, self._step_states, numeric,
+                                          self._scratch, 0, self.batch_size)
             if num_new == 0:
                 continue
             if numeric:
@@ -339,9 +338,9 @@ class BatchSearch:
                 new_states = new_states.reshape(num_new, -1)
             else:
                 new_states = kernel_states[0]
-            status = expand_and_backup(tree, slots, num_new, num_duplicates, to_play, legal,
-                                       finished, terminal_value, logits, values,
-                                       kernel_states, new_states, numeric, per_tree > 1)
+            status = expand_and_backup(tree, slots, num_new, to_play, legal, finished,
+                                       terminal_value, logits, values, kernel_states,
+                                       new_states, numeric, leaves > 1)
             if status == INVALID_STEP:
                 raise ValueError("step returned an unfinished state with no legal action")
             if not numeric:

@@ -7,8 +7,9 @@ One call of `select_leaves` handles all B trees of a round. Each tree yields
   go into the round's step batch (and, for array states, the parent's state is copied into
   the step buffer so the game step needs no gather), or
 * a finished game already in the tree: its terminal value is backed up at once, no step;
-* with several leaves per round, the same new edge chosen twice: the second is recorded as
-  a duplicate of the first and backs up the new node's value again after expansion.
+* with several leaves per round, a new edge already chosen this round (a collision): the
+  tree stops there and does the rest of its simulations in later rounds, so every
+  simulation expands a node or revisits a finished game, and the trees stay exact.
 
 With several leaves per round, each leaf's path carries a virtual loss until its value is
 backed up (one visit and a value of -1 for the player choosing each edge), which steers the
@@ -60,14 +61,12 @@ class Slots(NamedTuple):
         tree, parent, action: int64 `[M]` new edges to expand; entries `[:K]` are this
             round's step batch (K returned by `select_leaves`).
         node: int64 `[M]` the node index each new edge received (filled by the expansion).
-        duplicate: int64 `[M]` for each duplicate leaf `[:D]`, the step slot it repeats.
     """
 
     tree: np.ndarray
     parent: np.ndarray
     action: np.ndarray
     node: np.ndarray
-    duplicate: np.ndarray
 
 
 def make_slots(size: int) -> Slots:
@@ -121,48 +120,51 @@ def _descend(tree, root, params, b, scratch) -> tuple[int, int, int]:
 
 
 @njit(cache=True, nogil=True)
-def select_leaves(tree, root, params, leaves, slots, node_states, step_states,
+def select_leaves(tree, root, params, leaves, remaining, slots, node_states, step_states,
                   gather, scratch, first, last) -> tuple[int, int]:
-    """Select `leaves` leaves in trees `first..last-1`; fill the slots; return (K new edges,
-    D duplicates).
+    """Select up to `leaves` leaves in each of trees `first..last-1`.
 
     Args:
         tree: the `Tree`; terminal revisits are backed up here, new edges get virtual loss
             when `leaves > 1`.
         root: the call's `RootData`.
         params: `Params`.
-        leaves: leaves per tree this round (>= 1).
+        leaves: leaves per tree and round (>= 1).
+        remaining: int64 `[B]` simulations each tree still has to do; decremented here.
         slots: `Slots` with room for B * leaves entries.
         node_states: `[B, N, S]` per-node states (array states), or a dummy when not gathering.
         step_states: `[B * leaves, S]` receives the parents' states of the step batch.
         gather: copy the parents' states into `step_states`.
         scratch: float64 `[2, A]` work space.
         first, last: the range of trees to search this round.
+
+    Returns:
+        (K, left): the K new edges in `slots[:K]`, and the simulations the trees of the range
+        still have to do after this round.
     """
     num_new = 0
-    num_duplicates = 0
-    virtual = leaves > 1
+    left = 0
     for b in range(first, last):
         start = num_new
-        for _ in range(leaves):
+        for _ in range(min(leaves, remaining[b])):
             node, a, child = _descend(tree, root, params, b, scratch)
             if child >= 0:  # a finished game: its value is known, back it up now
                 backup(tree, b, child, tree.raw_value[b, child])
+                remaining[b] -= 1
                 continue
-            repeat = -1
-            if virtual:
+            if leaves > 1:
+                pending = False
                 for k in range(start, num_new):
-                    if slots.parent[k] == node and slots.action[k] == a:
-                        repeat = k
+                    pending = pending or (slots.parent[k] == node and slots.action[k] == a)
+                if pending:  # a collision: leave the rest of this tree for the next round
+                    break
                 virtual_loss(tree, b, node, a, 1)
-            if repeat >= 0:
-                slots.duplicate[num_duplicates] = repeat
-                num_duplicates += 1
-                continue
             slots.tree[num_new] = b
             slots.parent[num_new] = node
             slots.action[num_new] = a
             if gather:
                 step_states[num_new] = node_states[b, node]
             num_new += 1
-    return num_new, num_duplicates
+            remaining[b] -= 1
+        left += remaining[b]
+    return num_new, left

@@ -257,7 +257,8 @@ def solve_window(stones, mask, moves, low, high, keys, values, counter):
 
     A result equal to `low` (or `high`) means "at most `low`" (or "at least `high`"):
     `low=-1, high=1` gives the sign only (a weak solve). Uses null-window searches that
-    bisect the interval, leaning toward 0 where short wins and losses are cheap to prove.
+    bisect the interval, each probe moved out to half the best (or worst) score still
+    possible: quick wins and losses are cheap to prove or refute.
     """
     if can_win_next(stones, mask):
         return min(high, (CELLS + 1 - moves) // 2)

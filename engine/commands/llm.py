@@ -1,0 +1,203 @@
+"""`move37 llm train` and `move37 llm eval`: RL on verifiable-reward tasks, and scoring."""
+
+from __future__ import annotations
+
+import json
+import time
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Iterator, Optional
+
+import typer
+
+from engine.cli import app, fail
+
+llm_app = typer.Typer(help="Train and evaluate language-model policies on verifiable-reward "
+                           "tasks (arithmetic, countdown, humaneval).", no_args_is_help=True)
+app.add_typer(llm_app, name="llm")
+
+
+def _default_preset(task: str, model: str) -> Optional[str]:
+    from engine.config import available_presets
+
+    name = f"llm-{task}-{model}"
+    return name if name in available_presets() else None
+
+
+@llm_app.command("train")
+def llm_train(
+    task: Optional[str] = typer.Option(None, help="Task (arithmetic, countdown, humaneval)."),
+    model: Optional[str] = typer.Option(None, help="tiny, smollm2, a local directory or a hub name."),
+    algo: Optional[str] = typer.Option(None, help="grpo or search."),
+    preset: Optional[str] = typer.Option(None, help="Preset in configs/ (default llm-TASK-MODEL)."),
+    minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of RL."),
+    iterations: Optional[int] = typer.Option(None, help="Stop after this many iterations."),
+    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/llm-TASK-TIME)."),
+    seed: Optional[int] = typer.Option(None, help="Root seed."),
+    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
+    resume: Optional[Path] = typer.Option(None, help="Continue the run in this directory."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    quiet: bool = typer.Option(False, help="One plain line per iteration, no live display."),
+) -> None:
+    """Fine-tune a policy by RL (GRPO or tree-search expert iteration), with checkpoints,
+    TensorBoard logs, a dev-set gate and test pass@1 before and after in summary.json."""
+    from llm_bridge.config import resolve_llm
+    from llm_bridge.train import prepare_run
+
+    limits = []
+    if minutes is not None:
+        limits.append(f"minutes={minutes}")
+    if iterations is not None:
+        limits.append(f"iterations={iterations}")
+    if device is not None:
+        limits.append(f'device="{device}"')
+    if resume is not None:
+        if any(x is not None for x in (task, model, algo, preset, seed, out)) or set_:
+            fail("--resume takes only --minutes, --iterations and --device")
+        config = prepare_run(resume, None, True, limits)
+        run_dir = resume
+    else:
+        task_name, model_name = task or "arithmetic", model or "tiny"
+        chosen = preset or _default_preset(task_name, model_name)
+        overrides = [f'task="{task_name}"', f'model="{model_name}"', *set_, *limits]
+        if algo is not None:
+            overrides.append(f'algo="{algo}"')
+        if seed is not None:
+            overrides.append(f"seed={seed}")
+        config = resolve_llm(chosen, overrides)
+        run_dir = out or Path("runs") / f"llm-{task_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        prepare_run(run_dir, config, False)
+    _train_with_display(config, run_dir, resume is not None, quiet)
+
+
+def _train_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> None:
+    from rich.console import Console
+
+    from llm_bridge.train import LLMTrainer
+
+    console = Console()
+    console.print(f"[bold]move37 llm train[/bold] {config.task} with {config.model} by "
+                  f"{config.algo} -> {run_dir}{' (resumed)' if resume else ''}; seed {config.seed}")
+
+    def show(metrics: dict) -> None:
+        parts = [f"it {metrics['iteration']:>4}",
+                 f"reward {metrics.get('llm/reward', float('nan')):.3f}",
+                 f"len {metrics.get('llm/completion_length', float('nan')):5.1f}"]
+        if "loss/policy" in metrics:
+            parts.append(f"policy {metrics['loss/policy']:+.4f}")
+        if "loss/value" in metrics:
+            parts.append(f"value {metrics['loss/value']:.4f}")
+        if "llm/pass_at_1" in metrics:
+            parts.append(f"dev pass@1 {metrics['llm/pass_at_1']:.3f}"
+                         f"{' (best)' if metrics.get('gate/promoted') else ''}")
+        parts.append(f"{metrics['time/iteration_seconds']:.1f}s")
+        line = " | ".join(parts)
+        console.print(line) if quiet or not console.is_terminal else console.log(line)
+
+    with _one_line_errors():
+        trainer = LLMTrainer(config, run_dir, resume=resume, on_iteration=show,
+                             log=lambda message: console.print(message))
+    try:
+        summary = trainer.run()
+    except KeyboardInterrupt:
+        console.print("interrupted: saving a checkpoint")
+        trainer.save()
+        raise
+    before = summary.get("test_before", {}).get("pass@1")
+    after = summary.get("test_after", {}).get("pass@1")
+    if before is not None and after is not None:
+        console.print(f"test pass@1: {before:.3f} before RL -> {after:.3f} after "
+                      f"(best iteration {summary.get('best_iteration')})")
+    console.print(f"done: {trainer.state.iteration} iterations, {trainer.state.samples} samples; "
+                  f"summary in {run_dir / 'summary.json'}")
+
+
+@llm_app.command("eval")
+def llm_eval(
+    checkpoint: str = typer.Option(..., help="A run directory or checkpoint, or tiny / smollm2 "
+                                             "(untrained or warm-start-only), or a model path."),
+    task: Optional[str] = typer.Option(None, help="Task (default: the checkpoint's)."),
+    split: str = typer.Option("test", help="train, dev or test."),
+    n: int = typer.Option(200, help="Problems to score."),
+    seed: int = typer.Option(0, help="Problem draw; another seed draws fresh problems."),
+    samples: int = typer.Option(0, help="Also sample this many completions per problem: pass@k."),
+    temperature: float = typer.Option(1.0, help="Temperature of those samples."),
+    simulations: int = typer.Option(0, help="Answer by tree search with this many simulations "
+                                            "per step (0 = greedy decoding)."),
+    preset: Optional[str] = typer.Option(None, help="Preset for tiny/smollm2 (default llm-TASK-MODEL)."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
+    device: str = typer.Option("auto", help="auto, cpu, cuda."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as a JSON last line."),
+) -> None:
+    """Score a policy: pass@1 (greedy, or by search) and pass@k (unbiased estimator) on N
+    problems of a split."""
+    import torch
+
+    if n < 1 or samples < 0 or simulations < 0:
+        fail("--n must be >= 1, --samples and --simulations >= 0")
+    torch.set_num_threads(2)
+    path = Path(checkpoint)
+    if path.suffix in (".json", ".safetensors") and not path.exists():
+        fail(f"checkpoint {checkpoint} not found")
+    with _one_line_errors():
+        _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulations, preset,
+              set_, device, as_json)
+
+
+@contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Model, policy and task errors become the CLI's one-line usage errors."""
+    from llm_bridge.models import ModelError
+    from llm_bridge.policy import PolicyError
+    from llm_bridge.tasks import TaskError
+
+    try:
+        yield
+    except (ModelError, PolicyError, TaskError) as error:
+        fail(str(error))
+
+
+def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulations, preset,
+          set_, device, as_json) -> None:
+    from llm_bridge import tasks
+    from llm_bridge.config import resolve_llm
+    from llm_bridge.evaluate import evaluate_policy
+    from llm_bridge.train import build_policy, load_checkpoint_policy
+
+    if path.exists() and (path.suffix in (".json", ".safetensors") or
+                          (path / "checkpoints").is_dir() or (path / "best.json").is_file() or
+                          path.with_suffix(".json").is_file()):
+        config, policy = load_checkpoint_policy(path, device=device)
+        if task is not None and task != config.task:
+            config = resolve_llm(base=_asdict(config), overrides=[f'task="{task}"'])
+    else:
+        task_name = task or "arithmetic"
+        chosen = preset or _default_preset(task_name, checkpoint)
+        config = resolve_llm(chosen, [f'task="{task_name}"', f'model="{checkpoint}"',
+                                      f'device="{device}"', *set_])
+        the_task = tasks.make(config.task, **config.task_options)
+        policy = build_policy(config, the_task, log=lambda m: typer.echo(m, err=True))
+    the_task = tasks.make(config.task, **config.task_options)
+    if simulations:
+        from llm_bridge.algorithms.search import evaluate_with_search
+
+        report = evaluate_with_search(policy, the_task, config, split=split, n=n, seed=seed,
+                                      simulations=simulations)
+    else:
+        report = evaluate_policy(policy, the_task, split=split, n=n, seed=seed, samples=samples,
+                                 temperature=temperature,
+                                 max_new_tokens=config.sampling.max_new_tokens)
+    report["checkpoint"] = checkpoint
+    typer.echo(f"{config.task} {split} n={n} seed={seed}: pass@1 {report['pass@1']:.3f} "
+               f"[{report['pass@1_low']:.3f}, {report['pass@1_high']:.3f}]"
+               + (f" ({simulations} simulations/step)" if simulations else ""))
+    for k, value in report.get("pass@k", {}).items():
+        typer.echo(f"  pass@{k} ({samples} samples at T={temperature:g}): {value:.3f}")
+    if as_json:
+        typer.echo(json.dumps(report))
+
+
+def _asdict(config) -> dict:
+    from dataclasses import asdict
+
+    return asdict(config)

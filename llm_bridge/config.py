@@ -1,0 +1,219 @@
+"""Configuration of an LLM run: dataclasses with a doc per field, presets and overrides.
+
+The same rules as the game engine's config (`engine.config`), whose `apply_dict`,
+`parse_override`, `load_preset` and `ConfigError` are reused: defaults, then a preset
+(`configs/llm-*.toml` or a path), then `--set section.key=value` overrides; unknown keys and
+wrong types are errors; the resolved config is saved as `config.json` in the run directory.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from engine.config import ConfigError, apply_dict, load_preset, parse_override
+from llm_bridge.algorithms.grpo import GRPOConfig
+from llm_bridge.models import LoraSettings
+
+
+@dataclass
+class TinySettings:
+    """Shape of `--model tiny` (see `llm_bridge.tiny.TinyConfig`)."""
+
+    layers: int = 4
+    """Transformer blocks."""
+    d_model: int = 128
+    """Width of the residual stream."""
+    heads: int = 4
+    """Attention heads."""
+    ffn: int = 384
+    """Width of the gated MLP."""
+    max_len: int = 256
+    """Longest prompt + completion in tokens."""
+
+
+@dataclass
+class WarmStartSettings:
+    """Supervised phase on worked solutions before RL (`--model tiny` only)."""
+
+    steps: int = 500
+    """Gradient steps (0 = none)."""
+    batch_size: int = 32
+    """Worked solutions per step."""
+    lr: float = 2e-3
+    """Peak learning rate."""
+    problems: int = 4000
+    """Distinct train problems drawn for the phase."""
+
+
+@dataclass
+class SamplingSettings:
+    """How the actor samples."""
+
+    max_new_tokens: int = 64
+    """Cap on a completion's length in tokens."""
+    temperature: float = 1.0
+    """Sampling temperature."""
+    top_p: float = 1.0
+    """Nucleus mass kept."""
+
+
+@dataclass
+class OptimSettings:
+    """The learner's optimiser (AdamW, constant rate after a linear warm-up)."""
+
+    lr: float = 1e-4
+    """Learning rate."""
+    warmup_steps: int = 0
+    """Linear warm-up of the rate over the first optimiser steps."""
+    weight_decay: float = 0.0
+    """Decoupled weight decay."""
+    grad_clip: float = 1.0
+    """Clip the global gradient norm (0 disables)."""
+    prompts_per_iteration: int = 16
+    """Training problems per iteration (each played `group_size` times by GRPO)."""
+
+
+@dataclass
+class SearchSettings:
+    """Expert iteration with the tree search over reasoning steps (`--algo search`)."""
+
+    candidates: int = 4
+    """K: candidate steps sampled per node (duplicates merged)."""
+    simulations: int = 8
+    """Simulations per move while acting."""
+    algorithm: str = "gumbel"
+    """Root selection: `gumbel` (sequential halving) or `puct`."""
+    max_step_tokens: int = 24
+    """Longest step in tokens (a step ends at a newline or eos)."""
+    max_steps: int = 8
+    """Most steps in a completion (then it is scored as it stands)."""
+    value_coef: float = 1.0
+    """Weight of the value loss beside the policy distillation loss."""
+    policy_coef: float = 1.0
+    """Weight of the cross-entropy to the search policy over candidates."""
+    c_visit: float = 50.0
+    """Gumbel sigma's visit offset (see mcts.SearchConfig)."""
+    c_scale: float = 0.1
+    """Gumbel sigma's scale (see mcts.SearchConfig)."""
+    gumbel_scale: float = 1.0
+    """Scale of the Gumbel noise at the root while acting (0 = deterministic)."""
+
+
+@dataclass
+class EvalSettings:
+    """The evaluator/gate stage on the dev split, and the test figures in summary.json."""
+
+    every_iterations: int = 5
+    """Evaluate on dev (and gate) every this many iterations (0 = never)."""
+    dev_problems: int = 100
+    """Dev problems per evaluation (the same ones each time)."""
+    test_problems: int = 200
+    """Test problems for pass@1 before and after training (summary.json; 0 skips)."""
+    test_seed: int = 0
+    """Seed of the test draw (`move37 llm eval --seed` draws the same set)."""
+    gate_z: float = 1.96
+    """Width of the gate's interval: a candidate worse than the incumbent by more is rejected."""
+
+
+@dataclass
+class LLMRunConfig:
+    task: str = "arithmetic"
+    """Registered task name (see `llm_bridge.tasks.available()`)."""
+    task_options: dict[str, Any] = field(default_factory=dict)
+    """Keyword arguments of the task's constructor (e.g. digits, terms, ops)."""
+    rewards: dict[str, float] = field(default_factory=dict)
+    """Reward name -> weight (empty: the task's own grader with weight 1)."""
+    model: str = "tiny"
+    """`tiny`, `smollm2`, a save_pretrained directory or a hub name."""
+    algo: str = "grpo"
+    """`grpo` or `search`."""
+    seed: int = 0
+    """Root seed: sampling, problem order and the tiny model's initialisation derive from it."""
+    device: str = "auto"
+    """`auto`, `cpu`, `cuda`, ..."""
+    minutes: float = 0.0
+    """Stop after this much wall-clock time of RL (0 = no limit)."""
+    iterations: int = 0
+    """Stop after this many iterations (0 = no limit)."""
+    threads: int = 2
+    """torch CPU threads."""
+    prompt_style: str = "auto"
+    """`auto`, `bare`, `task` or `chat` (see LLMPolicy)."""
+    train_problems: int = 5000
+    """Size of the pool of train problems cycled through (reshuffled every epoch)."""
+    keep_checkpoints: int = 3
+    """Checkpoints kept on disk besides the best one."""
+    checkpoint_every: int = 1
+    """Write a checkpoint (weights, optimiser, RNG, data position) every this many iterations."""
+    cache_dir: str = ""
+    """Model cache (empty: $MOVE37_CACHE or ~/.cache/move37)."""
+    tiny: TinySettings = field(default_factory=TinySettings)
+    warm_start: WarmStartSettings = field(default_factory=WarmStartSettings)
+    lora: LoraSettings = field(default_factory=LoraSettings)
+    sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    optim: OptimSettings = field(default_factory=OptimSettings)
+    grpo: GRPOConfig = field(default_factory=GRPOConfig)
+    search: SearchSettings = field(default_factory=SearchSettings)
+    eval: EvalSettings = field(default_factory=EvalSettings)
+
+
+def resolve_llm(preset: str | None = None, overrides: list[str] | None = None,
+                base: dict[str, Any] | None = None) -> LLMRunConfig:
+    """Defaults <- base (a saved config) <- preset <- `key=value` overrides, validated."""
+    config = LLMRunConfig()
+    if base:
+        config = apply_dict(config, base)
+    if preset:
+        config = apply_dict(config, load_preset(preset))
+    for text in overrides or []:
+        path, value = parse_override(text)
+        nested: Any = value
+        for part in reversed(path):
+            nested = {part: nested}
+        config = apply_dict(config, nested)
+    validate(config)
+    return config
+
+
+def validate(config: LLMRunConfig) -> None:
+    """Cross-field checks a type hint cannot express."""
+    from llm_bridge.algorithms import ALGORITHMS
+
+    checks = [
+        (config.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {config.algo!r}"),
+        (config.prompt_style in ("auto", "bare", "task", "chat"),
+         "prompt_style must be auto, bare, task or chat"),
+        (config.grpo.group_size >= 1, "grpo.group_size must be >= 1"),
+        (config.grpo.epochs >= 1, "grpo.epochs must be >= 1"),
+        (config.grpo.minibatch_size >= 1, "grpo.minibatch_size must be >= 1"),
+        (config.optim.prompts_per_iteration >= 1, "optim.prompts_per_iteration must be >= 1"),
+        (config.sampling.max_new_tokens >= 1, "sampling.max_new_tokens must be >= 1"),
+        (config.sampling.temperature > 0, "sampling.temperature must be > 0"),
+        (0 < config.sampling.top_p <= 1, "sampling.top_p must be in (0, 1]"),
+        (config.search.candidates >= 2, "search.candidates must be >= 2"),
+        (config.search.simulations >= 1, "search.simulations must be >= 1"),
+        (config.search.algorithm in ("gumbel", "puct"), "search.algorithm must be gumbel or puct"),
+        (config.lora.rank >= 0, "lora.rank must be >= 0"),
+        (config.train_problems >= config.optim.prompts_per_iteration,
+         "train_problems must be >= optim.prompts_per_iteration"),
+        (config.threads >= 1, "threads must be >= 1"),
+        (config.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+    ]
+    for ok, message in checks:
+        if not ok:
+            raise ConfigError(message)
+
+
+def to_json(config: LLMRunConfig) -> str:
+    return json.dumps(asdict(config), indent=2, sort_keys=True)
+
+
+def from_json_file(path: Path) -> LLMRunConfig:
+    try:
+        data = json.loads(Path(path).read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise ConfigError(f"cannot read config {path}: {error}") from None
+    return resolve_llm(base=data)

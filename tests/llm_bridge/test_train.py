@@ -1,0 +1,126 @@
+"""The LLM loop: run directory, checkpoints, gate, summary, and exact resume after kill -9."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from engine.config import ConfigError
+from llm_bridge.config import resolve_llm
+from llm_bridge.train import (LLMTrainer, checkpoint_stem, load_checkpoint_policy,
+                              prepare_run)
+
+REPO = Path(__file__).resolve().parents[2]
+
+# A run small enough for the default suite: a two-layer model warm-started for a few steps.
+TINY_RUN = [
+    'task="arithmetic"', 'model="tiny"', "threads=1",
+    "task_options.digits=1", "task_options.terms=2", 'task_options.ops="+"',
+    "tiny.layers=1", "tiny.d_model=32", "tiny.heads=2", "tiny.ffn=64", "tiny.max_len=64",
+    "warm_start.steps=5", "warm_start.batch_size=8", "warm_start.problems=40",
+    "sampling.max_new_tokens=12", "optim.prompts_per_iteration=4", "optim.lr=0.001",
+    "grpo.group_size=4", "grpo.kl_coef=0.05", "train_problems=10",
+    "eval.every_iterations=2", "eval.dev_problems=8", "eval.test_problems=8",
+]
+
+
+def _config(tmp_path: Path, *extra: str):
+    return resolve_llm(overrides=[*TINY_RUN, f'cache_dir="{tmp_path / "cache"}"', *extra])
+
+
+def test_run_directory_summary_and_gate(tmp_path: Path) -> None:
+    config = _config(tmp_path, "iterations=4")
+    run = tmp_path / "run"
+    seen = []
+    summary = LLMTrainer(prepare_run(run, config, False), run,
+                         on_iteration=seen.append).run()
+    assert [m["iteration"] for m in seen] == [1, 2, 3, 4]
+    assert json.loads((run / "config.json").read_text())["grpo"]["kl_coef"] == 0.05
+    assert sorted(p.name for p in (run / "replay").iterdir()) == [
+        f"iter-00000{i}.json" for i in range(1, 5)]
+    names = {p.name for p in (run / "checkpoints").iterdir()}
+    assert {"best.json", "best.safetensors", "step-000000004.json",
+            "step-000000004.safetensors", "step-000000004.train.pt"} <= names
+    assert "step-000000001.json" not in names  # pruned: keep_checkpoints = 3
+    on_disk = json.loads((run / "summary.json").read_text())
+    assert on_disk["iterations"] == 4 and 0 <= on_disk["test_before"]["pass@1"] <= 1
+    assert on_disk["test_after"]["n"] == 8 and "pass@1_gain" in on_disk
+    assert [h["iteration"] for h in on_disk["dev_history"]] == [2, 4]
+    for key in ("llm/reward", "llm/kl", "llm/frac_reward_zero_std", "loss/policy",
+                "llm/completion_length", "llm/rewards/arithmetic/mean"):
+        assert key in seen[0], key
+    assert "llm/pass_at_1" in seen[1] and "gate/promoted" in seen[1]
+    assert list((run / "tensorboard").iterdir())
+    assert summary["test_after"] == on_disk["test_after"]
+    # a checkpoint rebuilds the policy: same weights as the run's best
+    stem = checkpoint_stem(run)
+    assert stem.name == "best"
+    _, policy = load_checkpoint_policy(run, device="cpu")
+    best = load_file(str(stem.with_suffix(".safetensors")))
+    for key, value in policy.trainable_state_dict().items():
+        assert torch.equal(value, best[key]), key
+
+
+def test_prepare_run_guards(tmp_path: Path) -> None:
+    config = _config(tmp_path)
+    run = tmp_path / "run"
+    run.mkdir()
+    (run / "config.json").write_text("{}")
+    with pytest.raises(ConfigError, match="already holds a run"):
+        prepare_run(run, config, False)
+    with pytest.raises(Exception, match="nothing to resume"):
+        prepare_run(tmp_path / "empty", None, True)
+    with pytest.raises(ConfigError, match="algo"):
+        resolve_llm(overrides=['algo="ppo"'])
+    with pytest.raises(ConfigError, match="unknown config key"):
+        resolve_llm(overrides=["grpo.group=3"])
+
+
+def _spawn(run: Path, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
+    return subprocess.Popen([sys.executable, "-m", "llm_bridge.train", str(run), *args],
+                            cwd=REPO, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE)
+
+
+def test_resume_after_kill_9_is_exact(tmp_path: Path) -> None:
+    """A run killed with SIGKILL after its first RL checkpoint and resumed ends with the same
+    weights, optimiser state and data position as a run never interrupted."""
+    overrides = [*TINY_RUN, f'cache_dir="{tmp_path / "cache"}"', "iterations=4",
+                 "eval.every_iterations=0", "eval.test_problems=0"]
+    straight, killed = tmp_path / "straight", tmp_path / "killed"
+    proc = _spawn(straight, *overrides)
+    assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()[-2000:]
+    proc = _spawn(killed, *overrides)
+    first = killed / "checkpoints" / "step-000000001.json"
+    deadline = time.monotonic() + 300
+    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert first.exists(), "the first checkpoint never appeared"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait(timeout=30)
+    resumed = _spawn(killed, "--resume")
+    assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()[-2000:]
+    a_stem = straight / "checkpoints" / "step-000000004"
+    b_stem = killed / "checkpoints" / "step-000000004"
+    a, b = load_file(str(a_stem) + ".safetensors"), load_file(str(b_stem) + ".safetensors")
+    assert a.keys() == b.keys()
+    for key in a:
+        assert torch.equal(a[key], b[key]), key
+    ta = torch.load(str(a_stem) + ".train.pt", weights_only=True)
+    tb = torch.load(str(b_stem) + ".train.pt", weights_only=True)
+    assert json.loads(ta["run_state"])["cursor"] == json.loads(tb["run_state"])["cursor"]
+    assert torch.equal(ta["generator"], tb["generator"])
+    for sa, sb in zip(ta["optimizer"]["state"].values(), tb["optimizer"]["state"].values()):
+        assert torch.equal(sa["exp_avg"], sb["exp_avg"])
+    assert json.loads((straight / "replay" / "iter-000004.json").read_text())["texts"] == \
+        json.loads((killed / "replay" / "iter-000004.json").read_text())["texts"]

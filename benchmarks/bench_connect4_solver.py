@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from games.connect4_data import SET_NAMES
+from games.connect4_data import SET_NAMES, read_pons_set
 from games.connect4_solver import Connect4Solver, state_from_moves
 
 DEFAULT_LIMITS = {"Test_L3_R1": 1000, "Test_L2_R1": 1000, "Test_L2_R2": 1000,
@@ -45,12 +45,12 @@ def answer(solver: Connect4Solver, moves: str, mode: str) -> int:
 
 def bench_set(path: Path, limit: int, mode: str, table_log2: int) -> dict:
     """Solve the first `limit` lines of one file; timings and agreement with Pons."""
-    lines = [line.split() for line in path.read_text().splitlines()][:limit]
+    lines = read_pons_set(path)[:limit]
     solver = Connect4Solver(table_size=1 << table_log2)
     agree = 0
     began = time.perf_counter()
     for moves, score in lines:
-        expected = int(score) if mode == "exact" else int(np.sign(int(score)))
+        expected = score if mode == "exact" else int(np.sign(score))
         agree += answer(solver, moves, mode) == expected
     seconds = time.perf_counter() - began
     return {

@@ -40,6 +40,21 @@ class PositionOutcomes(NamedTuple):
     outcomes: np.ndarray
 
 
+def read_pons_set(path: Path | str) -> list[tuple[str, int]]:
+    """(moves, score) of each line of one of Pons' test files (`<moves> <score>` lines).
+
+    Raises:
+        ValueError: a line not of that form.
+    """
+    entries = []
+    for number, line in enumerate(Path(path).read_text().splitlines(), 1):
+        fields = line.split()
+        if len(fields) != 2 or not fields[0].isdigit() or not fields[1].lstrip("-").isdigit():
+            raise ValueError(f"{path}:{number}: expected '<moves> <score>', got {line!r}")
+        entries.append((fields[0], int(fields[1])))
+    return entries
+
+
 def default_path() -> Path:
     """The table shipped inside the `games` package."""
     return Path(str(resources.files("games") / "data" / "connect4_move_outcomes.json"))

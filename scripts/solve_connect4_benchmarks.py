@@ -28,7 +28,14 @@ from pathlib import Path
 
 import numpy as np
 
-from games.connect4_data import FORMAT, OUTCOME_CODES, SET_NAMES, encode_outcomes, read_table
+from games.connect4_data import (
+    FORMAT,
+    OUTCOME_CODES,
+    SET_NAMES,
+    encode_outcomes,
+    read_pons_set,
+    read_table,
+)
 from games.connect4_solver import Connect4Solver, state_from_moves
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -40,17 +47,6 @@ def default_benchmarks() -> Path:
     root = os.environ.get("MOVE37_SHARED_BENCHMARKS")
     base = Path(root) if root else REPO_ROOT.parent / "shared" / "benchmarks"
     return base / "connect4"
-
-
-def read_pons(path: Path) -> list[tuple[str, int]]:
-    """(moves, score) of each line of a Pons test file."""
-    entries = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
-        fields = line.split()
-        if len(fields) != 2:
-            raise ValueError(f"{path}:{number}: expected '<moves> <score>', got {line!r}")
-        entries.append((fields[0], int(fields[1])))
-    return entries
 
 
 def write_table(path: Path, sets: dict[str, list[list]]) -> None:
@@ -96,7 +92,7 @@ def main(argv: list[str] | None = None) -> int:
     sets: dict[str, list[list]] = {name: [] for name in SET_NAMES}
     if args.out.exists():
         sets.update(read_table(args.out))
-    pons = {name: read_pons(args.benchmarks / name) for name in args.sets}
+    pons = {name: read_pons_set(args.benchmarks / name) for name in args.sets}
     stops = {}
     for name in args.sets:
         for record in sets[name]:

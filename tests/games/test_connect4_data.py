@@ -21,6 +21,7 @@ from games.connect4_data import (
     default_path,
     encode_outcomes,
     load_move_outcomes,
+    read_pons_set,
     read_table,
 )
 from games.connect4_search import TOP_MASKS
@@ -36,8 +37,7 @@ def shipped() -> dict[str, list[list]]:
 
 
 def pons_lines(shared_benchmarks: Path, name: str) -> list[tuple[str, int]]:
-    lines = (shared_benchmarks / "connect4" / name).read_text().splitlines()
-    return [(moves, int(score)) for moves, score in (line.split() for line in lines)]
+    return read_pons_set(shared_benchmarks / "connect4" / name)
 
 
 def test_the_table_ships_inside_the_package(shipped) -> None:
@@ -124,3 +124,14 @@ def test_a_table_from_another_path_loads(tmp_path) -> None:
     path.write_text(json.dumps({"format": FORMAT, "sets": {"Test_L1_R3": [[0, "4", 1, "+++++++"]]}}))
     table = load_move_outcomes(path)
     assert list(table) == ["Test_L1_R3"] and table["Test_L1_R3"][0].moves == "4"
+
+
+def test_pons_files_are_read_with_clear_errors(tmp_path) -> None:
+    good = tmp_path / "good"
+    good.write_text("32164625 11\n4 -2\n")
+    assert read_pons_set(good) == [("32164625", 11), ("4", -2)]
+    for text in ("32164625\n", "3216 x\n", "32a 1\n", "1 2 3\n"):
+        bad = tmp_path / "bad"
+        bad.write_text(text)
+        with pytest.raises(ValueError, match="bad:1"):
+            read_pons_set(bad)

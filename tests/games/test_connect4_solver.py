@@ -19,6 +19,7 @@ from hypothesis import strategies as st
 
 import games.connect4_solver as solver_module
 from games.base import GameOverError, IllegalMoveError, MoveParseError
+from games.connect4_data import read_pons_set
 from games.connect4_search import BOARD_MASK
 from games.connect4_solver import (
     ILLEGAL,
@@ -30,8 +31,7 @@ from games.connect4_solver import (
 
 
 def read_set(shared_benchmarks: Path, name: str) -> list[tuple[str, int]]:
-    lines = (shared_benchmarks / "connect4" / name).read_text().splitlines()
-    return [(moves, int(score)) for moves, score in (line.split() for line in lines)]
+    return read_pons_set(shared_benchmarks / "connect4" / name)
 
 
 @pytest.fixture(scope="module")

@@ -13,6 +13,25 @@ import typer
 from engine.cli import app, fail
 
 
+def agent_factory(checkpoint: Path | None, game: object, sims: int, seed: int):  # type: ignore[no-untyped-def]
+    """device name -> the agent `move37 uci` plays with: the checkpoint's network guiding the
+    search, or (without a checkpoint) the search with a uniform prior and value 0."""
+
+    def make_agent(device: str):  # type: ignore[no-untyped-def]
+        from engine.agents import load_checkpoint_agent, make_agent
+        from mcts import SearchConfig
+
+        if checkpoint is not None:
+            return load_checkpoint_agent(checkpoint, game, sims, device=device, seed=seed)
+        # With every value 0, a first-play urgency below the parent's value would send each
+        # simulation down the first line tried; without it the search spreads over the
+        # moves and finds what the rules alone can see (mates, repetitions).
+        return make_agent(f"mcts:{sims}", game, device=device, seed=seed,
+                          search_config=SearchConfig(fpu_reduction=0.0))
+
+    return make_agent
+
+
 @app.command("uci")
 def uci_command(
     checkpoint: Path | None = typer.Option(
@@ -41,17 +60,6 @@ def uci_command(
     # The GUI adjudicates the game length: no `max_moves` here.
     game = Chess(max_moves=None, history=history)
 
-    def make_agent(device_name: str):  # type: ignore[no-untyped-def]
-        from engine.agents import load_checkpoint_agent, make_agent
-        from mcts import SearchConfig
-
-        if checkpoint is not None:
-            return load_checkpoint_agent(checkpoint, game, sims, device=device_name, seed=seed)
-        # With every value 0, a first-play urgency below the parent's value would send each
-        # simulation down the first line tried; without it the search spreads over the
-        # moves and finds what the rules alone can see (mates, repetitions).
-        return make_agent(f"mcts:{sims}", game, device=device_name, seed=seed,
-                          search_config=SearchConfig(fpu_reduction=0.0))
-
+    make_agent = agent_factory(checkpoint, game, sims, seed)
     serve(make_agent, sys.stdin, sys.stdout, game=game, simulations=sims, name=name,
           device=device, seed=seed)

@@ -1,0 +1,242 @@
+"""Expert iteration: tree search over reasoning steps, the policy distilled from the search.
+
+The actor plays each problem as a `ReasoningGame` (moves = candidate reasoning steps) with
+`mcts.BatchSearch`, all problems of an iteration searched together: at every move, K
+candidate steps per node with the policy's restricted sequence probabilities as priors,
+the value head evaluating new non-terminal nodes and the verifier scoring finished ones.
+By default the root uses Gumbel sampling without replacement and sequential halving, so
+even a few simulations give a policy improvement; the move played is the search's choice.
+
+The learner then minimises, over every searched decision,
+
+    policy_coef * CE(pi_search, softmax_candidates(log pi(step | text)))
+    + value_coef * (v(text) - z)^2
+
+where the softmax runs over the node's distinct candidates (their sequence log-probs
+under the current policy), pi_search is the search's improved policy over them, and z is
+the final reward of the game the text belongs to. The value head also learns z on the
+finished texts, so that it can stand in for the verifier at inference.
+
+How it departs from AlphaZero: the action set is a fresh sample of K steps per node
+rather than a fixed move list, so the policy target is a distribution over sampled
+candidates, and distillation raises the likelihood of good candidates relative to the
+others; there is no tree reuse between moves (each move resamples its root's candidates).
+"""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import numpy as np
+import torch
+
+from llm_bridge.algorithms.base import Rollout, StepRecord, reward_metrics
+from llm_bridge.game import ReasoningGame, ReasoningState
+from llm_bridge.policy import LLMPolicy
+
+
+def search_config(settings: Any, simulations: int, *, gumbel_scale: float | None = None):
+    """The `mcts.SearchConfig` of `settings` (a `SearchSettings`) at a given budget."""
+    from mcts import SearchConfig
+
+    return SearchConfig(num_simulations=simulations, algorithm=settings.algorithm,
+                        gumbel_num_considered=settings.candidates, c_visit=settings.c_visit,
+                        c_scale=settings.c_scale, temperature=0.0,
+                        gumbel_scale=settings.gumbel_scale if gumbel_scale is None
+                        else gumbel_scale)
+
+
+def play_with_search(game: ReasoningGame, problems: Sequence[Any], config: Any,
+                     rng: np.random.Generator, record: bool = True
+                     ) -> tuple[list[ReasoningState], list[tuple[int, ReasoningState, np.ndarray]]]:
+    """Play every problem to its end, searching before each move.
+
+    Returns:
+        `(finals, decisions)`: the finished states, and per searched move
+        `(game index, state, target [K])` with the search's policy over the candidates.
+    """
+    from mcts import BatchSearch
+
+    states = game.start(problems)
+    decisions: list[tuple[int, ReasoningState, np.ndarray]] = []
+    active = [i for i, s in enumerate(states) if not s.terminal]
+    while active:
+        roots = np.empty(len(active), dtype=object)
+        roots[:] = [states[i] for i in active]
+        legal = np.stack([game.legal(s) for s in roots])
+        search = BatchSearch(config, batch_size=len(active), num_actions=game.num_actions)
+        out = search.run(roots, game.step, game.evaluate,
+                         root_to_play=np.zeros(len(active), np.int8), root_legal=legal, rng=rng)
+        if record:
+            decisions += [(i, states[i], out.policy_target[j]) for j, i in enumerate(active)]
+        children = game.advance(list(roots), [int(a) for a in out.action])
+        for i, child in zip(active, children):
+            states[i] = child
+        active = [i for i in active if not states[i].terminal]
+    return states, decisions
+
+
+class ExpertIteration:
+    """Search as the actor, distillation and value regression as the learner."""
+
+    name = "search"
+
+    def __init__(self, policy: LLMPolicy, task: Any, reward: Any,
+                 optimizer: torch.optim.Optimizer, settings: Any, *, max_new_tokens: int = 64,
+                 temperature: float = 1.0, grad_clip: float = 1.0, seed: int = 0) -> None:
+        self.policy, self.task, self.reward, self.optimizer = policy, task, reward, optimizer
+        self.settings = settings
+        self.max_new_tokens, self.temperature, self.grad_clip = (max_new_tokens, temperature,
+                                                                 grad_clip)
+        self.rng = np.random.default_rng([seed, 11])
+
+    def rng_state(self) -> dict[str, Any]:
+        return self.rng.bit_generator.state
+
+    def set_rng_state(self, state: dict[str, Any]) -> None:
+        if state:
+            self.rng.bit_generator.state = state
+
+    def _reward_totals(self, problems: Sequence[Any], texts: Sequence[str]) -> list[float]:
+        prompts = [self.policy.prompt_text(self.task, p) for p in problems]
+        fields = [p.to_fields() for p in problems]
+        columns = {key: [f[key] for f in fields] for key in fields[0]}
+        return [float(r) for r in self.reward(prompts, list(texts), **columns).total]
+
+    def game(self, generator: torch.Generator, terminal: str = "verifier") -> ReasoningGame:
+        s = self.settings
+        return ReasoningGame(self.task, self.policy, candidates=s.candidates,
+                             max_step_tokens=s.max_step_tokens, max_steps=s.max_steps,
+                             max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                             terminal=terminal, generator=generator,
+                             reward_fn=self._reward_totals if terminal == "verifier" else None)
+
+    # ------------------------------------------------------------------ actor
+    @torch.no_grad()
+    def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout:
+        self.policy.eval()
+        game = self.game(generator)
+        config = search_config(self.settings, self.settings.simulations)
+        finals, decisions = play_with_search(game, problems, config, self.rng)
+        texts = [game.text(s) for s in finals]
+        prompts = [self.policy.prompt_text(self.task, p) for p in problems]
+        fields = [p.to_fields() for p in problems]
+        breakdown = self.reward(prompts, texts, **{k: [f[k] for f in fields] for k in fields[0]})
+        steps = [StepRecord(sample=i, prefix=list(state.prefix),
+                            candidates=[list(c) for c in state.candidates],
+                            target=[float(x) for x in target])
+                 for i, state, target in decisions]
+        metrics = reward_metrics(breakdown, [len(s.prefix) for s in finals], 1)
+        metrics["llm/search_decisions"] = float(len(steps))
+        return Rollout(problem_ids=[p.id for p in problems], group=list(range(len(problems))),
+                       prompts=[list(s.prompt) for s in finals],
+                       completions=[list(s.prefix) for s in finals], texts=texts,
+                       rewards=[float(r) for r in breakdown.total], metrics=metrics, steps=steps)
+
+    # ------------------------------------------------------------------ learner
+    def learn(self, rollout: Rollout) -> dict[str, float]:
+        """One optimiser step on the distillation and value losses of the whole rollout."""
+        s = self.settings
+        self.policy.train()
+        self.optimizer.zero_grad(set_to_none=True)
+        policy_loss = candidate_cross_entropy(self.policy, rollout)
+        value_loss = value_regression(self.policy, rollout)
+        loss = s.policy_coef * policy_loss + s.value_coef * value_loss
+        loss.backward()
+        params = [p for p in self.policy.parameters() if p.requires_grad]
+        grad_norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
+        self.optimizer.step()
+        self.policy.eval()
+        return {"loss/policy": float(policy_loss), "loss/value": float(value_loss),
+                "train/grad_norm": float(grad_norm)}
+
+
+def candidate_cross_entropy(policy: LLMPolicy, rollout: Rollout) -> torch.Tensor:
+    """Mean over decisions of CE(target, softmax over the distinct candidates' sequence
+    log-probs); 0 (with a graph) when there are no decisions.
+
+    Returns:
+        A scalar tensor.
+    """
+    rows, prompts, comps = [], [], []
+    for r, step in enumerate(rollout.steps):
+        prefix = rollout.prompts[step.sample] + step.prefix
+        for a, cand in enumerate(step.candidates):
+            if cand and step.target[a] >= 0:
+                rows.append((r, a))
+                prompts.append(prefix)
+                comps.append(cand)
+    if not rows:
+        return sum(p.sum() * 0.0 for p in policy.parameters() if p.requires_grad)
+    logprobs, mask = policy.completion_logprobs(prompts, comps)
+    seq = (logprobs * mask).sum(dim=1)
+    k = max(len(step.candidates) for step in rollout.steps)
+    scores = torch.full((len(rollout.steps), k), float("-inf"), device=seq.device)
+    index = torch.tensor(rows, device=seq.device)
+    scores = scores.index_put((index[:, 0], index[:, 1]), seq)
+    targets = torch.zeros_like(scores)
+    for r, step in enumerate(rollout.steps):
+        for a, cand in enumerate(step.candidates):
+            if cand:
+                targets[r, a] = step.target[a]
+    targets = targets / targets.sum(dim=1, keepdim=True).clamp(min=1e-8)
+    log_q = scores.log_softmax(dim=1)
+    return -(targets * torch.where(torch.isfinite(log_q), log_q, torch.zeros_like(log_q))
+             ).sum(dim=1).mean()
+
+
+def value_regression(policy: LLMPolicy, rollout: Rollout) -> torch.Tensor:
+    """Mean squared error of the value head against each game's final reward, on every
+    searched text and on the finished texts.
+
+    Returns:
+        A scalar tensor.
+    """
+    sequences = [rollout.prompts[s.sample] + s.prefix for s in rollout.steps]
+    targets = [rollout.rewards[s.sample] for s in rollout.steps]
+    for i, completion in enumerate(rollout.completions):
+        if completion:
+            sequences.append(rollout.prompts[i] + completion)
+            targets.append(rollout.rewards[i])
+    values = policy.values(sequences)
+    return torch.mean((values - torch.tensor(targets, device=values.device)) ** 2)
+
+
+@torch.no_grad()
+def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: str = "test",
+                         n: int = 200, seed: int = 0, simulations: int = 16,
+                         batch: int = 50) -> dict[str, Any]:
+    """pass@1 of answering by search at inference: the verifier is not consulted during the
+    search (finished texts are scored by the value head), only on the answers it returns.
+
+    Args:
+        policy: the policy (its value head included).
+        task: the task.
+        config: the run's `LLMRunConfig` (search settings and token caps).
+        split, n, seed: which problems.
+        simulations: the search budget per move.
+        batch: problems searched together.
+    """
+    from llm_bridge.evaluate import wilson_interval
+
+    problems = task.generate(split, n, seed=seed)
+    algo = ExpertIteration(policy, task, None, None, config.search,  # type: ignore[arg-type]
+                           max_new_tokens=config.sampling.max_new_tokens,
+                           temperature=config.sampling.temperature, seed=seed)
+    generator = torch.Generator(device=policy.device).manual_seed(seed)
+    game = algo.game(generator, terminal="value")
+    search = search_config(config.search, simulations, gumbel_scale=0.0)
+    rng = np.random.default_rng([seed, 13])
+    texts: list[str] = []
+    policy.eval()
+    for start in range(0, n, batch):
+        finals, _ = play_with_search(game, problems[start:start + batch], search, rng,
+                                     record=False)
+        texts += [game.text(s) for s in finals]
+    rewards = task.rewards(problems, texts)
+    solved = sum(1 for r in rewards if r >= 1.0)
+    low, high = wilson_interval(solved, n)
+    return {"task": task.name, "split": split, "n": n, "seed": seed, "simulations": simulations,
+            "pass@1": solved / n, "pass@1_low": low, "pass@1_high": high,
+            "mean_reward": sum(rewards) / n,
+            "completion_chars": sum(len(t) for t in texts) / n, "examples": texts[:3]}

@@ -1,0 +1,96 @@
+"""Expert iteration: the distillation and value losses against direct computations, the
+learner moving the policy towards the search's choice, and a whole search rollout."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+
+from llm_bridge import tasks
+from llm_bridge.algorithms.base import Rollout, StepRecord
+from llm_bridge.algorithms.search import (ExpertIteration, candidate_cross_entropy,
+                                          value_regression)
+from llm_bridge.config import SearchSettings
+from llm_bridge.policy import LLMPolicy
+from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
+
+SMALL = TinyConfig(layers=1, d_model=32, heads=2, ffn=64, max_len=128)
+
+
+def _policy(seed: int = 0) -> LLMPolicy:
+    tok = CharTokenizer()
+    return LLMPolicy(build_tiny_model(tok, SMALL, seed=seed), tok)
+
+
+def _rollout(policy: LLMPolicy) -> Rollout:
+    enc = policy.codec.encode
+    prompt = [policy.codec.bos_id] + enc("What is 2 + 3?\n")
+    a, b, c = enc("2 + 3 = 5\n"), enc("2 + 3 = 6\n"), enc("<answer>5</answer>")
+    return Rollout(problem_ids=["p"], group=[0], prompts=[prompt], completions=[a + c],
+                   texts=["2 + 3 = 5\n<answer>5</answer>"], rewards=[1.0],
+                   steps=[StepRecord(sample=0, prefix=[], candidates=[a, b, []],
+                                     target=[0.75, 0.25, 0.0]),
+                          StepRecord(sample=0, prefix=a, candidates=[c, []],
+                                     target=[1.0, 0.0])])
+
+
+def test_candidate_cross_entropy_by_direct_computation() -> None:
+    policy = _policy()
+    rollout = _rollout(policy)
+    prompt = rollout.prompts[0]
+    a, b, c = rollout.steps[0].candidates[0], rollout.steps[0].candidates[1], \
+        rollout.steps[1].candidates[0]
+    with torch.no_grad():
+        def seq(prefix, cand):
+            with torch.no_grad():
+                lp, mask = policy.completion_logprobs([prefix], [cand])
+            return float((lp * mask).sum())
+        la, lb = seq(prompt, a), seq(prompt, b)
+        # decision 1: two candidates, q = softmax(la, lb); decision 2: one candidate, CE = 0
+        qa = torch.softmax(torch.tensor([la, lb]), 0)
+        expected = -(0.75 * torch.log(qa[0]) + 0.25 * torch.log(qa[1])).item() / 2
+        got = candidate_cross_entropy(policy, rollout).item()
+    assert got == pytest.approx(expected, rel=1e-4)
+    assert seq(prompt + a, c) < 0  # the lone candidate still has a probability below one
+
+
+def test_value_regression_by_direct_computation() -> None:
+    policy = _policy()
+    with torch.no_grad():
+        policy.value_head.bias.fill_(0.3)
+    rollout = _rollout(policy)
+    got = value_regression(policy, rollout).item()
+    # three texts (two decisions and the finished completion), each valued tanh(0.3), target 1
+    assert got == pytest.approx((torch.tanh(torch.tensor(0.3)).item() - 1.0) ** 2, rel=1e-5)
+
+
+def test_learner_moves_towards_the_search_policy() -> None:
+    torch.manual_seed(0)
+    policy = _policy()
+    rollout = _rollout(policy)
+    rollout.steps[0].target = [1.0, 0.0, 0.0]
+    optimizer = torch.optim.Adam([p for p in policy.parameters() if p.requires_grad], lr=3e-3)
+    algo = ExpertIteration(policy, None, None, optimizer, SearchSettings())
+    losses = [algo.learn(rollout) for _ in range(30)]
+    assert losses[-1]["loss/policy"] < 0.1 * losses[0]["loss/policy"]
+    assert losses[-1]["loss/value"] < 0.1 * losses[0]["loss/value"]
+    with torch.no_grad():
+        assert policy.values([rollout.prompts[0]]).item() > 0.7
+
+
+def test_search_rollout_records_targets() -> None:
+    policy = _policy().eval()
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
+    reward = tasks.combine_rewards({task.name: 1.0}, functions={task.name: task})
+    settings = SearchSettings(candidates=3, simulations=4, max_step_tokens=10, max_steps=3)
+    algo = ExpertIteration(policy, task, reward, None, settings, max_new_tokens=24, seed=0)
+    problems = task.generate("train", 2, seed=0)
+    rollout = algo.rollout(problems, torch.Generator().manual_seed(0))
+    assert len(rollout) == 2 and rollout.steps
+    assert rollout.rewards == task.rewards(problems, rollout.texts)
+    for step in rollout.steps:
+        assert sum(step.target) == pytest.approx(1.0, abs=1e-5)
+        assert all(t == 0.0 for t, cand in zip(step.target, step.candidates) if not cand)
+        text = rollout.completions[step.sample]
+        assert text[: len(step.prefix)] == step.prefix
+    assert rollout.metrics["llm/search_decisions"] == len(rollout.steps)

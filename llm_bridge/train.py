@@ -29,16 +29,23 @@ from __future__ import annotations
 import json
 import shutil
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import numpy as np
 import torch
 from safetensors.torch import load_file, save_file
 
-from engine.checkpoint import (CheckpointError, atomic_write, atomic_write_text,
-                               latest_checkpoint, load_training_state, prune_checkpoints)
+from engine.checkpoint import (
+    CheckpointError,
+    atomic_write,
+    atomic_write_text,
+    latest_checkpoint,
+    load_training_state,
+    prune_checkpoints,
+)
 from engine.config import ConfigError
 from llm_bridge import tasks
 from llm_bridge.config import LLMRunConfig, from_json_file, resolve_llm, to_json
@@ -151,7 +158,7 @@ class LLMTrainer:
         atomic_write(stem.with_suffix(".safetensors"), lambda tmp: save_file(weights, str(tmp)))
         training = {"optimizer": self.optimizer.state_dict(),
                     "generator": self.generator.get_state(),
-                    "algorithm": json.dumps(getattr(self.algorithm, "rng_state", lambda: {})()),
+                    "algorithm": json.dumps(getattr(self.algorithm, "rng_state", dict)()),
                     "run_state": json.dumps(asdict(self.state))}
         atomic_write(stem.with_suffix(".train.pt"), lambda tmp: torch.save(training, tmp))
         atomic_write_text(stem.with_suffix(".json"), json.dumps(self._meta(), indent=2,
@@ -405,7 +412,7 @@ def load_checkpoint_policy(path: Path | str, *, device: str = "auto",
     policy = build_policy(config, task, log)
     try:
         weights = load_file(str(stem.with_suffix(".safetensors")))
-    except Exception as error:  # safetensors raises several types for a bad file
+    except Exception as error:  # noqa: BLE001 (safetensors raises several types)
         raise CheckpointError(f"checkpoint weights {stem}.safetensors are corrupt: "
                               f"{error}") from None
     policy.load_trainable_state_dict(weights)

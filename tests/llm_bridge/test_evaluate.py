@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from llm_bridge.evaluate import pass_at_k, paired_gate, wilson_interval
+from llm_bridge.evaluate import paired_gate, pass_at_k, wilson_interval
 
 
 @pytest.mark.parametrize("n, c, k", [(5, 2, 2), (6, 1, 3), (4, 0, 2), (4, 4, 1), (7, 3, 5)])
@@ -93,7 +93,7 @@ def test_cli_errors_are_one_line(tmp_path: Path) -> None:
 
     repo = Path(__file__).resolve().parents[2]
     proc = subprocess.run([sys.executable, "-c", "from engine.cli import main; main()", "llm", "eval", "--checkpoint",
-                           str(tmp_path / "missing.json")], capture_output=True, text=True,
+                           str(tmp_path / "missing.json")], capture_output=True, text=True, check=False,
                           cwd=repo)
     assert proc.returncode == 2
     assert proc.stderr.strip().startswith("move37: error:") and "Traceback" not in proc.stderr

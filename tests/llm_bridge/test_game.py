@@ -35,7 +35,7 @@ def _scripted(game: ReasoningGame, problem, lines: list[str]) -> ReasoningState:
 
 
 def test_is_a_game_with_candidates(setup) -> None:
-    task, policy, game = setup
+    task, _policy, game = setup
     assert isinstance(game, Game) and game.num_players == 1 and game.num_actions == 3
     state = game.initial_state(task.generate("train", 1, seed=2)[0])
     assert len(state.candidates) == 3 and game.to_play(state) == 0
@@ -83,7 +83,7 @@ def test_duplicates_are_merged_and_illegal(setup) -> None:
 
 
 def test_step_limit_ends_the_game(setup) -> None:
-    task, policy, game = setup
+    task, _policy, game = setup
     problem = task.generate("train", 1, seed=4)[0]
     state = game.initial_state(problem)
     for _ in range(game.max_steps):
@@ -94,7 +94,7 @@ def test_step_limit_ends_the_game(setup) -> None:
 
 
 def test_mcts_step_and_evaluate_shapes(setup) -> None:
-    task, policy, game = setup
+    task, _policy, game = setup
     roots = np.empty(2, dtype=object)
     roots[:] = game.start(task.generate("train", 2, seed=5))
     logits, values = game.evaluate(roots)
@@ -113,7 +113,7 @@ def test_search_picks_the_verified_answer(setup) -> None:
     """With the verifier at the leaves the search finds the right one of two answers."""
     from mcts import BatchSearch, SearchConfig
 
-    task, policy, game = setup
+    task, _policy, game = setup
     problem = task.generate("train", 1, seed=6)[0]
     right = f"<answer>{problem.answer}</answer>"
     wrong = f"<answer>{int(problem.answer) + 3}</answer>"

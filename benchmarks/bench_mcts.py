@@ -1,0 +1,180 @@
+"""Search speed: simulations per second of `mcts.BatchSearch` on tic-tac-toe or Connect Four,
+all B searches together, against OpenSpiel's C++ MCTS in the same run.
+
+Measured single-threaded from B initial positions, best of `--repeats` runs (the first,
+untimed call compiles or loads the kernels; its time is reported as `compile_s`):
+
+* `search`: the game as Numba kernels (`engine.search_adapter.batch_game_step`) with a
+  kernel evaluator, so the whole search runs in one jitted loop: `uniform` (prior logits
+  0, value 0: the cost of the tree alone) or `rollout` (one random playout per leaf).
+* `python_step`: the same search through plain Python callables (a step function over the
+  game's batch methods, an evaluator function): the path a network evaluator takes, with
+  a handful of Python calls per round of B leaves.
+* `openspiel` (rollout only, where `pyspiel` imports): `pyspiel.MCTSBot(game,
+  RandomRolloutEvaluator(1, seed), uct_c=2, max_simulations=sims)` stepping `--moves`
+  times from the initial state (a fresh tree per step): sims/s = sims * moves / time.
+  Its selection rule is UCT where ours is PUCT with a uniform prior; the work per
+  simulation (walk the tree, expand one node, one random playout, back up) is the same.
+
+Rates are given per second of wall-clock time and per second of this process's CPU time
+(the fairer figure on a busy machine); ratios compare like with like.
+
+    python -m benchmarks.bench_mcts --game connect4 --sims 800 --batch 256 --evaluator rollout
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import numpy as np
+
+GAMES = ("connect4", "tictactoe")
+OPENSPIEL_NAMES = {"tictactoe": "tic_tac_toe", "connect4": "connect_four"}
+
+
+def _timed(call, repeats: int) -> tuple[float, float]:
+    """(best wall seconds, best CPU seconds) of `repeats` calls."""
+    wall, cpu = [], []
+    for _ in range(repeats):
+        w, c = time.perf_counter(), time.process_time()
+        call()
+        wall.append(time.perf_counter() - w)
+        cpu.append(time.process_time() - c)
+    return min(wall), min(cpu)
+
+
+def _rates(work: int, wall: float, cpu: float) -> dict[str, Any]:
+    return {"sims_per_s": round(work / wall), "sims_per_cpu_s": round(work / max(cpu, 1e-9)),
+            "seconds": round(wall, 4), "cpu_seconds": round(cpu, 4)}
+
+
+def search_rate(name: str, sims: int, batch: int, evaluator: str, algorithm: str,
+                repeats: int, kernels: bool = True, leaves: int = 1,
+                seed: int = 0) -> dict[str, Any]:
+    """Simulations/s of `BatchSearch` from `batch` initial positions."""
+    import games
+    from engine.search_adapter import batch_game_rollout, batch_game_roots, batch_game_step
+    from mcts import BatchSearch, SearchConfig, uniform_evaluator
+
+    game = games.make(name)
+    step = batch_game_step(game, kernels=kernels)
+    evaluate: Any = (uniform_evaluator(game.num_actions) if evaluator == "uniform"
+                     else batch_game_rollout(game, seed))
+    if not kernels:  # a plain function: the search cannot fuse it into its jitted loop
+        inner = evaluate
+        evaluate = lambda states: inner(states)
+    states = game.batch_initial(batch)
+    to_play, legal = batch_game_roots(game, states)
+    config = SearchConfig(num_simulations=sims, algorithm=algorithm, leaves_per_round=leaves)
+    search = BatchSearch(config, batch, game.num_actions)
+    rng = np.random.default_rng(seed)
+
+    def run(simulations: int = sims):
+        return search.run(states, step, evaluate, root_to_play=to_play, root_legal=legal,
+                          rng=rng, num_simulations=simulations)
+
+    start = time.perf_counter()
+    run(min(sims, 4))
+    compile_s = time.perf_counter() - start
+    wall, cpu = _timed(run, repeats)
+    out = run()
+    result = _rates(sims * batch, wall, cpu)
+    result.update(compile_s=round(compile_s, 2), fused=type(step).__name__ == "KernelStep"
+                  and kernels, root_visits=out.visit_counts[0].tolist(),
+                  root_value=round(float(out.root_value.mean()), 4))
+    return result
+
+
+def openspiel_rate(name: str, sims: int, moves: int, repeats: int,
+                   seed: int = 0) -> dict[str, Any] | None:
+    """OpenSpiel's C++ MCTS with one random rollout per leaf, or None without `pyspiel`."""
+    try:
+        import pyspiel
+    except ImportError:
+        return None
+    game = pyspiel.load_game(OPENSPIEL_NAMES[name])
+    bot = pyspiel.MCTSBot(game, pyspiel.RandomRolloutEvaluator(1, seed), 2.0, sims, 1000,
+                          False, seed, False)
+    state = game.new_initial_state()
+    bot.step(state)  # warm up
+
+    def steps() -> None:
+        for _ in range(moves):
+            bot.step(state)
+
+    wall, cpu = _timed(steps, repeats)
+    result = _rates(sims * moves, wall, cpu)
+    result.update(uct_c=2.0, moves=moves)
+    return result
+
+
+def run(game: str = "connect4", sims: int = 800, batch: int = 256, evaluator: str = "uniform",
+        algorithm: str = "puct", repeats: int = 3, moves: int = 8,
+        python_step: bool = True, leaves: int = 1) -> dict[str, Any]:
+    """All measurements, as one JSON-ready dict."""
+    results: dict[str, Any] = {
+        "benchmark": "mcts", "game": game, "sims": sims, "batch": batch, "evaluator": evaluator,
+        "algorithm": algorithm, "leaves_per_round": leaves, "threads": 1, "repeats": repeats,
+        "search": search_rate(game, sims, batch, evaluator, algorithm, repeats, leaves=leaves),
+    }
+    if python_step:
+        results["python_step"] = search_rate(game, sims, batch, evaluator, algorithm, repeats,
+                                             kernels=False, leaves=leaves)
+    if evaluator == "rollout":
+        openspiel = openspiel_rate(game, sims, moves, repeats)
+        if openspiel is not None:
+            results["openspiel"] = openspiel
+            ours = results["search"]
+            results["ratio_vs_openspiel"] = round(ours["sims_per_s"] / openspiel["sims_per_s"], 2)
+            results["cpu_ratio_vs_openspiel"] = round(
+                ours["sims_per_cpu_s"] / openspiel["sims_per_cpu_s"], 2)
+    return results
+
+
+def report(results: dict[str, Any]) -> str:
+    """A human-readable summary of `run`'s results."""
+    lines = [(f"{results['algorithm']} search, {results['game']}, {results['sims']} simulations x "
+             f"{results['batch']} searches, {results['evaluator']} evaluator, one thread "
+             f"(best of {results['repeats']})"),
+             f"  {'implementation':<14} {'sims/s (wall)':>14} {'sims/s (cpu)':>14} {'seconds':>9}"]
+    for label in ("search", "python_step", "openspiel"):
+        if label in results:
+            row = results[label]
+            lines.append(f"  {label:<14} {row['sims_per_s']:>14,} {row['sims_per_cpu_s']:>14,} "
+                         f"{row['seconds']:>9.3f}")
+    if "ratio_vs_openspiel" in results:
+        lines.append(f"  search / openspiel: x{results['ratio_vs_openspiel']:g} (wall), "
+                     f"x{results['cpu_ratio_vs_openspiel']:g} (cpu)")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> None:
+    """`python -m benchmarks.bench_mcts [--game G] [--sims S] [--batch B] ... [--json]`."""
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--game", choices=GAMES, default="connect4")
+    parser.add_argument("--sims", type=int, default=800, help="simulations per search")
+    parser.add_argument("--batch", type=int, default=256, help="searches run together")
+    parser.add_argument("--evaluator", choices=("uniform", "rollout"), default="uniform")
+    parser.add_argument("--algorithm", choices=("puct", "gumbel"), default="puct")
+    parser.add_argument("--leaves", type=int, default=1, help="leaves per tree and round")
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs (best is kept)")
+    parser.add_argument("--moves", type=int, default=8, help="OpenSpiel bot steps per run")
+    parser.add_argument("--no-python-step", action="store_true",
+                        help="skip the plain-Python-callables measurement")
+    parser.add_argument("--json", action="store_true", help="print only the JSON line")
+    args = parser.parse_args(argv)
+    if min(args.sims, args.batch, args.repeats, args.moves, args.leaves) < 1:
+        parser.error("--sims, --batch, --repeats, --moves and --leaves must be at least 1")
+    results = run(args.game, args.sims, args.batch, args.evaluator, args.algorithm,
+                  args.repeats, args.moves, not args.no_python_step, args.leaves)
+    if not args.json:
+        print(report(results))
+    print(json.dumps(results))
+
+
+if __name__ == "__main__":
+    main()

@@ -115,10 +115,17 @@ class SearchAgent(_BatchAgent):
         search = BatchSearch(self.search_config, len(states), self.game.num_actions)
         out = search.run(states, self.ops.search_step, self.evaluator, root_to_play=to_play,
                          root_legal=legal, rng=self.rng, num_simulations=sims)
+        actions = np.asarray(out.action, dtype=np.int64)
+        if self.search_config.algorithm == "puct":
+            # Break ties between equally visited moves at random, not by index order.
+            for i, row in enumerate(out.visit_counts):
+                best = np.flatnonzero(row == row.max())
+                if best.size > 1:
+                    actions[i] = int(self.rng.choice(best))
         results = []
         for i in range(len(states)):
             results.append(Analysis(
-                action=int(out.action[i]), value=float(out.root_value[i]),
+                action=int(actions[i]), value=float(out.root_value[i]),
                 policy=np.asarray(out.policy_target[i], dtype=np.float32),
                 visits=np.asarray(out.visit_counts[i]), pv=_principal_variation(search, out, i),
                 simulations=sims))

@@ -164,6 +164,9 @@ class RunConfig:
     """Stop after this much wall-clock time (0 = no limit)."""
     workers: int = 0
     """Self-play processes besides the learner (0 = self-play in the learner's process)."""
+    torch_threads: int = 0
+    """CPU threads for torch in this process (0 = torch's default; 1 avoids oversubscription
+    when self-play workers or other jobs share the cores)."""
     checkpoint_every: int = 1
     """Write a checkpoint every this many iterations."""
     keep_checkpoints: int = 5
@@ -180,7 +183,8 @@ class RunConfig:
 
 
 def available_presets() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml"))
+    """Presets of the game loop (`llm-*` files configure the LLM bridge's own loop)."""
+    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml") if not p.stem.startswith("llm-"))
 
 
 def load_preset(name_or_path: str) -> dict[str, Any]:

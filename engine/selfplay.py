@@ -9,6 +9,7 @@ by new ones in the same slot; games in flight carry over to the next iteration.
 
 from __future__ import annotations
 
+import inspect
 import json
 import time
 from dataclasses import dataclass, field
@@ -196,7 +197,7 @@ class SelfPlayActor:
             policy_weight=np.asarray(g.weights, dtype=np.float32),
             actions=list(g.actions),
             outcome_values=values,
-            text=self.game.game_record(g.actions, outcome),
+            text=_record(self.game, g.actions, outcome, g.root_values),
             resigned=resigned,
         )
         stats.games += 1
@@ -230,6 +231,14 @@ class SelfPlayActor:
             extension = getattr(self.game, "record_extension", "txt")
             text = "\n".join(r.text.rstrip("\n") for r in records) + "\n"
             atomic_write_text(self.games_dir / f"{Path(name).stem}.{extension}", text)
+
+
+def _record(game: Game, actions: list[int], outcome: Outcome, values: list[float]) -> str:
+    """The game's text record, with the search's value per move where the format has room
+    for it (SGF and PGN comments)."""
+    if "values" in inspect.signature(game.game_record).parameters:
+        return game.game_record(actions, outcome, values=values)
+    return game.game_record(actions, outcome)
 
 
 def stats_summary(stats: SelfPlayStats) -> dict[str, float]:

@@ -73,6 +73,8 @@ class Trainer:
         self.game = games_registry.make(config.game, **config.game_options)
         self.ops = GameOps(self.game)
         self.device = resolve_device(config.device)
+        if config.torch_threads > 0:
+            torch.set_num_threads(config.torch_threads)
         seed_everything(config.seed)
         self.model = build_model(self.game, config).to(self.device)
         self.learner = Learner(self.model, config.train, self.device, config.train.root_value_blend)

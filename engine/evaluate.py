@@ -66,7 +66,9 @@ def evaluate_tictactoe(game: Game, agent: Agent, seed: int = 0) -> dict[str, Any
     report["losses"] = sum(report[k]["losses"] for k in ("as_player_to_move", "as_other_player"))
     report["suboptimal"] = sum(report[k]["suboptimal"]
                                for k in ("as_player_to_move", "as_other_player"))
-    report["perfect"] = report["losses"] == 0 and report["suboptimal"] == 0
+    # Perfect play: never loses. Optimal: also never draws a won position.
+    report["perfect"] = report["losses"] == 0
+    report["optimal"] = report["suboptimal"] == 0
     return report
 
 

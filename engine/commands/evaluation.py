@@ -96,7 +96,8 @@ def eval_command(
             r = report[side]
             print(f"{side:>18}: {r['losses']} losses, {r['suboptimal']} suboptimal results "
                   f"from {report['positions']} positions")
-        print("perfect play" if report["perfect"] else "not perfect")
+        print("perfect play: no losses" if report["perfect"] else "not perfect: some losses",
+              "(and optimal: no won position drawn)" if report["optimal"] else "")
     elif the_game.name == "connect4":
         report = evaluate_connect4(the_game, agent, pons_dir, limit)
         print(f"{'set':<12} {'name':<14} {'all':>7} {'decisive':>9} {'n':>6}")

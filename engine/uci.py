@@ -110,6 +110,7 @@ class UciEngine:
         self._agent_ready = threading.Event()
         self._agent_generation = 0
         self._rate = 1000.0  # simulations per second, measured at start and by every search
+        self._last_reported: Analysis | None = None
         self._stop_event = threading.Event()
         self._search_thread: threading.Thread | None = None
         self._start_agent()
@@ -330,8 +331,10 @@ class UciEngine:
 
     def _report(self, state: ChessState, analysis: Analysis | None, received: float,
                 final: bool) -> None:
-        if analysis is None:
+        """An `info` line; the final one is skipped when progress already showed it."""
+        if analysis is None or (final and analysis is self._last_reported):
             return
+        self._last_reported = analysis
         elapsed = max(time.monotonic() - received, 1e-3)
         nodes = int(analysis.simulations)
         pv = _pv_text(state, analysis.pv or [analysis.action])

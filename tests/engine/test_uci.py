@@ -148,12 +148,18 @@ def test_stop_ends_go_infinite_quickly_and_isready_answers_meanwhile(uci: Transc
 
 
 def test_infinite_waits_for_stop_even_when_the_search_ends() -> None:
-    transcript = Transcript(FakeAgent(chunk=1000))
-    transcript.send("isready", "go infinite")
-    time.sleep(0.1)
+    # One chunk of 5,000 simulations (the SearchCap) taking 0.6 s: a progress line, then
+    # the search is done but says nothing until `stop`, and does not repeat that line.
+    transcript = Transcript(FakeAgent(chunk=5000, delay=0.6))
+    transcript.send("isready")
+    transcript.lines.clear()
+    transcript.send("go infinite")
+    time.sleep(0.9)
     assert not any(line.startswith("bestmove") for line in transcript.lines)
     transcript.send("stop")
     assert transcript.bestmove()
+    info = [line for line in transcript.lines if line.startswith("info depth")]
+    assert len(info) == 1 and " nodes 5000 " in info[0]
 
 
 def test_position_with_many_moves(uci: Transcript) -> None:

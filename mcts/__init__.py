@@ -6,6 +6,10 @@ that the evaluator sees full batches. AlphaZero's PUCT and Gumbel AlphaZero's ro
 (Gumbel-top-k with sequential halving, completed Q) are both available, with virtual loss
 for several leaves per round and tree reuse between moves.
 
+The kernels are cached on disk by Numba, which does not notice that a kernel's callee in
+another module has changed: after editing a kernel, delete `mcts/__pycache__` before
+trusting a test run.
+
     >>> import numpy as np
     >>> from mcts import BatchSearch, SearchConfig, StepResult, uniform_evaluator
     >>> search = BatchSearch(SearchConfig(num_simulations=8), batch_size=4, num_actions=3)

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from mcts_toys import run_bandit
 
-from mcts import SearchConfig
+from mcts import BatchSearch, SearchConfig, StepResult
 
 ARMS = np.array([0.1, -0.4, 0.8, 0.3, -1.0, 0.5], dtype=np.float32)
 BEST = int(np.argmax(ARMS))
@@ -128,3 +128,46 @@ def test_temperature_sampling_follows_visit_counts() -> None:
     expected = out.visit_counts[0] / out.visit_counts[0].sum()
     observed = np.bincount(picks, minlength=3) / picks.size
     np.testing.assert_allclose(observed, expected, atol=0.08)
+
+
+def test_gumbel_interior_visits_follow_the_deterministic_rule() -> None:
+    # The root has one legal move, to X (opponent to move); X's four moves end the game with
+    # known results for X's player. X's visits must follow argmax(pi' - N / (1 + sum N)),
+    # replayed here in numpy from the paper's formulas.
+    x_logits = np.array([0.3, -0.2, 0.0, 0.6], dtype=np.float32)
+    x_raw = -0.1
+    results = np.array([0.4, -0.5, 0.9, -0.9], dtype=np.float32)  # for X's player
+    sims, c_visit, c_scale = 25, 50.0, 0.1
+
+    def step(states, actions):
+        at_root = np.asarray(states) == 0
+        return StepResult(np.where(at_root, 1, 2), np.where(at_root, 1, 0).astype(np.int8),
+                          np.tile(at_root[:, None], (1, 4)), ~at_root,
+                          np.where(at_root, 0.0, -results[actions]).astype(np.float32))
+
+    def evaluate(states):
+        n = len(states)
+        return np.tile(x_logits, (n, 1)), np.full(n, x_raw, dtype=np.float32)
+
+    config = SearchConfig(num_simulations=sims, algorithm="gumbel", c_visit=c_visit,
+                          c_scale=c_scale)
+    search = BatchSearch(config, 1, 4)
+    search.run(np.zeros(1, np.int64), step, evaluate, root_to_play=np.zeros(1, np.int8),
+               root_legal=np.array([[True, False, False, False]]), seeds=[0])
+    x = search.tree.children[0, 0, 0]
+    prior = np.exp(x_logits - x_logits.max())
+    prior /= prior.sum()
+    visits = np.zeros(4)
+    for _ in range(sims - 1):  # the first simulation expands X itself
+        visited = visits > 0
+        q = np.where(visited, results, 0.0)
+        mixed = x_raw
+        if visited.any():
+            mixed = (x_raw + visits.sum() * (prior * q)[visited].sum() / prior[visited].sum()) \
+                / (visits.sum() + 1)
+        completed = np.where(visited, q, mixed)
+        completed = (completed - completed.min()) / max(completed.max() - completed.min(), 1e-8)
+        scores = np.log(prior) + (c_visit + visits.max()) * c_scale * completed
+        improved = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
+        visits[np.argmax(improved - visits / (1 + visits.sum()))] += 1
+    np.testing.assert_array_equal(search.tree.children_visits[0, x], visits)

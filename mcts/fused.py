@@ -70,12 +70,14 @@ def _expand(tree, slots, num_new, node_states, step_states, step, legal_mask, to
     alive = 0
     for k in range(num_new):
         alive += not finished[k]
-    unfinished = np.empty((alive, successors.shape[1]), dtype=successors.dtype)
-    j = 0
-    for k in range(num_new):
-        if not finished[k]:
-            unfinished[j] = successors[k]
-            j += 1
+    unfinished = successors
+    if alive < num_new:
+        unfinished = np.empty((alive, successors.shape[1]), dtype=successors.dtype)
+        j = 0
+        for k in range(num_new):
+            if not finished[k]:
+                unfinished[j] = successors[k]
+                j += 1
     values = rollout(unfinished, seed)
     return expand_and_backup(tree, slots, num_new, to_play(successors), legal_mask(successors),
                              finished, terminal_value, logits[:alive], values, node_states,

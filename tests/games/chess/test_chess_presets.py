@@ -18,3 +18,9 @@ def test_preset_builds_its_game(preset: str, history: int, max_moves: int) -> No
     assert game.max_moves == max_moves and game.num_actions == 4672
     assert config.search.algorithm == "gumbel"
     assert config.search.gumbel_num_considered <= config.search.num_simulations
+
+
+def test_cpu_preset_keeps_torch_to_one_thread() -> None:
+    from engine.config import resolve
+
+    assert resolve("chess-cpu").torch_threads == 1

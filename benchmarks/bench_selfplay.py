@@ -45,6 +45,8 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
     config = resolve(preset or game_name, [f'game="{game_name}"', f"seed={seed}"] + overrides)
     game = registry.make(config.game, **config.game_options)
     device = resolve_device(config.device)
+    if config.torch_threads > 0:
+        torch.set_num_threads(config.torch_threads)
     torch.manual_seed(seed)
     model = build_model(game, config).to(device)
     evaluator = TimedEvaluator(NetworkEvaluator(model, GameOps(game), device))

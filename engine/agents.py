@@ -15,6 +15,7 @@ games in parallel and the network still sees full batches.
 from __future__ import annotations
 
 import abc
+import dataclasses
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -206,7 +207,11 @@ def make_agent(spec: str, game: Game, *, device: str = "auto", seed: int = 0,
         return PerfectAgent(game, seed)
     if kind == "mcts":
         sims = _parse_sims(rest or "100", spec)
-        return SearchAgent(game, uniform_evaluator(game.num_actions), sims, search_config,
+        # With value 0 everywhere, a first-play reduction would make every unvisited move look
+        # worse than a visited one and the search would walk a single line: use none.
+        config = dataclasses.replace(search_config or SearchConfig(), fpu="reduction",
+                                     fpu_reduction=0.0)
+        return SearchAgent(game, uniform_evaluator(game.num_actions), sims, config,
                            seed, name=f"mcts:{sims}")
     if kind in ("ckpt", "checkpoint"):
         path, sims = _split_checkpoint_spec(rest, spec)

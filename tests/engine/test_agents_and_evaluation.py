@@ -1,0 +1,79 @@
+"""Players, matches and evaluations checked against exact solvers."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import games
+from engine.agents import AgentSpecError, RandomAgent, make_agent
+from engine.arena import play_match
+from engine.evaluate import evaluate_connect4, evaluate_tictactoe, reachable_positions
+from engine.solvers import MinimaxSolver
+
+
+@pytest.fixture(scope="module")
+def tictactoe():
+    return games.make("tictactoe")
+
+
+def test_reachable_positions_and_game_value(tictactoe) -> None:
+    positions = reachable_positions(tictactoe)
+    assert len(positions) == 5478  # the known count of legal tic-tac-toe positions
+    assert MinimaxSolver(tictactoe).value(tictactoe.initial_state()) == 0.0
+
+
+def test_perfect_player_evaluates_as_perfect_and_random_does_not(tictactoe) -> None:
+    perfect = evaluate_tictactoe(tictactoe, make_agent("perfect", tictactoe, seed=1))
+    assert perfect["positions"] == 4520  # reachable positions that are not finished
+    assert perfect["losses"] == 0 and perfect["suboptimal"] == 0 and perfect["perfect"]
+    random = evaluate_tictactoe(tictactoe, RandomAgent(tictactoe, seed=1))
+    assert random["losses"] > 100 and not random["perfect"]
+
+
+def test_match_results_follow_the_game_value(tictactoe) -> None:
+    perfect_a = make_agent("perfect", tictactoe, seed=2)
+    perfect_b = make_agent("perfect", tictactoe, seed=3)
+    draws = play_match(tictactoe, perfect_a, perfect_b, 10, seed=0)
+    assert (draws.wins, draws.draws, draws.losses) == (0, 10, 0)
+    against_random = play_match(tictactoe, perfect_a, RandomAgent(tictactoe, 4), 40, seed=1,
+                                opening_moves=1)
+    assert against_random.losses == 0 and against_random.wins > 20
+    assert against_random.elo()[0] > 200
+
+
+def test_uniform_search_finds_a_forced_win(tictactoe) -> None:
+    # X to move can win at a3 (column a: a1, a2 are X).
+    state = games.play_moves(tictactoe, ["a1", "b1", "a2", "b2"])
+    agent = make_agent("mcts:200", tictactoe, seed=0)
+    assert tictactoe.action_to_text(state, agent.analyse(tictactoe, state).action) == "a3"
+
+
+@pytest.mark.parametrize("spec", ["nonsense", "mcts:many", "mcts:-3", "ckpt:"])
+def test_bad_player_specs(tictactoe, spec: str) -> None:
+    with pytest.raises(AgentSpecError):
+        make_agent(spec, tictactoe)
+
+
+def test_connect4_perfect_player_keeps_every_result() -> None:
+    connect4 = games.make("connect4")
+    report = evaluate_connect4(connect4, make_agent("perfect", connect4, seed=0), limit=40,
+                               sets=["Test_L3_R1", "Test_L2_R1"])
+    for set_name in ("Test_L3_R1", "Test_L2_R1"):
+        assert report[set_name]["correct"] == 1.0
+        assert report[set_name]["positions"] == 40
+    random = evaluate_connect4(connect4, RandomAgent(connect4, 0), limit=200,
+                               sets=["Test_L2_R1"])["Test_L2_R1"]
+    assert random["correct_decisive"] < 0.7  # a random mover is far from the solver
+
+
+def test_perfect_is_only_for_solved_games() -> None:
+    with pytest.raises(Exception, match="no perfect player"):
+        make_agent("perfect", games.make("go", size=5))
+
+
+def test_random_agent_is_reproducible(tictactoe) -> None:
+    states = np.stack([tictactoe.initial_state()] * 5)
+    a = [x.action for x in RandomAgent(tictactoe, 7).analyse_batch(states)]
+    b = [x.action for x in RandomAgent(tictactoe, 7).analyse_batch(states)]
+    assert a == b

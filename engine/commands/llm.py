@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Optional
 
 import typer
 
-from engine.cli import app, fail
+from engine.cli import app, bench_app, fail
 
 llm_app = typer.Typer(help="Train and evaluate language-model policies on verifiable-reward "
                            "tasks (arithmetic, countdown, humaneval).", no_args_is_help=True)
 app.add_typer(llm_app, name="llm")
 
 
-def _default_preset(task: str, model: str) -> Optional[str]:
+def _default_preset(task: str, model: str) -> str | None:
     from engine.config import available_presets
 
     name = f"llm-{task}-{model}"
@@ -26,16 +26,16 @@ def _default_preset(task: str, model: str) -> Optional[str]:
 
 @llm_app.command("train")
 def llm_train(
-    task: Optional[str] = typer.Option(None, help="Task (arithmetic, countdown, humaneval)."),
-    model: Optional[str] = typer.Option(None, help="tiny, smollm2, a local directory or a hub name."),
-    algo: Optional[str] = typer.Option(None, help="grpo or search."),
-    preset: Optional[str] = typer.Option(None, help="Preset in configs/ (default llm-TASK-MODEL)."),
-    minutes: Optional[float] = typer.Option(None, help="Stop after this many minutes of RL."),
-    iterations: Optional[int] = typer.Option(None, help="Stop after this many iterations."),
-    out: Optional[Path] = typer.Option(None, help="Run directory (default runs/llm-TASK-TIME)."),
-    seed: Optional[int] = typer.Option(None, help="Root seed."),
-    device: Optional[str] = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
-    resume: Optional[Path] = typer.Option(None, help="Continue the run in this directory."),
+    task: str | None = typer.Option(None, help="Task (arithmetic, countdown, humaneval)."),
+    model: str | None = typer.Option(None, help="tiny, smollm2, a local directory or a hub name."),
+    algo: str | None = typer.Option(None, help="grpo or search."),
+    preset: str | None = typer.Option(None, help="Preset in configs/ (default llm-TASK-MODEL)."),
+    minutes: float | None = typer.Option(None, help="Stop after this many minutes of RL."),
+    iterations: int | None = typer.Option(None, help="Stop after this many iterations."),
+    out: Path | None = typer.Option(None, help="Run directory (default runs/llm-TASK-TIME)."),
+    seed: int | None = typer.Option(None, help="Root seed."),
+    device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
+    resume: Path | None = typer.Option(None, help="Continue the run in this directory."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     quiet: bool = typer.Option(False, help="One plain line per iteration, no live display."),
 ) -> None:
@@ -116,7 +116,7 @@ def _train_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> Non
 def llm_eval(
     checkpoint: str = typer.Option(..., help="A run directory or checkpoint, or tiny / smollm2 "
                                              "(untrained or warm-start-only), or a model path."),
-    task: Optional[str] = typer.Option(None, help="Task (default: the checkpoint's)."),
+    task: str | None = typer.Option(None, help="Task (default: the checkpoint's)."),
     split: str = typer.Option("test", help="train, dev or test."),
     n: int = typer.Option(200, help="Problems to score."),
     seed: int = typer.Option(0, help="Problem draw; another seed draws fresh problems."),
@@ -124,7 +124,7 @@ def llm_eval(
     temperature: float = typer.Option(1.0, help="Temperature of those samples."),
     simulations: int = typer.Option(0, help="Answer by tree search with this many simulations "
                                             "per step (0 = greedy decoding)."),
-    preset: Optional[str] = typer.Option(None, help="Preset for tiny/smollm2 (default llm-TASK-MODEL)."),
+    preset: str | None = typer.Option(None, help="Preset for tiny/smollm2 (default llm-TASK-MODEL)."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     device: str = typer.Option("auto", help="auto, cpu, cuda."),
     as_json: bool = typer.Option(False, "--json", help="Print the report as a JSON last line."),
@@ -201,3 +201,19 @@ def _asdict(config) -> dict:
     from dataclasses import asdict
 
     return asdict(config)
+
+
+@bench_app.command("llm")
+def bench_llm(
+    batch: int = typer.Option(128, help="Completions sampled together."),
+    max_new_tokens: int = typer.Option(48, help="Tokens per completion."),
+    repeats: int = typer.Option(3, help="Timed repetitions."),
+    threads: int = typer.Option(2, help="torch CPU threads."),
+    simulations: int = typer.Option(8, help="Budget of the timed searched move."),
+) -> None:
+    """Sampling, scoring, a GRPO iteration and a searched move on the tiny model (JSON last)."""
+    from benchmarks.bench_llm import run
+
+    if batch < 8 or max_new_tokens < 1 or repeats < 1 or threads < 1 or simulations < 1:
+        fail("--batch must be >= 8 and the other options >= 1")
+    typer.echo(json.dumps(run(batch, max_new_tokens, repeats, threads, simulations)))

@@ -18,10 +18,13 @@ app.add_typer(llm_app, name="llm")
 
 
 def _default_preset(task: str, model: str) -> str | None:
-    from engine.config import available_presets
+    """`llm-TASK-MODEL` when configs/ holds that preset (a model path never names one)."""
+    from engine.config import CONFIG_DIR
 
     name = f"llm-{task}-{model}"
-    return name if name in available_presets() else None
+    if "/" in name or "\\" in name:
+        return None
+    return name if (CONFIG_DIR / f"{name}.toml").is_file() else None
 
 
 @llm_app.command("train")
@@ -77,7 +80,8 @@ def _train_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> Non
 
     console = Console()
     console.print(f"[bold]move37 llm train[/bold] {config.task} with {config.model} by "
-                  f"{config.algo} -> {run_dir}{' (resumed)' if resume else ''}; seed {config.seed}")
+                  f"{config.algo} -> {run_dir}{' (resumed)' if resume else ''}; seed {config.seed}, "
+                  f"task options {config.task_options}")
 
     def show(metrics: dict) -> None:
         parts = [f"it {metrics['iteration']:>4}",

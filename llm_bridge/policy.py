@@ -9,7 +9,8 @@ or a hub name: see `llm_bridge.models`) behind the few operations the bridge nee
 * `completion_logprobs`: per-token log-probs of given completions after given prompts, with
   gradients, for the learners.
 * `values`: a scalar value head (a linear layer on the last hidden state of the last token,
-  squashed by tanh into [-1, 1]) estimating the expected reward from a partial text.
+  squashed by tanh into [-1, 1]) estimating the expected reward from a partial text; by
+  default its loss does not flow into the language model (`value_detach`).
 * `reference_logprobs`: the same log-probs under the reference model (the adapter disabled
   under LoRA, else a frozen copy of the weights at creation), for a KL penalty.
 
@@ -20,9 +21,10 @@ same positions whatever else is in the batch, and the last column is always a re
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass
-from typing import Any, Iterator, Protocol, Sequence
+from typing import Any, Protocol
 
 import torch
 import torch.nn.functional as F
@@ -150,10 +152,14 @@ class LLMPolicy(nn.Module):
             tokenizer's chat template).
         reference: keep a frozen copy of the weights for KL penalties (ignored under LoRA,
             where the reference is the model with its adapter disabled).
+        value_detach: the value loss trains the value head only, not the language model
+            under it (a probe on the LM's features; a shared trunk let value regression
+            disturb the LM of a small model).
     """
 
     def __init__(self, model: nn.Module, codec: TextCodec, *, spec: dict[str, Any] | None = None,
-                 prompt_style: str = "bare", reference: bool = False) -> None:
+                 prompt_style: str = "bare", reference: bool = False,
+                 value_detach: bool = True) -> None:
         super().__init__()
         if prompt_style not in PROMPT_STYLES:
             raise PolicyError(f"unknown prompt style {prompt_style!r}; expected {PROMPT_STYLES}")
@@ -163,6 +169,7 @@ class LLMPolicy(nn.Module):
         self.codec = codec
         self.spec = dict(spec or {})
         self.prompt_style = prompt_style
+        self.value_detach = value_detach
         hidden = int(model.config.hidden_size)
         self.value_head = nn.Linear(hidden, 1)
         nn.init.zeros_(self.value_head.weight)
@@ -321,6 +328,8 @@ class LLMPolicy(nn.Module):
             raise PolicyError("this policy keeps no reference model")
 
     def _value_from_hidden(self, hidden: torch.Tensor) -> torch.Tensor:
+        if self.value_detach:
+            hidden = hidden.detach()
         return torch.tanh(self.value_head(hidden.float())[:, 0])
 
     def values(self, sequences: Sequence[Sequence[int]]) -> torch.Tensor:

@@ -25,7 +25,8 @@ others; there is no tree reuse between moves (each move resamples its root's can
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import torch
@@ -147,7 +148,7 @@ class ExpertIteration:
         grad_norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
         self.optimizer.step()
         self.policy.eval()
-        return {"loss/policy": float(policy_loss), "loss/value": float(value_loss),
+        return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(),
                 "train/grad_norm": float(grad_norm)}
 
 

@@ -16,8 +16,9 @@ problems are never trained on, and another seed draws a fresh set of the same di
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

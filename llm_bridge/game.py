@@ -22,13 +22,14 @@ identity; terminal values come from the verifier during training, but at inferen
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from typing import Any, Callable, Sequence
+from typing import Any
 
 import numpy as np
 import torch
 
-from games.base import (GameOverError, IllegalMoveError, MoveParseError, Outcome, Termination)
+from games.base import GameOverError, IllegalMoveError, MoveParseError, Outcome, Termination
 from llm_bridge.policy import LLMPolicy
 
 NEG_INF = np.float32(-1e9)

@@ -25,8 +25,9 @@ How this departs from the textbook (DeepSeekMath's GRPO):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 import torch
 

@@ -9,8 +9,13 @@ import pytest
 import torch
 
 from llm_bridge import tasks
-from llm_bridge.algorithms.grpo import (GRPO, GRPOConfig, group_advantages, loss_normaliser,
-                                        token_losses)
+from llm_bridge.algorithms.grpo import (
+    GRPO,
+    GRPOConfig,
+    group_advantages,
+    loss_normaliser,
+    token_losses,
+)
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tasks import CombinedReward
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model

@@ -5,8 +5,13 @@ from __future__ import annotations
 import pytest
 import torch
 
-from llm_bridge.models import (LoraSettings, ModelError, load_policy, load_pretrained,
-                               save_pretrained)
+from llm_bridge.models import (
+    LoraSettings,
+    ModelError,
+    load_policy,
+    load_pretrained,
+    save_pretrained,
+)
 from llm_bridge.policy import HFCodec, LLMPolicy, PolicyError, pad_left
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 

@@ -8,8 +8,7 @@ import torch
 
 from llm_bridge import tasks
 from llm_bridge.algorithms.base import Rollout, StepRecord
-from llm_bridge.algorithms.search import (ExpertIteration, candidate_cross_entropy,
-                                          value_regression)
+from llm_bridge.algorithms.search import ExpertIteration, candidate_cross_entropy, value_regression
 from llm_bridge.config import SearchSettings
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model

@@ -10,8 +10,14 @@ import torch
 from llm_bridge import tasks
 from llm_bridge.models import load_policy, save_pretrained, tiny_model_dir
 from llm_bridge.policy import LLMPolicy
-from llm_bridge.tiny import (CharTokenizer, TinyConfig, TokenizerError, WarmStartConfig,
-                             build_tiny_model, supervised_warm_start)
+from llm_bridge.tiny import (
+    CharTokenizer,
+    TinyConfig,
+    TokenizerError,
+    WarmStartConfig,
+    build_tiny_model,
+    supervised_warm_start,
+)
 
 SMALL = TinyConfig(layers=2, d_model=32, heads=2, ffn=64, max_len=128)
 

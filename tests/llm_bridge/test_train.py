@@ -16,8 +16,7 @@ from safetensors.torch import load_file
 
 from engine.config import ConfigError
 from llm_bridge.config import resolve_llm
-from llm_bridge.train import (LLMTrainer, checkpoint_stem, load_checkpoint_policy,
-                              prepare_run)
+from llm_bridge.train import LLMTrainer, checkpoint_stem, load_checkpoint_policy, prepare_run
 
 REPO = Path(__file__).resolve().parents[2]
 

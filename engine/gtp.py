@@ -136,6 +136,7 @@ class GtpEngine:
             "undo": self.undo,
             "showboard": lambda args: "\n" + self.game.render(self.state),
             "final_score": lambda args: score_text(self.game.score(self.state)),
+            "final_status_list": self.final_status_list,
             "time_settings": self.time_settings,
             "time_left": self.time_left,
             "fixed_handicap": self.fixed_handicap,
@@ -301,6 +302,26 @@ class GtpEngine:
             raise GtpFailure("bad vertex list")
         self._place_handicap(points)
         return ""
+
+    def final_status_list(self, args: list[str]) -> str:
+        """Stones that are `alive`, `dead` or in `seki`, as GUIs ask at the end of a game.
+
+        Dead stones are estimated by random playouts from the position (a stone is dead when
+        the other colour ends up owning its point in most of them); seki is not recognised,
+        so its list is empty. `final_score` stays the Tromp-Taylor count of the board as it
+        stands, the rule self-play and the arena use: under it, a game that ends with dead
+        stones on the board counts them as alive.
+        """
+        (status,) = self._words(args, 1)
+        status = status.lower()
+        if status not in ("alive", "dead", "seki"):
+            raise GtpFailure("syntax error")
+        if status == "seki":
+            return ""
+        dead = set(self.game.dead_stones(self.state))
+        board = self.game.board(self.state)
+        stones = [p for p in np.flatnonzero(board) if (int(p) in dead) == (status == "dead")]
+        return " ".join(point_to_vertex(int(p), self.game.size) for p in stones)
 
     # --- time and records ------------------------------------------------------------------
     def time_settings(self, args: list[str]) -> str:

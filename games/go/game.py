@@ -152,6 +152,21 @@ class Go:
             return playout.bulk_playouts(*args)
         return playout.bulk_playouts_parallel(*args, int(chunks))
 
+    def ownership(self, state: np.ndarray, playouts: int = 200, seed: int = 0) -> np.ndarray:
+        """float32 `[size * size]`: each point's mean owner (+1 black, -1 white) after
+        `playouts` random playouts that continue from this board, even from a finished game
+        (see `playout.ownership`). Dead-stone estimation for `final_status_list`."""
+        row = self._rows(np.asarray(state)[None])[0]
+        return playout.ownership(row, int(seed) & (2**63 - 1), int(playouts), self.points,
+                                 self.layout.window, self._nbr, self._diag, 4 * self.points)
+
+    def dead_stones(self, state: np.ndarray, playouts: int = 200, seed: int = 0) -> list[int]:
+        """Points of stones that the other colour owns in most playouts from `state`."""
+        board = self.board(state).reshape(-1)
+        owner = self.ownership(state, playouts, seed)
+        sign = np.where(board == 1, 1.0, np.where(board == 2, -1.0, 0.0))
+        return [int(p) for p in np.flatnonzero((board != 0) & (owner * sign < 0.0))]
+
     def _rows(self, states: np.ndarray) -> np.ndarray:
         states = np.ascontiguousarray(states)
         if states.dtype != np.uint8 or states.ndim != 2 or states.shape[1] != self.layout.state_size:

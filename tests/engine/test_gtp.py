@@ -223,3 +223,38 @@ def test_gtp_command_plays_with_a_checkpoint(tmp_path: Path) -> None:
     for move in moves:
         assert game.text_to_action(None, move) is not None
     assert replies[5] == "=6 "
+
+
+# Two living walls (eyes at A1/A9 and J1/J9), each with an enemy stone inside that has one
+# liberty the enemy cannot fill: the white stone at B5 and the black one at H5 are dead.
+DEAD_STONES_DIAGRAM = """
+    . X X X O O O O .
+    X X X X O O O O O
+    X X X X O O O O O
+    X X X X O O O O O
+    . O X X O O O X .
+    X X X X O O O O O
+    X X X X O O O O O
+    X X X X O O O O O
+    . X X X O O O O .
+"""
+
+
+def test_final_status_list_finds_stones_that_cannot_live() -> None:
+    gtp = engine()
+    gtp.state = gtp.game.from_text(DEAD_STONES_DIAGRAM)
+    check(gtp, [("final_status_list dead", "= B5 H5\n\n"),
+                ("final_status_list seki", "= \n\n"),
+                ("final_status_list", "? syntax error\n\n"),
+                ("final_status_list undead", "? syntax error\n\n")])
+    alive = gtp.handle("final_status_list alive")[2:-2].split()
+    assert len(alive) == 81 - 6 - 2 and "B5" not in alive and "A2" in alive and "J2" in alive
+    # Tromp-Taylor counts the board as it stands, dead stones included: black has 33 stones
+    # and the eyes A1, A9; white 42 stones and J1, J9; A5 and J5 touch both colours.
+    check(gtp, [("final_score", "= W+16.5\n\n")])
+
+
+def test_final_status_list_on_a_board_without_dead_stones() -> None:
+    gtp = engine(size=5)
+    check(gtp, [("final_status_list dead", "= \n\n"), ("play b C3", "= \n\n"),
+                ("final_status_list dead", "= \n\n"), ("final_status_list alive", "= C3\n\n")])

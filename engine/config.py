@@ -253,6 +253,10 @@ def apply_dict(obj: Any, values: dict[str, Any], where: str = "") -> Any:
         current = getattr(obj, key)
         if dataclasses.is_dataclass(current):
             changes[key] = apply_dict(current, value, dotted)
+        elif isinstance(current, dict) and isinstance(value, dict):
+            # Tables merge key by key, so that `--set rewards.a=1 --set rewards.b=0.5` (or a
+            # preset's table and an override) add up instead of the last one winning.
+            changes[key] = {**current, **coerce(value, hints[key], dotted)}
         else:
             changes[key] = coerce(value, hints[key], dotted)
     try:

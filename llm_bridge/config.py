@@ -125,7 +125,8 @@ class LLMRunConfig:
     task_options: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments of the task's constructor (e.g. digits, terms, ops)."""
     rewards: dict[str, float] = field(default_factory=dict)
-    """Reward name -> weight (empty: the task's own grader with weight 1)."""
+    """Reward name -> weight, added to the task's own grader (weight 1 unless named here;
+    weight 0 drops a reward)."""
     model: str = "tiny"
     """`tiny`, `smollm2`, a save_pretrained directory or a hub name."""
     algo: str = "grpo"

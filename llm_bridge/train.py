@@ -118,7 +118,7 @@ class LLMTrainer:
         params = [p for p in self.policy.parameters() if p.requires_grad]
         self.optimizer = torch.optim.AdamW(params, lr=config.optim.lr,
                                            weight_decay=config.optim.weight_decay)
-        self.reward = tasks.combine_rewards(config.rewards or {self.task.name: 1.0},
+        self.reward = tasks.combine_rewards(reward_weights(config, self.task.name),
                                             functions={self.task.name: self.task})
         self.algorithm = make_algorithm(config, self.policy, self.task, self.reward,
                                         self.optimizer, config.seed)
@@ -325,6 +325,17 @@ class LLMTrainer:
         summary["dev_history"] = [h for h in self.state.history if "llm/pass_at_1" in h]
         atomic_write_text(self.run_dir / "summary.json", json.dumps(summary, indent=2))
         return summary
+
+
+def reward_weights(config: LLMRunConfig, task_name: str) -> dict[str, float]:
+    """Reward name -> weight: the task's own grader at weight 1 unless `rewards` names it,
+    plus whatever `rewards` adds (a shaping reward never silently replaces the grader; give
+    the task's name weight 0 to drop it)."""
+    weights = {task_name: 1.0, **config.rewards}
+    weights = {name: w for name, w in weights.items() if w != 0.0}
+    if not weights:
+        raise ConfigError("every reward has weight 0: nothing would be learned")
+    return weights
 
 
 def _solved(rewards: list[float]) -> int:

@@ -150,3 +150,40 @@ class ArithmeticTask(GeneratedTask):
     def worked_solution(self, problem: Problem) -> str:
         steps = solution_steps(problem.metadata["operands"], problem.metadata["ops"])
         return "\n".join(steps + [format_answer(problem.answer)])
+
+
+def working_steps(prompts: list[str], completions: list[str], **fields: list) -> list[float | None]:
+    """Process reward for arithmetic: the share of the reference working (`solution_steps`)
+    that the completion writes, in order, each step an exact line such as `6 + 4 = 10`.
+
+    It pays for the arithmetic facts the final answer depends on, so a completion that gets
+    the first product right but slips later earns part of the credit: a dense signal for a
+    model that rarely finishes a problem correctly. It never pays for the answer itself
+    (weight it below the task's correctness reward). Each reference step counts once,
+    matched as an ordered subsequence of the lines, so repeating or padding lines earns
+    nothing, and a completion with more than twice the reference's lines plus two earns 0.
+    Rows of other tasks get None.
+
+    >>> fields = {"task": ["arithmetic"], "metadata": [{"operands": [2, 3, 4], "ops": "*+"}]}
+    >>> working_steps(["q"], ["2 * 3 = 6\\n6 + 4 = 11\\n<answer>11</answer>"], **fields)
+    [0.5]
+    """
+    tasks = fields.get("task") or [None] * len(completions)
+    metadata = fields.get("metadata") or [None] * len(completions)
+    out: list[float | None] = []
+    for completion, task, meta in zip(completions, tasks, metadata):
+        if task != ArithmeticTask.name or not meta:
+            out.append(None)
+            continue
+        reference = [" ".join(step.split()) for step in
+                     solution_steps(meta["operands"], meta["ops"])]
+        lines = [" ".join(line.split()) for line in completion.split("\n") if line.strip()]
+        if not reference or len(lines) > 2 * len(reference) + 2:
+            out.append(0.0 if reference else None)
+            continue
+        matched = 0
+        for line in lines:
+            if matched < len(reference) and line == reference[matched]:
+                matched += 1
+        out.append(matched / len(reference))
+    return out

@@ -63,3 +63,9 @@ def test_model_size_names() -> None:
     assert parse_model_size("b6c96") == (6, 96)
     with pytest.raises(ConfigError):
         parse_model_size("c6b96")
+
+
+def test_tables_merge_key_by_key() -> None:
+    # go9 sets size, komi and history; one override changes one of them and keeps the rest.
+    config = resolve("go9", ["game_options.komi=6.5"])
+    assert config.game_options == {"size": 9, "komi": 6.5, "history": 3}

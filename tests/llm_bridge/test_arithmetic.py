@@ -115,3 +115,25 @@ def test_a_wrong_answer_is_not_paid(problem) -> None:
     task, p = problem
     assert task.reward(p, f"<answer>{int(p.answer) + 1}</answer>") == 0.0
     assert task.reward(p, f"<answer>-{p.answer}</answer>") == 0.0
+
+
+def test_working_steps_pays_for_the_reference_working_only() -> None:
+    from llm_bridge.tasks.arithmetic import working_steps
+
+    task = ArithmeticTask(digits=1, terms=3, ops="+*")
+    problem = next(p for p in task.generate("train", 50, seed=1)
+                   if p.metadata["ops"] == "*+")  # a * b + c: two steps
+    a, b, c = problem.metadata["operands"]
+    right = [f"{a} * {b} = {a * b}", f"{a * b} + {c} = {a * b + c}"]
+    fields = {"task": [problem.task], "metadata": [problem.metadata]}
+
+    def score(text: str) -> float | None:
+        return working_steps(["q"], [text], **fields)[0]
+
+    assert score(task.worked_solution(problem)) == 1.0
+    assert score(f"{right[0]}\n{a * b} + {c} = {a * b + c + 1}\n<answer>0</answer>") == 0.5
+    assert score(f"{right[1]}\n{right[0]}") == 0.5  # out of order: only one step in sequence
+    assert score(f"{right[0]}\n" * 4) == 0.5  # repeating a step pays once
+    assert score("\n".join(right + ["1 + 1 = 2"] * 5)) == 0.0  # padded past 2n + 2 lines
+    assert score("") == 0.0 and score("<answer>7</answer>") == 0.0
+    assert working_steps(["q"], ["x"], task=["countdown"], metadata=[{}]) == [None]

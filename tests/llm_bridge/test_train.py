@@ -123,3 +123,16 @@ def test_resume_after_kill_9_is_exact(tmp_path: Path) -> None:
         assert torch.equal(sa["exp_avg"], sb["exp_avg"])
     assert json.loads((straight / "replay" / "iter-000004.json").read_text())["texts"] == \
         json.loads((killed / "replay" / "iter-000004.json").read_text())["texts"]
+
+
+def test_shaping_rewards_add_to_the_task_grader() -> None:
+    from llm_bridge.train import reward_weights
+
+    config = resolve_llm(None, ["task=arithmetic", "rewards.arithmetic_steps=0.3",
+                                "rewards.answer_format=0.1"])
+    assert reward_weights(config, "arithmetic") == {"arithmetic": 1.0, "arithmetic_steps": 0.3,
+                                                    "answer_format": 0.1}
+    config = resolve_llm(None, ["rewards.arithmetic=0.7", "rewards.arithmetic_steps=0.3"])
+    assert reward_weights(config, "arithmetic") == {"arithmetic": 0.7, "arithmetic_steps": 0.3}
+    with pytest.raises(ConfigError, match="weight 0"):
+        reward_weights(resolve_llm(None, ["rewards.arithmetic=0"]), "arithmetic")

@@ -236,6 +236,38 @@ def _parse_sims(text: str, spec: str) -> int:
     return sims
 
 
+def checkpoint_game_options(spec: str) -> dict[str, Any] | None:
+    """The game options a checkpoint player was trained with (`ckpt:PATH[:SIMS]` or a path),
+    read from its metadata alone; None for players that are not checkpoints.
+
+    A network only fits the encoding it learned (chess and Go history planes, the Go board
+    size), so commands that build the game for a checkpoint start from these options.
+
+    Raises:
+        CheckpointError: the checkpoint is missing or its metadata is unreadable.
+    """
+    import json
+
+    from engine.checkpoint import CheckpointError, checkpoint_stem
+
+    text = spec.strip()
+    kind, _, rest = text.partition(":")
+    if kind.lower() in ("ckpt", "checkpoint"):
+        path, _ = _split_checkpoint_spec(rest, spec)
+    elif kind.lower() in ("random", "perfect", "mcts", "gtp", "uci") or not (
+            Path(text).exists() or Path(text + ".json").exists()):
+        return None
+    else:
+        path = text
+    meta_path = checkpoint_stem(path).with_suffix(".json")
+    try:
+        meta = json.loads(meta_path.read_text())
+    except (OSError, json.JSONDecodeError) as error:
+        raise CheckpointError(f"checkpoint metadata {meta_path} is unreadable: {error}") from None
+    options = meta.get("game_options") if isinstance(meta, dict) else None
+    return dict(options) if isinstance(options, dict) else {}
+
+
 def _split_checkpoint_spec(rest: str, spec: str) -> tuple[str, int]:
     if not rest:
         raise AgentSpecError(f"player {spec!r} needs a checkpoint path")

@@ -12,10 +12,24 @@ import typer
 from engine.cli import app, fail
 
 
-def _make_game(name: str, size: Optional[int] = None, komi: Optional[float] = None):
+def _make_game(name: str, size: Optional[int] = None, komi: Optional[float] = None,
+               players: tuple[str, ...] = ()):
+    """The game `name`, with the options the checkpoint players were trained with (their
+    networks only fit that encoding), then --size and --komi on top."""
     import games
+    from engine.agents import checkpoint_game_options
 
-    options = {}
+    options: dict = {}
+    trained: dict | None = None
+    for spec in players:
+        found = checkpoint_game_options(spec)
+        if found is None:
+            continue
+        if trained is not None and found != trained:
+            fail(f"the checkpoints were trained with different game options: {trained} and "
+                 f"{found}")
+        trained = found
+    options.update(trained or {})
     if size is not None:
         options["size"] = size
     if komi is not None:
@@ -43,7 +57,7 @@ def arena_command(
     from engine.agents import make_agent
     from engine.arena import play_match
 
-    the_game = _make_game(game, size, komi)
+    the_game = _make_game(game, size, komi, players=(a, b))
     if games < 1:
         fail("--games must be at least 1")
     agent_a = make_agent(a, the_game, device=device, seed=seed)
@@ -85,7 +99,7 @@ def eval_command(
     from engine.agents import load_checkpoint_agent, make_agent
     from engine.evaluate import evaluate_connect4, evaluate_tictactoe
 
-    the_game = _make_game(game)
+    the_game = _make_game(game, players=(checkpoint,))
     if Path(checkpoint).exists():
         agent = load_checkpoint_agent(checkpoint, the_game, sims, device=device, seed=seed)
     else:
@@ -129,7 +143,7 @@ def move_command(
 
     if (moves is None) == (moves_file is None):
         fail("give exactly one of --moves and --moves-file")
-    the_game = _make_game(game)
+    the_game = _make_game(game, players=(checkpoint,))
     agent = LoadedAgent(load_checkpoint_agent(checkpoint, the_game, sims, device=device))
     if moves is not None:
         answer = agent.move(the_game, moves.split())

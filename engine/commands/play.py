@@ -30,11 +30,15 @@ def play_command(
     """Play against the computer: type moves, 'help' for the legal ones, 'quit' or Ctrl-D
     to leave. The board is drawn after every move."""
     import games
+    from engine.agents import checkpoint_game_options
     from engine.play import parse_opponent, play_game
 
     options = {k: v for k, v in (("size", size), ("komi", komi)) if v is not None}
     if (options or sgf is not None) and games.make(game).name != "go":
         fail("--sgf, --size and --komi are options of go")
+    # The network only fits the encoding it was trained with: start from those options.
+    spec = f"ckpt:{checkpoint}" if checkpoint is not None else opponent
+    trained = checkpoint_game_options(spec) or {}
     start = None
     if sgf is not None:
         from games.go.sgf import read_sgf, replay
@@ -42,10 +46,11 @@ def play_command(
         record = read_sgf(sgf)
         if size is not None and size != record.size:
             fail(f"--size {size} does not match the record's {record.size}x{record.size}")
-        the_game = games.make(game, **{"size": record.size, "komi": record.komi, **options})
+        the_game = games.make(game, **{**trained, "size": record.size, "komi": record.komi,
+                                       **options})
         start, _ = replay(the_game, record)
     else:
-        the_game = games.make(game, **options)
+        the_game = games.make(game, **{**trained, **options})
     if checkpoint is not None:
         opponent = f"ckpt:{checkpoint}:{sims}"
     choose = parse_opponent(opponent, the_game, seed, device)

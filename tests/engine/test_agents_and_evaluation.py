@@ -77,3 +77,40 @@ def test_random_agent_is_reproducible(tictactoe) -> None:
     a = [x.action for x in RandomAgent(tictactoe, 7).analyse_batch(states)]
     b = [x.action for x in RandomAgent(tictactoe, 7).analyse_batch(states)]
     assert a == b
+
+
+def test_commands_build_the_game_a_checkpoint_was_trained_on(tmp_path) -> None:
+    """A 7x7 Go network with 2 history planes: arena and move must not fall back to the
+    default 9x9 board with 3 (the network would not fit its input)."""
+    import json
+
+    import torch
+    from typer.testing import CliRunner
+
+    from engine.checkpoint import save_checkpoint
+    from engine.cli import app
+    from engine.config import resolve
+    from engine.train import build_model
+    from games.go import Go
+
+    stems = {}
+    for name, options in (("small", "{size = 7, komi = 5.5, history = 2}"),
+                          ("other", "{size = 7, komi = 5.5, history = 1}")):
+        config = resolve("go9", [f"game_options={options}", 'model.size="b1c8"'])
+        torch.manual_seed(0)
+        stems[name] = tmp_path / name
+        save_checkpoint(stems[name], build_model(Go(**config.game_options), config), config,
+                        step=0, positions_trained=0, positions_generated=0)
+    runner = CliRunner()
+    done = runner.invoke(app, ["arena", "go", "--a", f"ckpt:{stems['small']}:2", "--b", "random",
+                               "--games", "2", "--json"])
+    assert done.exit_code == 0, done.output
+    assert json.loads(done.output.strip().splitlines()[-1])["games"] == 2
+    done = runner.invoke(app, ["move", "go", "--checkpoint", str(stems["small"]),
+                               "--moves", "D4 C3", "--json"])
+    assert done.exit_code == 0, done.output
+    assert Go(size=7).text_to_action(None, json.loads(done.output)["move"]) is not None
+    done = runner.invoke(app, ["arena", "go", "--a", f"ckpt:{stems['small']}",
+                               "--b", f"ckpt:{stems['other']}"])
+    assert done.exit_code != 0  # the console script turns this into one line and exit code 2
+    assert "different game options" in f"{done.output} {done.exception}"

@@ -1,12 +1,14 @@
-"""Search speed: simulations per second of `mcts.BatchSearch` on tic-tac-toe or Connect Four,
-all B searches together, against OpenSpiel's C++ MCTS in the same run.
+"""Search speed: simulations per second of `mcts.BatchSearch` on tic-tac-toe, Connect Four or
+Go (`--size`, komi 7.5), all B searches together, against OpenSpiel's C++ MCTS in the same run.
 
 Measured single-threaded from B initial positions, best of `--repeats` runs (the first,
 untimed call compiles or loads the kernels; its time is reported as `compile_s`):
 
 * `search`: the game as Numba kernels (`engine.search_adapter.batch_game_step`) with a
   kernel evaluator, so the whole search runs in one jitted loop: `uniform` (prior logits
-  0, value 0: the cost of the tree alone) or `rollout` (one random playout per leaf).
+  0, value 0: the cost of the tree alone) or `rollout` (one random playout per leaf). Go
+  has no fused step kernel: its batch methods (Numba kernels each) are called once per
+  round of B leaves, as a network evaluator would call them.
 * `python_step`: the same search through plain Python callables (a step function over the
   game's batch methods, an evaluator function): the path a network evaluator takes, with
   a handful of Python calls per round of B leaves.
@@ -20,6 +22,7 @@ Rates are given per second of wall-clock time and per second of this process's C
 (the fairer figure on a busy machine); ratios compare like with like.
 
     python -m benchmarks.bench_mcts --game connect4 --sims 800 --batch 256 --evaluator rollout
+    python -m benchmarks.bench_mcts --game go --size 9 --sims 200 --batch 64 --evaluator rollout
 """
 
 from __future__ import annotations
@@ -29,8 +32,19 @@ from typing import Any
 
 import numpy as np
 
-GAMES = ("connect4", "tictactoe")
-OPENSPIEL_NAMES = {"tictactoe": "tic_tac_toe", "connect4": "connect_four"}
+GAMES = ("connect4", "tictactoe", "go")
+OPENSPIEL_NAMES = {"tictactoe": "tic_tac_toe", "connect4": "connect_four", "go": "go"}
+GO_KOMI = 7.5
+
+
+def game_options(name: str, size: int) -> dict[str, Any]:
+    """Constructor options of our game (Go: board size and komi)."""
+    return {"size": size, "komi": GO_KOMI} if name == "go" else {}
+
+
+def openspiel_options(name: str, size: int) -> dict[str, Any]:
+    """`pyspiel.load_game` parameters of the same game."""
+    return {"board_size": size, "komi": GO_KOMI} if name == "go" else {}
 
 
 def _timed(call, repeats: int) -> tuple[float, float]:
@@ -51,13 +65,13 @@ def _rates(work: int, wall: float, cpu: float) -> dict[str, Any]:
 
 def search_rate(name: str, sims: int, batch: int, evaluator: str, algorithm: str,
                 repeats: int, kernels: bool = True, leaves: int = 1,
-                seed: int = 0) -> dict[str, Any]:
+                seed: int = 0, size: int = 9) -> dict[str, Any]:
     """Simulations/s of `BatchSearch` from `batch` initial positions."""
     import games
     from engine.search_adapter import batch_game_rollout, batch_game_roots, batch_game_step
     from mcts import BatchSearch, SearchConfig, uniform_evaluator
 
-    game = games.make(name)
+    game = games.make(name, **game_options(name, size))
     step = batch_game_step(game, kernels=kernels)
     evaluate: Any = (uniform_evaluator(game.num_actions) if evaluator == "uniform"
                      else batch_game_rollout(game, seed))
@@ -66,7 +80,12 @@ def search_rate(name: str, sims: int, batch: int, evaluator: str, algorithm: str
         evaluate = lambda states: inner(states)
     states = game.batch_initial(batch)
     to_play, legal = batch_game_roots(game, states)
-    config = SearchConfig(num_simulations=sims, algorithm=algorithm, leaves_per_round=leaves)
+    # No first-play reduction: with a flat prior over many moves (82 on 9x9 Go) it makes
+    # every unvisited move look worse than a visited one, and the search walks one line
+    # hundreds of plies deep, which is neither a useful search nor the tree OpenSpiel's UCT
+    # (every child tried once first) builds.
+    config = SearchConfig(num_simulations=sims, algorithm=algorithm, leaves_per_round=leaves,
+                          fpu="reduction", fpu_reduction=0.0)
     search = BatchSearch(config, batch, game.num_actions)
     rng = np.random.default_rng(seed)
 
@@ -87,13 +106,13 @@ def search_rate(name: str, sims: int, batch: int, evaluator: str, algorithm: str
 
 
 def openspiel_rate(name: str, sims: int, moves: int, repeats: int,
-                   seed: int = 0) -> dict[str, Any] | None:
+                   seed: int = 0, size: int = 9) -> dict[str, Any] | None:
     """OpenSpiel's C++ MCTS with one random rollout per leaf, or None without `pyspiel`."""
     try:
         import pyspiel
     except ImportError:
         return None
-    game = pyspiel.load_game(OPENSPIEL_NAMES[name])
+    game = pyspiel.load_game(OPENSPIEL_NAMES[name], openspiel_options(name, size))
     bot = pyspiel.MCTSBot(game, pyspiel.RandomRolloutEvaluator(1, seed), 2.0, sims, 1000,
                           False, seed, False)
     state = game.new_initial_state()
@@ -111,18 +130,21 @@ def openspiel_rate(name: str, sims: int, moves: int, repeats: int,
 
 def run(game: str = "connect4", sims: int = 800, batch: int = 256, evaluator: str = "uniform",
         algorithm: str = "puct", repeats: int = 3, moves: int = 8,
-        python_step: bool = True, leaves: int = 1) -> dict[str, Any]:
+        python_step: bool = True, leaves: int = 1, size: int = 9) -> dict[str, Any]:
     """All measurements, as one JSON-ready dict."""
     results: dict[str, Any] = {
         "benchmark": "mcts", "game": game, "sims": sims, "batch": batch, "evaluator": evaluator,
         "algorithm": algorithm, "leaves_per_round": leaves, "threads": 1, "repeats": repeats,
-        "search": search_rate(game, sims, batch, evaluator, algorithm, repeats, leaves=leaves),
+        "search": search_rate(game, sims, batch, evaluator, algorithm, repeats, leaves=leaves,
+                              size=size),
     }
-    if python_step:
+    if game == "go":
+        results["size"] = size
+    if python_step and results["search"]["fused"]:  # else `search` already took that path
         results["python_step"] = search_rate(game, sims, batch, evaluator, algorithm, repeats,
-                                             kernels=False, leaves=leaves)
+                                             kernels=False, leaves=leaves, size=size)
     if evaluator == "rollout":
-        openspiel = openspiel_rate(game, sims, moves, repeats)
+        openspiel = openspiel_rate(game, sims, moves, repeats, size=size)
         if openspiel is not None:
             results["openspiel"] = openspiel
             ours = results["search"]
@@ -134,7 +156,8 @@ def run(game: str = "connect4", sims: int = 800, batch: int = 256, evaluator: st
 
 def report(results: dict[str, Any]) -> str:
     """A human-readable summary of `run`'s results."""
-    lines = [(f"{results['algorithm']} search, {results['game']}, {results['sims']} simulations x "
+    name = results["game"] + (f" {results['size']}x{results['size']}" if "size" in results else "")
+    lines = [(f"{results['algorithm']} search, {name}, {results['sims']} simulations x "
              f"{results['batch']} searches, {results['evaluator']} evaluator, one thread "
              f"(best of {results['repeats']})"),
              f"  {'implementation':<14} {'sims/s (wall)':>14} {'sims/s (cpu)':>14} {'seconds':>9}"]
@@ -156,6 +179,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--game", choices=GAMES, default="connect4")
+    parser.add_argument("--size", type=int, default=9, help="Go board size")
     parser.add_argument("--sims", type=int, default=800, help="simulations per search")
     parser.add_argument("--batch", type=int, default=256, help="searches run together")
     parser.add_argument("--evaluator", choices=("uniform", "rollout"), default="uniform")
@@ -170,7 +194,7 @@ def main(argv: list[str] | None = None) -> None:
     if min(args.sims, args.batch, args.repeats, args.moves, args.leaves) < 1:
         parser.error("--sims, --batch, --repeats, --moves and --leaves must be at least 1")
     results = run(args.game, args.sims, args.batch, args.evaluator, args.algorithm,
-                  args.repeats, args.moves, not args.no_python_step, args.leaves)
+                  args.repeats, args.moves, not args.no_python_step, args.leaves, args.size)
     if not args.json:
         print(report(results))
     print(json.dumps(results))

@@ -1,4 +1,4 @@
-"""`move37 bench mcts`: search simulations per second on tic-tac-toe or Connect Four, against
+"""`move37 bench mcts`: search simulations per second on tic-tac-toe, Connect Four or Go, against
 OpenSpiel's C++ MCTS in the same run (see `benchmarks.bench_mcts`)."""
 
 from __future__ import annotations
@@ -10,7 +10,8 @@ from engine.cli import bench_app, fail
 
 @bench_app.command("mcts")
 def bench_mcts_command(
-    game: str = typer.Option("connect4", help="connect4 or tictactoe."),
+    game: str = typer.Option("connect4", help="connect4, tictactoe or go."),
+    size: int = typer.Option(9, help="Go board size (5-19)."),
     sims: int = typer.Option(800, help="Simulations per search."),
     batch: int = typer.Option(256, help="Searches run together (B)."),
     evaluator: str = typer.Option("uniform", help="uniform (no cost) or rollout (one random "
@@ -33,7 +34,9 @@ def bench_mcts_command(
         fail(f"--algorithm must be puct or gumbel, got {algorithm!r}")
     if min(sims, batch, leaves, repeats, moves) < 1:
         fail("--sims, --batch, --leaves, --repeats and --moves must be at least 1")
-    argv = ["--game", game, "--sims", str(sims), "--batch", str(batch), "--evaluator", evaluator,
+    if not 5 <= size <= 19:
+        fail(f"--size must be 5 to 19, got {size}")
+    argv = ["--game", game, "--size", str(size), "--sims", str(sims), "--batch", str(batch), "--evaluator", evaluator,
             "--algorithm", algorithm, "--leaves", str(leaves), "--repeats", str(repeats),
             "--moves", str(moves)]
     main(argv + ([] if python_step else ["--no-python-step"]) + (["--json"] if as_json else []))

@@ -136,3 +136,19 @@ def test_shaping_rewards_add_to_the_task_grader() -> None:
     assert reward_weights(config, "arithmetic") == {"arithmetic": 0.7, "arithmetic_steps": 0.3}
     with pytest.raises(ConfigError, match="weight 0"):
         reward_weights(resolve_llm(None, ["rewards.arithmetic=0"]), "arithmetic")
+
+
+def test_every_shipped_llm_preset_resolves_with_known_rewards() -> None:
+    from engine.config import CONFIG_DIR
+    from llm_bridge import tasks
+    from llm_bridge.train import reward_weights
+
+    presets = sorted(p.stem for p in CONFIG_DIR.glob("llm-*.toml"))
+    assert "llm-arithmetic-smollm2" in presets
+    for name in presets:
+        config = resolve_llm(name)
+        task = tasks.make(config.task, **config.task_options)
+        weights = reward_weights(config, task.name)
+        tasks.combine_rewards(weights, functions={task.name: task})  # every name resolves
+    smollm2 = resolve_llm("llm-arithmetic-smollm2")
+    assert smollm2.task_options == {"digits": [2, 3], "terms": 2, "ops": "+-"}

@@ -244,7 +244,7 @@ def checkpoint_game_options(spec: str) -> dict[str, Any] | None:
     size), so commands that build the game for a checkpoint start from these options.
 
     Raises:
-        CheckpointError: the checkpoint is missing or its metadata is unreadable.
+        CheckpointError: a run directory without checkpoints, or corrupt metadata.
     """
     import json
 
@@ -260,10 +260,12 @@ def checkpoint_game_options(spec: str) -> dict[str, Any] | None:
     else:
         path = text
     meta_path = checkpoint_stem(path).with_suffix(".json")
+    if not meta_path.is_file():
+        return None  # loading the checkpoint will say what is missing
     try:
         meta = json.loads(meta_path.read_text())
     except (OSError, json.JSONDecodeError) as error:
-        raise CheckpointError(f"checkpoint metadata {meta_path} is unreadable: {error}") from None
+        raise CheckpointError(f"checkpoint metadata {meta_path} is corrupt: {error}") from None
     options = meta.get("game_options") if isinstance(meta, dict) else None
     return dict(options) if isinstance(options, dict) else {}
 

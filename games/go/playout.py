@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from games.go.layout import HEADER_BYTES, KO, MOVES, PASSES, TO_PLAY
-from games.go.rules import area, get16, is_finished
+from games.go.rules import area, empty_region, get16, is_finished
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL = np.uint64(0x2545F4914F6CDD1D)
@@ -277,18 +277,22 @@ def _run(c, passes, moves, ko, max_moves, nbr, diag, colour, chain, nxt, plibs, 
 
 
 @njit(cache=True, nogil=True)
+def _scratch(n: int) -> tuple:
+    """Fresh fast-board arrays for an `n`-point board (see `_Board`), a flood-fill stack and
+    mark, and one generator state."""
+    return (np.empty(n, np.uint8), np.empty(n, np.int32), np.empty(n, np.int32),
+            np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int32),
+            np.empty(n, np.int32), np.empty(n, np.int32), np.empty(n, np.int32),
+            np.zeros(1, np.int32), np.zeros(1, np.uint64))
+
+
+@njit(cache=True, nogil=True)
 def batch_rollout(states, seed, n, window, max_moves, nbr, diag, komi) -> np.ndarray:
     """float32 `[B]`: result (1, 0, -1) of one random playout from each state, for the
     player to move in that state."""
     base = HEADER_BYTES + 8 * window
     out = np.empty(states.shape[0], np.float32)
-    colour = np.empty(n, np.uint8)
-    chain, nxt, plibs, csize = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                np.empty(n, np.int32), np.empty(n, np.int32))
-    empties, epos, stack, mark = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                  np.empty(n, np.int32), np.empty(n, np.int32))
-    count = np.zeros(1, np.int32)
-    rng = np.zeros(1, np.uint64)
+    colour, chain, nxt, plibs, csize, empties, epos, stack, mark, count, rng = _scratch(n)
     for b in range(states.shape[0]):
         state = states[b]
         _load(state[base : base + n], n, nbr, colour, chain, nxt, plibs, csize, empties, epos,
@@ -309,13 +313,7 @@ def batch_rollout(states, seed, n, window, max_moves, nbr, diag, komi) -> np.nda
 @njit(cache=True, nogil=True)
 def _bulk_range(first, last, seed, n, max_moves, nbr, diag, komi, scores, lengths) -> None:
     """Playouts `first..last-1` from the empty board into `scores` / `lengths`."""
-    colour = np.empty(n, np.uint8)
-    chain, nxt, plibs, csize = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                np.empty(n, np.int32), np.empty(n, np.int32))
-    empties, epos, stack, mark = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                  np.empty(n, np.int32), np.empty(n, np.int32))
-    count = np.zeros(1, np.int32)
-    rng = np.zeros(1, np.uint64)
+    colour, chain, nxt, plibs, csize, empties, epos, stack, mark, count, rng = _scratch(n)
     empty_board = np.zeros(n, np.uint8)
     for i in range(first, last):
         _load(empty_board, n, nbr, colour, chain, nxt, plibs, csize, empties, epos, count)
@@ -367,26 +365,7 @@ def _owner_map(colour, n, nbr, stack, mark, out) -> None:
         elif v == 2:
             out[p] -= 1.0
         elif mark[p] == 0:
-            mark[p] = 1
-            stack[0] = p
-            top = 1
-            size = 0
-            reach = 0
-            while top > size:
-                q = stack[size]
-                size += 1
-                for k in range(4):
-                    r = nbr[q, k]
-                    if r < 0:
-                        break
-                    w = colour[r]
-                    if w == 0:
-                        if mark[r] == 0:
-                            mark[r] = 1
-                            stack[top] = r
-                            top += 1
-                    else:
-                        reach |= w
+            size, reach = empty_region(colour, p, nbr, stack, mark)
             sign = 1.0 if reach == 1 else (-1.0 if reach == 2 else 0.0)
             for i in range(size):
                 out[stack[i]] += sign
@@ -404,13 +383,7 @@ def ownership(state, seed, num_playouts, n, window, nbr, diag, extra_moves) -> n
     base = HEADER_BYTES + 8 * window
     out = np.zeros(n, np.float32)
     board = state[base : base + n]
-    colour = np.empty(n, np.uint8)
-    chain, nxt, plibs, csize = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                np.empty(n, np.int32), np.empty(n, np.int32))
-    empties, epos, stack, mark = (np.empty(n, np.int32), np.empty(n, np.int32),
-                                  np.empty(n, np.int32), np.empty(n, np.int32))
-    count = np.zeros(1, np.int32)
-    rng = np.zeros(1, np.uint64)
+    colour, chain, nxt, plibs, csize, empties, epos, stack, mark, count, rng = _scratch(n)
     for i in range(num_playouts):
         _load(board, n, nbr, colour, chain, nxt, plibs, csize, empties, epos, count)
         _seed_rng(rng, seed, i)

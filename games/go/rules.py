@@ -277,6 +277,34 @@ def batch_step(states, actions, n, window, history, nbr, zob) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
+def empty_region(board, start, nbr, stack, mark) -> tuple:
+    """Flood the empty region holding `start` (marking it in `mark`): returns (size, reach),
+    the region's points left in `stack[:size]` and `reach` the OR of the colours (1 black,
+    2 white) of the stones it touches."""
+    mark[start] = 1
+    stack[0] = start
+    top = 1
+    size = 0
+    reach = 0
+    while top > size:
+        q = stack[size]
+        size += 1
+        for k in range(4):
+            r = nbr[q, k]
+            if r < 0:
+                break
+            w = board[r]
+            if w == 0:
+                if mark[r] == 0:
+                    mark[r] = 1
+                    stack[top] = r
+                    top += 1
+            else:
+                reach |= w
+    return size, reach
+
+
+@njit(cache=True, nogil=True)
 def area(board, n, nbr, stack, mark) -> tuple:
     """(black area, white area): stones plus empty regions that reach only that colour."""
     for p in range(n):
@@ -290,26 +318,7 @@ def area(board, n, nbr, stack, mark) -> tuple:
         elif v == 2:
             white += 1
         elif mark[p] == 0:
-            mark[p] = 1
-            stack[0] = p
-            top = 1
-            size = 0
-            reach = 0
-            while top > size:
-                q = stack[size]
-                size += 1
-                for k in range(4):
-                    r = nbr[q, k]
-                    if r < 0:
-                        break
-                    w = board[r]
-                    if w == 0:
-                        if mark[r] == 0:
-                            mark[r] = 1
-                            stack[top] = r
-                            top += 1
-                    else:
-                        reach |= w
+            size, reach = empty_region(board, p, nbr, stack, mark)
             if reach == 1:
                 black += size
             elif reach == 2:

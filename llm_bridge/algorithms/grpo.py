@@ -21,6 +21,21 @@ How this departs from the textbook (DeepSeekMath's GRPO):
   the batch and only then does clipping act.
 * Gradients of a batch are accumulated over minibatches with the global normaliser, so the
   step equals the full-batch step whatever the minibatch size.
+
+Known limitation, measured on the tiny arithmetic model: the learner is correct (on a fixed
+set of 8 problems, 32 samples each, the success rate of every problem the model ever solves
+climbs to about 0.9 within 10 steps), but on a stream of fresh problems it does not raise
+held-out accuracy. Three measurements explain why:
+
+* With a one-digit `+-` task, two thirds of the completions with a correct final answer have
+  wrong working (errors that cancel), so the outcome reward often pays for wrong facts.
+* Even self-generated completions whose working matches the reference token for token lower
+  greedy pass@1 when trained on with AdamW at 1e-3 (0.235 -> 0.065 in 12 steps). Supervised
+  steps on the reference solutions of the same problems raise it (0.235 -> 0.28). The gradient
+  of text the model already writes is small, and Adam scales every coordinate up to a full
+  lr-sized step whatever its size.
+* Plain SGD avoids the collapse but moves held-out pass@1 by only a few points in the steps
+  that ten minutes allow.
 """
 
 from __future__ import annotations

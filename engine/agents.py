@@ -297,6 +297,7 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     """A `SearchAgent` driven by the network stored at `path` (file stem, .json or run dir)."""
     import games as games_registry
     from engine.checkpoint import CheckpointError, load_checkpoint
+    from engine.config import play_search_config
     from engine.gameops import NetworkEvaluator
     from engine.model import NetworkShape, PolicyValueNet, resolve_device
 
@@ -316,7 +317,7 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
                               f"{str(error).splitlines()[0]}") from None
     model.to(torch_device)
     evaluator = NetworkEvaluator(model, GameOps(game), torch_device)
-    config = search_config or checkpoint.run_config.search
+    config = search_config or play_search_config(checkpoint.run_config)
     return SearchAgent(game, evaluator, simulations, config, seed,
                        name=f"ckpt:{checkpoint.path.name}:{simulations}")
 

@@ -173,6 +173,10 @@ class RunConfig:
     """Checkpoints kept on disk (older ones are deleted; the latest is always kept)."""
     model: ModelConfig = field(default_factory=ModelConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
+    play_search: dict[str, Any] = field(default_factory=dict)
+    """`search` fields that take other values when the agent plays (eval, arena, play, move,
+    UCI, GTP) instead of generating training games, e.g. `{fpu_reduction = 0.0}`: self-play
+    search is tuned to explore cheaply, play search to find the best move."""
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     replay: ReplayConfig = field(default_factory=ReplayConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -324,6 +328,24 @@ def validate(config: RunConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    play_search_config(config)
+
+
+def play_search_config(config: RunConfig) -> SearchConfig:
+    """The search an agent of this run plays with: `search` updated by `play_search`.
+
+    Raises:
+        ConfigError: a `play_search` key that is not a search field, or a bad value.
+    """
+    unknown = sorted(set(config.play_search) - {f.name for f in dataclasses.fields(SearchConfig)})
+    if unknown:
+        raise ConfigError(f"play_search.{unknown[0]} is not a search setting")
+    values = {name: coerce(value, type(getattr(config.search, name)), f"play_search.{name}")
+              for name, value in config.play_search.items()}
+    try:
+        return dataclasses.replace(config.search, **values)
+    except ValueError as error:
+        raise ConfigError(f"play_search: {error}") from None
 
 
 def to_dict(config: Any) -> dict[str, Any]:

@@ -209,9 +209,11 @@ class Trainer:
     def _arena(self) -> dict[str, float]:
         from engine.agents import SearchAgent, make_agent
         from engine.arena import play_match
+        from engine.config import play_search_config
 
         cfg = self.config.arena
-        ours = SearchAgent(self.game, self.evaluator, cfg.simulations, self.config.search,
+        ours = SearchAgent(self.game, self.evaluator, cfg.simulations,
+                           play_search_config(self.config),
                            seed=self.state.iteration, name="current")
         out: dict[str, float] = {}
         for spec in cfg.opponents:

@@ -100,7 +100,8 @@ def eval_command(
     from engine.evaluate import evaluate_connect4, evaluate_tictactoe
 
     the_game = _make_game(game, players=(checkpoint,))
-    if Path(checkpoint).exists():
+    path = Path(checkpoint)
+    if path.exists() or path.with_name(path.name + ".json").is_file():  # a file, dir or stem
         agent = load_checkpoint_agent(checkpoint, the_game, sims, device=device, seed=seed)
     else:
         agent = make_agent(checkpoint, the_game, device=device, seed=seed)

@@ -114,3 +114,43 @@ def test_commands_build_the_game_a_checkpoint_was_trained_on(tmp_path) -> None:
                                "--b", f"ckpt:{stems['other']}"])
     assert done.exit_code != 0  # the console script turns this into one line and exit code 2
     assert "different game options" in f"{done.output} {done.exception}"
+
+
+def test_checkpoint_agents_play_with_the_runs_play_search(tmp_path) -> None:
+    """Self-play keeps `search`; every agent loaded from the checkpoint takes `play_search`."""
+    from engine.agents import load_checkpoint_agent
+    from engine.checkpoint import save_checkpoint
+    from engine.config import resolve
+    from engine.train import build_model
+
+    game = games.make("connect4")
+    config = resolve("connect4", ['model.size="b1c8"', "play_search.fpu_reduction=0"])
+    assert config.search.fpu_reduction > 0
+    save_checkpoint(tmp_path / "net", build_model(game, config), config,
+                    step=0, positions_trained=0, positions_generated=0)
+    agent = load_checkpoint_agent(tmp_path / "net", game, 8, device="cpu")
+    assert agent.search_config.fpu_reduction == 0.0
+    assert agent.search_config.c_init == config.search.c_init
+    assert agent.search_config.num_simulations == 8
+
+
+def test_eval_takes_a_checkpoint_by_its_stem(tmp_path) -> None:
+    """`--checkpoint run/checkpoints/step-N` (no suffix) names a checkpoint, as `ckpt:` does."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from engine.checkpoint import save_checkpoint
+    from engine.cli import app
+    from engine.config import resolve
+    from engine.train import build_model
+
+    game = games.make("tictactoe")
+    config = resolve("tictactoe", ['model.size="b1c8"'])
+    save_checkpoint(tmp_path / "net", build_model(game, config), config,
+                    step=0, positions_trained=0, positions_generated=0)
+    done = CliRunner().invoke(app, ["eval", "tictactoe", "--checkpoint", str(tmp_path / "net"),
+                                    "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output.strip().splitlines()[-1])
+    assert report["positions"] == evaluate_tictactoe(game, RandomAgent(game))["positions"]

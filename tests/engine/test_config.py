@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
 
 from engine.config import (ConfigError, available_presets, from_json_file, parse_model_size,
-                           resolve, to_json)
+                           play_search_config, resolve, to_json)
 
 
 def test_defaults_then_preset_then_overrides() -> None:
@@ -32,6 +33,9 @@ def test_int_is_accepted_for_float_but_not_the_reverse() -> None:
     ("model.size=big", "b<blocks>c<channels>"),
     ("train.optimizer=adam", "adamw or sgd"),
     ("noequals", "key=value"),
+    ("play_search.bogus=1", "play_search.bogus is not a search setting"),
+    ("play_search.c_init=-1", "c_init must be >= 0"),
+    ("play_search.fpu_reduction=low", "play_search.fpu_reduction"),
 ])
 def test_bad_overrides_are_errors(override: str, message: str) -> None:
     with pytest.raises(ConfigError, match=message):
@@ -69,3 +73,13 @@ def test_tables_merge_key_by_key() -> None:
     # go9 sets size, komi and history; one override changes one of them and keeps the rest.
     config = resolve("go9", ["game_options.komi=6.5"])
     assert config.game_options == {"size": 9, "komi": 6.5, "history": 3}
+
+
+def test_play_search_changes_only_the_fields_it_names() -> None:
+    base = resolve("connect4")
+    config = resolve("connect4", ["play_search.fpu_reduction=0", "play_search.c_init=2"])
+    play = play_search_config(config)
+    assert (play.fpu_reduction, play.c_init) == (0.0, 2.0)
+    assert config.search == base.search  # self-play search is untouched
+    assert dataclasses.replace(play, fpu_reduction=base.search.fpu_reduction,
+                               c_init=base.search.c_init) == base.search

@@ -250,10 +250,16 @@ class LLMPolicy(nn.Module):
 
     # ------------------------------------------------------------------ forward passes
     def _forward(self, sequences: Sequence[Sequence[int]], model: nn.Module | None = None,
-                 hidden: bool = False) -> tuple[torch.Tensor, torch.Tensor | None]:
+                 hidden: bool = False, keep: int = 0) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Logits of the last `keep` positions (0 = all) and, with `hidden`, the last layer.
+
+        Keeping only the positions that are scored matters: the LM head over a 49k
+        vocabulary costs more than the rest of a 135M model, so projecting prompt positions
+        that nobody reads would double the cost of a training step."""
         ids, mask, positions = pad_left(sequences, self.codec.pad_id, self.device)
         out = (model or self.model)(input_ids=ids, attention_mask=mask, position_ids=positions,
-                                    output_hidden_states=hidden, use_cache=False)
+                                    output_hidden_states=hidden, use_cache=False,
+                                    logits_to_keep=keep)
         return out.logits, (out.hidden_states[-1] if hidden else None)
 
     def completion_logprobs(self, prompts: Sequence[Sequence[int]],
@@ -278,8 +284,13 @@ class LLMPolicy(nn.Module):
         width = max(len(s) for s in sequences)
         t_max = max(1, max(len(c) for c in completions))
         context = self._reference_context() if reference else nullcontext(None)
+        # Left padding puts every completion at the end of its row: the last t_max + 1
+        # positions predict all completion tokens.
+        keep = min(width, t_max + 1)
         with context as ref_model:
-            logits, last_hidden = self._forward(sequences, ref_model, hidden=with_values)
+            logits, last_hidden = self._forward(sequences, ref_model, hidden=with_values,
+                                                keep=keep)
+        offset = width - keep
         logprobs = torch.zeros(len(sequences), t_max, device=logits.device)
         mask = torch.zeros(len(sequences), t_max, device=logits.device)
         rows, cols, targets, slots_r, slots_c = [], [], [], [], []
@@ -287,7 +298,7 @@ class LLMPolicy(nn.Module):
             start = width - len(sequences[i]) + len(p)
             for j, token in enumerate(c):
                 rows.append(i)
-                cols.append(start + j - 1)
+                cols.append(start + j - 1 - offset)
                 targets.append(int(token))
                 slots_r.append(i)
                 slots_c.append(j)
@@ -334,7 +345,7 @@ class LLMPolicy(nn.Module):
 
     def values(self, sequences: Sequence[Sequence[int]]) -> torch.Tensor:
         """float `[B]`: the value head at the last token of each sequence (prompt + text)."""
-        _, last_hidden = self._forward(sequences, hidden=True)
+        _, last_hidden = self._forward(sequences, hidden=True, keep=1)
         return self._value_from_hidden(last_hidden[:, -1])
 
     # ------------------------------------------------------------------ sampling
@@ -365,7 +376,7 @@ class LLMPolicy(nn.Module):
         ids, mask, positions = pad_left(prompts, self.codec.pad_id, self.device)
         batch = ids.shape[0]
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
-                         use_cache=True)
+                         use_cache=True, logits_to_keep=1)
         past, logits = out.past_key_values, out.logits[:, -1]
         next_position = positions[:, -1:] + 1
         stop = self.stop_ids() if stop_at_newline else None

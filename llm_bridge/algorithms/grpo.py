@@ -18,7 +18,8 @@ How this departs from the textbook (DeepSeekMath's GRPO):
   sum divided by a constant (completions x max_new_tokens) rather than by token counts.
 * pi_old is the policy that sampled the batch, scored again by a forward pass (not the
   sampler's log-probs), so the ratio is exactly 1 at the first pass; `epochs > 1` reuses
-  the batch and only then does clipping act.
+  the batch and only then does clipping act. With one pass, that pass's own log-probs,
+  detached, are pi_old, and no separate scoring pass is run.
 * Gradients of a batch are accumulated over minibatches with the global normaliser, so the
   step equals the full-batch step whatever the minibatch size.
 
@@ -124,6 +125,14 @@ def token_losses(logprobs: torch.Tensor, old_logprobs: torch.Tensor, advantages:
                   "kl": kl.detach()}
 
 
+def completion_mask(lengths: Sequence[int], device: torch.device | str = "cpu") -> torch.Tensor:
+    """float `[B, T]`, T = max(1, longest): 1 on each completion's tokens, as
+    `LLMPolicy.completion_logprobs` returns it."""
+    width = max(1, max(lengths, default=0))
+    steps = torch.arange(width, device=device)[None, :]
+    return (steps < torch.tensor(list(lengths), device=device)[:, None]).float()
+
+
 def loss_normaliser(masks: Sequence[torch.Tensor], *, dr_grpo: bool, max_tokens: int) -> float:
     """What the batch's token-loss sum is divided by: its token count, or, for Dr. GRPO,
     completions x max_tokens (a constant)."""
@@ -193,15 +202,20 @@ class GRPO:
         advantages = group_advantages(rewards, scale=not cfg.dr_grpo, eps=cfg.std_eps).view(-1)
         chunks = [list(range(s, min(s + cfg.minibatch_size, len(rollout))))
                   for s in range(0, len(rollout), cfg.minibatch_size)]
-        old, ref, masks = [], [], []
+        old: list[torch.Tensor | None] = []
+        ref: list[torch.Tensor | None] = []
+        masks: list[torch.Tensor] = []
+        # With one pass and no KL term the ratio is exactly 1 (pi_old is the policy being
+        # differentiated), so pi_old is the first pass's own log-probs, detached: a whole
+        # forward pass over the batch saved.
+        rescore = cfg.epochs > 1
         self.policy.train()
         with torch.no_grad():
             for chunk in chunks:
                 prompts = [rollout.prompts[i] for i in chunk]
                 comps = [rollout.completions[i] for i in chunk]
-                logp, mask = self.policy.completion_logprobs(prompts, comps)
-                old.append(logp)
-                masks.append(mask)
+                masks.append(completion_mask([len(c) for c in comps], self.policy.device))
+                old.append(self.policy.completion_logprobs(prompts, comps)[0] if rescore else None)
                 ref.append(self.policy.reference_logprobs(prompts, comps) if cfg.kl_coef else None)
         normaliser = loss_normaliser(masks, dr_grpo=cfg.dr_grpo, max_tokens=self.max_new_tokens)
         totals = {"loss/policy": 0.0, "llm/kl": 0.0, "llm/clip_frac": 0.0}
@@ -213,7 +227,7 @@ class GRPO:
                 logp, _ = self.policy.completion_logprobs(
                     [rollout.prompts[i] for i in chunk], [rollout.completions[i] for i in chunk])
                 per_token, parts = token_losses(
-                    logp, old_lp, advantages[chunk].to(device), clip_eps=cfg.clip_eps,
+                    logp, logp.detach() if old_lp is None else old_lp, advantages[chunk].to(device), clip_eps=cfg.clip_eps,
                     ref_logprobs=ref_lp, kl_coef=cfg.kl_coef)
                 loss = (per_token * mask).sum() / normaliser
                 loss.backward()

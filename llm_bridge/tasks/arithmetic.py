@@ -133,8 +133,12 @@ class ArithmeticTask(GeneratedTask):
         return rng.randint(0 if width == 1 else 10 ** (width - 1), 10**width - 1)
 
     def format_prompt(self, problem: Problem) -> str:
+        # The precedence rule only where it can matter: told about multiplication on a
+        # sum, a small chat model starts multiplying.
+        precedence = (" Multiplication binds tighter than addition and subtraction."
+                      if "*" in self.ops and len(self.ops) > 1 and self.terms[1] > 2 else "")
         return (
-            f"{problem.prompt} Multiplication binds tighter than addition and subtraction. "
+            f"{problem.prompt}{precedence} "
             "Work it out, then end your reply with the exact integer result in answer "
             "tags, written with plain digits and a leading minus sign if negative, "
             "for example <answer>-17</answer>."

@@ -12,6 +12,7 @@ from llm_bridge.models import (
     load_pretrained,
     save_pretrained,
 )
+from llm_bridge.algorithms.grpo import completion_mask
 from llm_bridge.policy import HFCodec, LLMPolicy, PolicyError, pad_left
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 
@@ -52,6 +53,7 @@ def test_sampled_logprobs_match_uncached_scoring(policy: LLMPolicy) -> None:
     completions = [out.ids(i) for i in range(len(prompts))]
     with torch.no_grad():
         scored, mask = policy.completion_logprobs(prompts, completions)
+    assert torch.equal(mask, completion_mask([len(c) for c in completions]))
     for i, c in enumerate(completions):
         assert mask[i].sum() == len(c) == int(out.lengths[i])
         assert torch.allclose(scored[i, : len(c)], out.logprobs[i, : len(c)], atol=1e-4)

@@ -143,6 +143,8 @@ class LLMRunConfig:
     """torch CPU threads."""
     prompt_style: str = "auto"
     """`auto`, `bare`, `task` or `chat` (see LLMPolicy)."""
+    prompt_shots: int = 0
+    """Worked train examples shown before each problem (few-shot prompting)."""
     train_problems: int = 5000
     """Size of the pool of train problems cycled through (reshuffled every epoch)."""
     keep_checkpoints: int = 3
@@ -187,6 +189,7 @@ def validate(config: LLMRunConfig) -> None:
         (config.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {config.algo!r}"),
         (config.prompt_style in ("auto", "bare", "task", "chat"),
          "prompt_style must be auto, bare, task or chat"),
+        (config.prompt_shots >= 0, "prompt_shots must be >= 0"),
         (config.grpo.group_size >= 1, "grpo.group_size must be >= 1"),
         (config.grpo.epochs >= 1, "grpo.epochs must be >= 1"),
         (config.grpo.minibatch_size >= 1, "grpo.minibatch_size must be >= 1"),

@@ -211,7 +211,8 @@ def resolve_model_dir(model: str, *, task: Any = None, task_options: dict[str, A
 
 def load_policy(model_dir: str, *, spec: dict[str, Any] | None = None,
                 lora: LoraSettings = LoraSettings(), prompt_style: str = "auto",
-                reference: bool = False, device: str | torch.device = "cpu") -> LLMPolicy:
+                reference: bool = False, device: str | torch.device = "cpu",
+                shots: int = 0) -> LLMPolicy:
     """An `LLMPolicy` over the model at `model_dir`, with a LoRA adapter if `lora.rank > 0`.
 
     Args:
@@ -222,6 +223,7 @@ def load_policy(model_dir: str, *, spec: dict[str, Any] | None = None,
             template, bare for the character tokenizer, task otherwise).
         reference: keep a reference model for a KL penalty.
         device: where to put the weights.
+        shots: worked examples shown before each problem (see `LLMPolicy`).
     """
     model, codec = load_pretrained(model_dir)
     if lora.rank > 0:
@@ -232,7 +234,8 @@ def load_policy(model_dir: str, *, spec: dict[str, Any] | None = None,
         else:
             prompt_style = "chat" if codec.has_chat_template else "task"
     record = {"model_dir": str(model_dir), "lora": asdict(lora), **(spec or {})}
-    policy = LLMPolicy(model, codec, spec=record, prompt_style=prompt_style, reference=reference)
+    policy = LLMPolicy(model, codec, spec=record, prompt_style=prompt_style, reference=reference,
+                       shots=shots)
     return policy.to(device)
 
 

@@ -31,6 +31,8 @@ import torch.nn.functional as F
 from torch import nn
 
 PROMPT_STYLES = ("bare", "task", "chat")
+DEMONSTRATION_SEED = 7919
+"""Seed of the train problems shown as worked examples (`shots`)."""
 
 
 class PolicyError(ValueError):
@@ -81,9 +83,14 @@ class HFCodec:
     def token_text(self, token_id: int) -> str:
         return self.tokenizer.decode([int(token_id)])
 
-    def chat_prompt(self, user_text: str) -> str:
+    def chat_prompt(self, user_text: str,
+                    demonstrations: Sequence[tuple[str, str]] = ()) -> str:
+        """`user_text` as the last user turn, after (user, assistant) example exchanges."""
+        turns = [{"role": role, "content": text} for user, reply in demonstrations
+                 for role, text in (("user", user), ("assistant", reply))]
         return self.tokenizer.apply_chat_template(
-            [{"role": "user", "content": user_text}], tokenize=False, add_generation_prompt=True)
+            turns + [{"role": "user", "content": user_text}], tokenize=False,
+            add_generation_prompt=True)
 
     @property
     def has_chat_template(self) -> bool:
@@ -155,11 +162,14 @@ class LLMPolicy(nn.Module):
         value_detach: the value loss trains the value head only, not the language model
             under it (a probe on the LM's features; a shared trunk let value regression
             disturb the LM of a small model).
+        shots: worked examples (train problems and the task's worked solutions) shown
+            before each problem, as earlier chat turns in the `chat` style. A small chat
+            model that never writes the answer format when told to does copy it from one.
     """
 
     def __init__(self, model: nn.Module, codec: TextCodec, *, spec: dict[str, Any] | None = None,
                  prompt_style: str = "bare", reference: bool = False,
-                 value_detach: bool = True) -> None:
+                 value_detach: bool = True, shots: int = 0) -> None:
         super().__init__()
         if prompt_style not in PROMPT_STYLES:
             raise PolicyError(f"unknown prompt style {prompt_style!r}; expected {PROMPT_STYLES}")
@@ -169,6 +179,10 @@ class LLMPolicy(nn.Module):
         self.codec = codec
         self.spec = dict(spec or {})
         self.prompt_style = prompt_style
+        if not isinstance(shots, int) or shots < 0:
+            raise PolicyError(f"shots must be an int >= 0, got {shots!r}")
+        self.shots = shots
+        self._demo_cache: dict[tuple[str, int], list[tuple[Any, str]]] = {}
         self.value_detach = value_detach
         hidden = int(model.config.hidden_size)
         self.value_head = nn.Linear(hidden, 1)
@@ -228,13 +242,29 @@ class LLMPolicy(nn.Module):
 
     # ------------------------------------------------------------------ prompts
     def prompt_text(self, task: Any, problem: Any) -> str:
-        """The text the model is conditioned on for `problem`."""
-        if self.prompt_style == "bare":
-            return f"{problem.prompt}\n"
-        text = task.format_prompt(problem)
+        """The text the model is conditioned on for `problem`, after `shots` worked examples."""
+        demos = self._demonstrations(task)
         if self.prompt_style == "chat":
-            return self.codec.chat_prompt(text)  # type: ignore[attr-defined]
-        return f"{text}\n"
+            return self.codec.chat_prompt(  # type: ignore[attr-defined]
+                task.format_prompt(problem), [(task.format_prompt(d), s) for d, s in demos])
+        question = (lambda p: p.prompt) if self.prompt_style == "bare" else task.format_prompt
+        shown = "".join(f"{question(d)}\n{s}\n\n" for d, s in demos)
+        return f"{shown}{question(problem)}\n"
+
+    def _demonstrations(self, task: Any) -> list[tuple[Any, str]]:
+        """`shots` train problems of `task` with their worked solutions, the same every call.
+
+        They come from the train split, so they never show a dev or test problem."""
+        if not self.shots:
+            return []
+        key = (getattr(task, "name", ""), self.shots)
+        if key not in self._demo_cache:
+            try:
+                problems = task.generate("train", self.shots, seed=DEMONSTRATION_SEED)
+                self._demo_cache[key] = [(p, task.worked_solution(p)) for p in problems]
+            except NotImplementedError as error:
+                raise PolicyError(f"prompt shots need worked solutions: {error}") from None
+        return self._demo_cache[key]
 
     def prompt_ids(self, problems: Sequence[Any], task: Any = None) -> list[list[int]]:
         """Token ids of each problem's prompt (bos first when the tokenizer uses one)."""

@@ -81,7 +81,7 @@ def build_policy(config: LLMRunConfig, task: Any, log: Callable[[str], None] | N
         cache_dir=config.cache_dir or None, tiny=TinyConfig(**asdict(config.tiny)),
         warm=WarmStartConfig(**asdict(config.warm_start)), seed=config.seed, log=log)
     return load_policy(model_dir, spec={"model": config.model}, lora=config.lora,
-                       prompt_style=config.prompt_style,
+                       prompt_style=config.prompt_style, shots=config.prompt_shots,
                        reference=config.algo == "grpo" and config.grpo.kl_coef > 0,
                        device=check_device(config.device))
 

@@ -13,7 +13,7 @@ from llm_bridge.models import (
     save_pretrained,
 )
 from llm_bridge.algorithms.grpo import completion_mask
-from llm_bridge.policy import HFCodec, LLMPolicy, PolicyError, pad_left
+from llm_bridge.policy import DEMONSTRATION_SEED, HFCodec, LLMPolicy, PolicyError, pad_left
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 
 SMALL = TinyConfig(layers=2, d_model=32, heads=2, ffn=64, max_len=128)
@@ -175,3 +175,50 @@ def test_lora_trains_only_adapter_and_reference_is_base(tmp_path, policy: LLMPol
     assert torch.allclose(again, adapted, atol=1e-6)
     with pytest.raises(PolicyError, match="LoRA vs full"):
         fresh.load_trainable_state_dict(policy.trainable_state_dict())
+
+
+def test_prompt_shots_show_the_same_worked_train_examples_first() -> None:
+    from llm_bridge import tasks
+
+    tok = CharTokenizer()
+    model = build_tiny_model(tok, SMALL, seed=0)
+    task = tasks.make("arithmetic")
+    first, second = task.generate("test", 2, seed=0)
+    zero, two = LLMPolicy(model, tok), LLMPolicy(model, tok, shots=2)
+    text = two.prompt_text(task, first)
+    assert text.endswith(zero.prompt_text(task, first))
+    demos = text[: len(text) - len(zero.prompt_text(task, first))]
+    assert two.prompt_text(task, second) == demos + zero.prompt_text(task, second)
+    assert demos.count("What is") == 2 and demos.count("<answer>") == 2
+    # the examples are train problems, solved correctly
+    blocks = [b for b in demos.split("\n\n") if b]
+    train_ids = {p.id for p in task.generate("train", 2, seed=DEMONSTRATION_SEED)}
+    for block in blocks:
+        question, *working = block.split("\n")
+        problem = next(p for p in task.generate("train", 2, seed=DEMONSTRATION_SEED)
+                       if p.prompt == question)
+        assert problem.id in train_ids
+        assert task.reward(problem, "\n".join(working)) == 1.0
+    with pytest.raises(PolicyError, match="shots"):
+        LLMPolicy(model, tok, shots=-1)
+
+
+def test_prompt_shots_in_the_chat_template_are_earlier_turns() -> None:
+    from tokenizers import Tokenizer, models
+    from transformers import PreTrainedTokenizerFast
+
+    from llm_bridge import tasks
+
+    hf = PreTrainedTokenizerFast(
+        tokenizer_object=Tokenizer(models.WordLevel({"<eos>": 0, "<unk>": 1}, unk_token="<unk>")),
+        eos_token="<eos>", unk_token="<unk>")
+    hf.chat_template = ("{% for m in messages %}[{{ m.role }}]{{ m.content }}{% endfor %}"
+                        "{% if add_generation_prompt %}[assistant]{% endif %}")
+    task = tasks.make("arithmetic")
+    problem = task.generate("test", 1, seed=0)[0]
+    (demo,) = task.generate("train", 1, seed=DEMONSTRATION_SEED)
+    policy = LLMPolicy(build_tiny_model(CharTokenizer(), SMALL), HFCodec(hf), prompt_style="chat",
+                       shots=1)
+    assert policy.prompt_text(task, problem) == (
+        f"[user]{task.format_prompt(demo)}[assistant]{task.worked_solution(demo)}"
+        f"[user]{task.format_prompt(problem)}[assistant]")

@@ -403,11 +403,19 @@ class LLMPolicy(nn.Module):
         if not greedy and (temperature <= 0 or not 0 < top_p <= 1):
             raise PolicyError(f"need temperature > 0 and 0 < top_p <= 1, got {temperature}, "
                               f"{top_p}")
-        ids, mask, positions = pad_left(prompts, self.codec.pad_id, self.device)
-        batch = ids.shape[0]
+        # A GRPO group repeats its prompt G times: run each distinct prompt through the
+        # model once and copy its cache rows, which makes the prompt pass G times cheaper.
+        distinct: dict[tuple[int, ...], int] = {}
+        rows = [distinct.setdefault(tuple(int(t) for t in p), len(distinct)) for p in prompts]
+        ids, mask, positions = pad_left(list(distinct), self.codec.pad_id, self.device)
         out = self.model(input_ids=ids, attention_mask=mask, position_ids=positions,
                          use_cache=True, logits_to_keep=1)
         past, logits = out.past_key_values, out.logits[:, -1]
+        if len(distinct) < len(rows):
+            index = torch.tensor(rows, dtype=torch.long, device=self.device)
+            past.reorder_cache(index)
+            logits, mask, positions = logits[index], mask[index], positions[index]
+        batch = len(rows)
         next_position = positions[:, -1:] + 1
         stop = self.stop_ids() if stop_at_newline else None
         tokens = torch.full((batch, max_new_tokens), self.codec.pad_id, dtype=torch.long,

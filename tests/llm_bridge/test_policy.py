@@ -222,3 +222,24 @@ def test_prompt_shots_in_the_chat_template_are_earlier_turns() -> None:
     assert policy.prompt_text(task, problem) == (
         f"[user]{task.format_prompt(demo)}[assistant]{task.worked_solution(demo)}"
         f"[user]{task.format_prompt(problem)}[assistant]")
+
+
+def test_repeated_prompts_share_one_prompt_pass(policy: LLMPolicy) -> None:
+    prompts = [policy.codec.encode("12 + 3\n")] * 3 + [policy.codec.encode("9\n")] * 2
+    batch_sizes = []
+    hook = policy.model.register_forward_pre_hook(
+        lambda module, args, kwargs: batch_sizes.append(kwargs["input_ids"].shape[0]),
+        with_kwargs=True)
+    try:
+        greedy = policy.generate(prompts, max_new_tokens=8, greedy=True)
+    finally:
+        hook.remove()
+    assert batch_sizes[0] == 2 and set(batch_sizes[1:]) == {5}
+    for i, prompt in enumerate(prompts):
+        assert greedy.ids(i) == policy.generate([prompt], max_new_tokens=8, greedy=True).ids(0)
+    sampled = policy.generate(prompts, max_new_tokens=8, generator=torch.Generator().manual_seed(1))
+    completions = [sampled.ids(i) for i in range(len(prompts))]
+    with torch.no_grad():
+        scored, _ = policy.completion_logprobs(prompts, completions)
+    for i, c in enumerate(completions):
+        assert torch.allclose(scored[i, : len(c)], sampled.logprobs[i, : len(c)], atol=1e-4)

@@ -182,7 +182,7 @@ class LLMPolicy(nn.Module):
         if not isinstance(shots, int) or shots < 0:
             raise PolicyError(f"shots must be an int >= 0, got {shots!r}")
         self.shots = shots
-        self._demo_cache: dict[tuple[str, int], list[tuple[Any, str]]] = {}
+        self._demo_cache: dict[str, list[tuple[Any, str]]] = {}  # task name -> examples
         self.value_detach = value_detach
         hidden = int(model.config.hidden_size)
         self.value_head = nn.Linear(hidden, 1)
@@ -257,7 +257,7 @@ class LLMPolicy(nn.Module):
         They come from the train split, so they never show a dev or test problem."""
         if not self.shots:
             return []
-        key = (getattr(task, "name", ""), self.shots)
+        key = getattr(task, "name", "")
         if key not in self._demo_cache:
             try:
                 problems = task.generate("train", self.shots, seed=DEMONSTRATION_SEED)

@@ -205,9 +205,8 @@ class GRPO:
         old: list[torch.Tensor | None] = []
         ref: list[torch.Tensor | None] = []
         masks: list[torch.Tensor] = []
-        # With one pass and no KL term the ratio is exactly 1 (pi_old is the policy being
-        # differentiated), so pi_old is the first pass's own log-probs, detached: a whole
-        # forward pass over the batch saved.
+        # With one pass the ratio is exactly 1 (pi_old is the policy being differentiated),
+        # so pi_old is that pass's own log-probs, detached: a whole forward pass saved.
         rescore = cfg.epochs > 1
         self.policy.train()
         with torch.no_grad():
@@ -227,7 +226,8 @@ class GRPO:
                 logp, _ = self.policy.completion_logprobs(
                     [rollout.prompts[i] for i in chunk], [rollout.completions[i] for i in chunk])
                 per_token, parts = token_losses(
-                    logp, logp.detach() if old_lp is None else old_lp, advantages[chunk].to(device), clip_eps=cfg.clip_eps,
+                    logp, logp.detach() if old_lp is None else old_lp,
+                    advantages[chunk].to(device), clip_eps=cfg.clip_eps,
                     ref_logprobs=ref_lp, kl_coef=cfg.kl_coef)
                 loss = (per_token * mask).sum() / normaliser
                 loss.backward()

@@ -49,7 +49,8 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
         torch.set_num_threads(config.torch_threads)
     torch.manual_seed(seed)
     model = build_model(game, config).to(device)
-    evaluator = TimedEvaluator(NetworkEvaluator(model, GameOps(game), device))
+    evaluator = TimedEvaluator(NetworkEvaluator(model, GameOps(game), device,
+                                                        compile=config.compile))
     actor = SelfPlayActor(game, config, evaluator, seed=seed)
     actor.run(min(games, config.selfplay.concurrent_games) // 4 or 1)  # warm-up: JIT, caches
     evaluator.seconds, evaluator.positions = 0.0, 0

@@ -113,9 +113,15 @@ def uniform_evaluator(num_actions: int) -> Evaluator:
 
 
 class NetworkEvaluator:
-    """Evaluate states with a `PolicyValueNet` in inference mode (bf16 autocast on a GPU)."""
+    """Evaluate states with a `PolicyValueNet` in inference mode (bf16 autocast on a GPU).
 
-    def __init__(self, model: Any, ops: GameOps, device: Any, max_batch: int = 1024) -> None:
+    `compile` ("off", "default", "cuda-graphs") runs the network through `torch.compile`;
+    then every batch is padded up to a power of two, so a handful of shapes are compiled
+    once each instead of one per batch size that self-play happens to produce.
+    """
+
+    def __init__(self, model: Any, ops: GameOps, device: Any, max_batch: int = 1024,
+                 compile: str = "off") -> None:
         import torch
 
         self.model = model.eval()
@@ -125,21 +131,44 @@ class NetworkEvaluator:
         self._torch = torch
         self.calls = 0
         self.positions = 0
+        self.compiled = compile != "off"
+        if compile == "off":
+            self._forward = self.model
+        else:
+            mode = "reduce-overhead" if compile == "cuda-graphs" else "default"
+            self._forward = torch.compile(self.model, mode=mode, dynamic=False)
+
+    def _padded(self, obs: Any) -> Any:
+        n = len(obs)
+        size = min(self.max_batch, 1 << max(0, n - 1).bit_length())
+        if size == n:
+            return obs
+        # Zero rows: in eval mode BatchNorm is per-sample, so they change no real row's output.
+        pad = obs.new_zeros((size - n, *obs.shape[1:]))
+        return self._torch.cat([obs, pad])
 
     def __call__(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from engine.model import autocast
 
         torch = self._torch
+        if self.model.training:
+            # The learner shares this module and leaves it in training mode; self-play must see
+            # BatchNorm's running statistics, not each batch's, so an answer never depends on
+            # which other positions happen to share its batch.
+            self.model.eval()
         n = len(states)
         logits_out = np.empty((n, self.ops.num_actions), dtype=np.float32)
         values_out = np.empty(n, dtype=np.float32)
         for start in range(0, n, self.max_batch):
             chunk = states[start : start + self.max_batch]
             obs = torch.from_numpy(self.ops.encode(chunk)).to(self.device, non_blocking=True)
+            if self.compiled:
+                obs = self._padded(obs)
             with torch.inference_mode(), autocast(self.device):
-                logits, values = self.model(obs)
-            logits_out[start : start + len(chunk)] = logits.float().cpu().numpy()
-            values_out[start : start + len(chunk)] = values.float().cpu().numpy()
+                logits, values = self._forward(obs)
+            k = len(chunk)
+            logits_out[start : start + k] = logits[:k].float().cpu().numpy()
+            values_out[start : start + k] = values[:k].float().cpu().numpy()
         self.calls += 1
         self.positions += n
         return logits_out, values_out

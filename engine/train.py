@@ -93,7 +93,8 @@ class Trainer:
         self.replay = ReplayBuffer([self.shard_dir], lambda n: desired_window(
             n, r.window_min, r.window_exponent, r.window_scale, r.window_max))
         self.replay.refresh()
-        self.evaluator = NetworkEvaluator(self.model, self.ops, self.device)
+        self.evaluator = NetworkEvaluator(self.model, self.ops, self.device,
+                                          compile=config.compile)
         self.actor: SelfPlayActor | None = None
         if config.workers == 0:
             self.actor = SelfPlayActor(
@@ -310,7 +311,7 @@ def prepare_run(run_dir: Path, config: RunConfig | None, resume: bool,
         if not config_path.is_file():
             raise CheckpointError(f"nothing to resume in {run_dir}: no config.json")
         saved = from_json_file(config_path)
-        allowed = ("minutes", "iterations", "device", "workers")
+        allowed = ("minutes", "iterations", "device", "workers", "compile")
         for text in overrides or []:
             key = text.split("=", 1)[0].strip().lstrip("-")
             if key not in allowed:

@@ -39,7 +39,7 @@ def worker_main(run_dir: str, worker: int, stop: "mp.synchronize.Event") -> None
     game = registry.make(config.game, **config.game_options)
     device = resolve_device(config.device)
     model = build_model(game, config).to(device)
-    evaluator = NetworkEvaluator(model, GameOps(game), device)
+    evaluator = NetworkEvaluator(model, GameOps(game), device, compile=config.compile)
     seed = int(np.random.SeedSequence([config.seed, 3, worker, int(time.time())])
                .generate_state(1)[0])
     actor = SelfPlayActor(game, config, evaluator, seed=seed, worker=worker,

@@ -30,6 +30,7 @@ from __future__ import annotations
 import json
 import shutil
 import time
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -159,6 +160,7 @@ class LLMTrainer:
         atomic_write(stem.with_suffix(".safetensors"), lambda tmp: save_file(weights, str(tmp)))
         training = {"optimizer": self.optimizer.state_dict(),
                     "generator": self.generator.get_state(),
+                    "generator_device": self.generator.device.type,
                     "algorithm": json.dumps(getattr(self.algorithm, "rng_state", dict)()),
                     "run_state": json.dumps(asdict(self.state))}
         atomic_write(stem.with_suffix(".train.pt"), lambda tmp: torch.save(training, tmp))
@@ -183,10 +185,24 @@ class LLMTrainer:
         self.policy.load_trainable_state_dict(load_file(str(stem.with_suffix(".safetensors"))))
         training = load_training_state(stem)
         self.optimizer.load_state_dict(training["optimizer"])
-        self.generator.set_state(training["generator"])
+        self._restore_generator(training)
         if hasattr(self.algorithm, "set_rng_state"):
             self.algorithm.set_rng_state(json.loads(training["algorithm"]))
         self.state = LLMRunState(**json.loads(training["run_state"]))
+
+    def _restore_generator(self, training: dict[str, Any]) -> None:
+        """Continue the sampling stream exactly; a run moved between the CPU and a GPU cannot
+        (their generators' states differ in kind), so it goes on from a seed derived from the
+        run's seed and iteration: reproducible, not bit-identical to an unmoved run."""
+        saved_on = training.get("generator_device", self.generator.device.type)
+        if saved_on == self.generator.device.type:
+            self.generator.set_state(training["generator"])
+            return
+        state = json.loads(training["run_state"])
+        self.generator.manual_seed(self.config.seed * 1_000_003 + int(state["iteration"]))
+        warnings.warn(f"resumed on {self.generator.device.type} a run saved on {saved_on}: "
+                      "sampling continues from a derived seed, not the saved stream",
+                      stacklevel=2)
 
     def _promote(self) -> None:
         """Copy the newest checkpoint's weights and metadata to `best.*`."""

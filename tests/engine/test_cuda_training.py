@@ -1,0 +1,80 @@
+"""The engine on a CUDA GPU (skipped without one): bf16 inference agrees with a float64
+reference, and a run trained on the GPU is stored in float32 and continues on the CPU."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+from safetensors.torch import load_file
+
+from engine.agents import load_agent
+from engine.checkpoint import latest_checkpoint
+from engine.config import resolve
+from engine.gameops import GameOps, NetworkEvaluator
+from engine.train import Trainer, build_model, prepare_run
+
+pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
+TINY = [
+    "model.size=b1c8", "model.policy_channels=2", "model.value_hidden=8",
+    "search.num_simulations=4", "selfplay.concurrent_games=8", "selfplay.games_per_iteration=8",
+    "train.batch_size=16", "arena.every_iterations=2", "arena.games=4",
+    "arena.opponents=['random']",
+]
+
+
+def _random_states(ops: GameOps, plies: int, seed: int) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    states, seen = ops.initial(128), []
+    for _ in range(plies):
+        done, _ = ops.terminal(states)
+        states = states[~done]
+        seen.append(states)
+        legal = ops.legal(states)
+        states = ops.step(states, np.argmax(np.where(legal, rng.random(legal.shape), -1), 1))
+    return np.concatenate(seen)
+
+
+def test_bf16_evaluator_on_the_gpu_matches_a_float64_reference() -> None:
+    import games
+
+    config = resolve("connect4", ["model.size=b3c32"])
+    game = games.make("connect4")
+    ops = GameOps(game)
+    torch.manual_seed(0)
+    model = build_model(game, config)
+    states = _random_states(ops, 12, seed=1)
+    x = torch.from_numpy(ops.encode(states))
+    with torch.no_grad():  # BatchNorm statistics of real positions, so the net is not trivial
+        model.train()
+        model(x)
+        model.eval()
+        ref_logits, ref_values = model.double()(x.double())
+    logits, values = NetworkEvaluator(model.float().cuda(), ops, torch.device("cuda"))(states)
+    assert logits.dtype == np.float32 and np.isfinite(logits).all()
+    ref_policy = torch.softmax(ref_logits, 1).numpy()
+    policy = torch.softmax(torch.from_numpy(logits).double(), 1).numpy()
+    assert np.abs(policy - ref_policy).max() < 0.02  # bf16 keeps ~3 significant digits
+    assert np.abs(values - ref_values.numpy()).max() < 0.03
+    assert next(model.parameters()).dtype == torch.float32  # autocast never casts the weights
+
+
+def test_a_gpu_run_stores_float32_weights_and_resumes_on_the_cpu(tmp_path) -> None:
+    run = tmp_path / "run"
+    config = resolve("tictactoe", TINY + ["iterations=2", "seed=3", 'device="cuda"'])
+    trainer = Trainer(prepare_run(run, config, False), run)
+    trainer.run()
+    assert trainer.device.type == "cuda" and trainer.state.iteration == 2
+    stem = latest_checkpoint(run)
+    weights = load_file(str(stem) + ".safetensors")
+    assert all(t.dtype in (torch.float32, torch.int64) for t in weights.values())
+    # the stored net plays on the CPU ...
+    answer = load_agent(run, sims=8, device="cpu").move("tictactoe", ["b2"])
+    assert answer["move"] != "b2"
+    # ... and the run continues there, optimizer state and all
+    resumed = Trainer(prepare_run(run, None, True, ["iterations=3", 'device="cpu"']), run,
+                      resume=True)
+    assert resumed.device.type == "cpu" and resumed.state.iteration == 2
+    resumed.run()
+    assert resumed.state.iteration == 3

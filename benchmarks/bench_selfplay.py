@@ -52,7 +52,10 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
     evaluator = TimedEvaluator(NetworkEvaluator(model, GameOps(game), device,
                                                         compile=config.compile))
     actor = SelfPlayActor(game, config, evaluator, seed=seed)
+    start = time.perf_counter()
+    evaluator.inner.warm_up(config.selfplay.concurrent_games)  # compiled nets: every shape
     actor.run(min(games, config.selfplay.concurrent_games) // 4 or 1)  # warm-up: JIT, caches
+    warm_up_s = time.perf_counter() - start
     evaluator.seconds, evaluator.positions = 0.0, 0
     start = time.perf_counter()
     stats, _ = actor.run(games)
@@ -73,6 +76,8 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
         "network_share": round(network_share, 3),
         "search_and_game_share": round(1 - network_share, 3),
         "torch_threads": torch.get_num_threads(),
+        "compile": config.compile,
+        "warm_up_s": round(warm_up_s, 1),
     }
 
 

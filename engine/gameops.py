@@ -115,14 +115,18 @@ def uniform_evaluator(num_actions: int) -> Evaluator:
 class NetworkEvaluator:
     """Evaluate states with a `PolicyValueNet` in inference mode (bf16 autocast on a GPU).
 
-    `compile` ("off", "default", "cuda-graphs") runs the network through `torch.compile`;
-    then every batch is padded up to a power of two, so a handful of shapes are compiled
-    once each instead of one per batch size that self-play happens to produce.
+    `compile` ("off", "default", "cuda-graphs", or "auto": CUDA graphs on a GPU, eager on
+    the CPU) runs the network through `torch.compile`; then every batch is padded up to a
+    power of two, so a handful of shapes are compiled once each instead of one per batch
+    size that self-play happens to produce.
     """
 
     def __init__(self, model: Any, ops: GameOps, device: Any, max_batch: int = 1024,
                  compile: str = "off") -> None:
         import torch
+
+        if compile == "auto":
+            compile = "cuda-graphs" if torch.device(device).type == "cuda" else "off"
 
         self.model = model.eval()
         self.ops = ops
@@ -137,6 +141,18 @@ class NetworkEvaluator:
         else:
             mode = "reduce-overhead" if compile == "cuda-graphs" else "default"
             self._forward = torch.compile(self.model, mode=mode, dynamic=False)
+
+    def warm_up(self, largest: int) -> None:
+        """Compile every padded batch size up to `largest` now, not in the middle of a timed
+        or interactive stretch (nothing to do for an eager evaluator)."""
+        if not self.compiled:
+            return
+        size = 1
+        while True:
+            self(self.ops.initial(min(size, self.max_batch)))
+            if size >= min(largest, self.max_batch):
+                break
+            size *= 2
 
     def _padded(self, obs: Any) -> Any:
         n = len(obs)

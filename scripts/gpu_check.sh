@@ -24,7 +24,27 @@ if [[ $part == all || $part == compile ]]; then
         --batches 256 --modes compiled-fp32 compiled-bf16 graphs-fp32 graphs-bf16 --json
 fi
 if [[ $part == all || $part == selfplay ]]; then
-    run selfplay $py -m benchmarks.bench_selfplay --game connect4 --set 'device="cuda"' --json
-    run selfplay1024 $py -m benchmarks.bench_selfplay --game connect4 --games 1024 \
-        --set 'device="cuda"' --set selfplay.concurrent_games=1024 --json
+    for mode in off cuda-graphs; do
+        for games in 256 1024; do
+            run "selfplay-$mode-$games" $py -m benchmarks.bench_selfplay --game connect4 \
+                --games $games --set 'device="cuda"' --set "compile=\"$mode\"" \
+                --set selfplay.concurrent_games=$games --json
+        done
+    done
+fi
+if [[ $part == all || $part == train ]]; then
+    # Two minutes of the Connect Four preset on the GPU, eager and with CUDA graphs.
+    for mode in off cuda-graphs; do
+        rm -rf "$out/run-$mode"
+        run "train-$mode" $py -m engine train connect4 --minutes 2 --seed 1 --device cuda \
+            --set "compile=\"$mode\"" --out "$out/run-$mode" --quiet
+        $py - "$out/run-$mode" <<'PY'
+import json, pathlib, sys
+run = pathlib.Path(sys.argv[1])
+meta = json.loads(sorted((run / "checkpoints").glob("step-*.json"))[-1].read_text())
+games = sum(len(p.read_text().splitlines()) for p in (run / "games").glob("*.txt"))
+print(run.name, "iterations", meta["iteration"], "positions_trained", meta["positions_trained"], "games", games)
+PY
+        rm -rf "$out/run-$mode"
+    done
 fi

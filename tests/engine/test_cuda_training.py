@@ -78,3 +78,35 @@ def test_a_gpu_run_stores_float32_weights_and_resumes_on_the_cpu(tmp_path) -> No
     assert resumed.device.type == "cpu" and resumed.state.iteration == 2
     resumed.run()
     assert resumed.state.iteration == 3
+
+
+def test_cuda_graph_evaluator_follows_the_learners_weight_updates() -> None:
+    import games
+    from engine.learner import Learner
+
+    config = resolve("connect4", ["model.size=b2c16"])
+    game = games.make("connect4")
+    ops = GameOps(game)
+    torch.manual_seed(0)
+    model = build_model(game, config).cuda()
+    device = torch.device("cuda")
+    graphs = NetworkEvaluator(model, ops, device, compile="auto")
+    eager = NetworkEvaluator(model, ops, device, compile="off")
+    assert graphs.compiled and not eager.compiled
+    states = _random_states(ops, 8, seed=2)[:100]
+    graphs.warm_up(128)
+    before = graphs(states)
+    learner = Learner(model, config.train, device, 0.0)
+    rng = np.random.default_rng(0)
+    n = 64
+    legal = ops.legal(states[:n])
+    policy = legal / legal.sum(1, keepdims=True)
+    batch = {"observations": ops.encode(states[:n]), "policy": policy.astype(np.float32),
+             "legal": legal, "value": rng.choice([-1.0, 1.0], n).astype(np.float32),
+             "root_value": np.zeros(n, np.float32), "policy_weight": np.ones(n, np.float32)}
+    for _ in range(5):
+        learner.train_step(batch)
+    after, reference = graphs(states), eager(states)
+    assert np.abs(after[1] - before[1]).max() > 1e-3  # the weights did move ...
+    np.testing.assert_allclose(after[0], reference[0], atol=2e-2)  # ... and the graphs saw it
+    np.testing.assert_allclose(after[1], reference[1], atol=2e-2)

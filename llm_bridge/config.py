@@ -209,6 +209,19 @@ def validate(config: LLMRunConfig) -> None:
     for ok, message in checks:
         if not ok:
             raise ConfigError(message)
+    _check_rewards(config.rewards)
+
+
+def _check_rewards(rewards: dict[str, float]) -> None:
+    """Every extra reward must resolve now, before a model is built or a run directory made."""
+    from llm_bridge.tasks.registry import resolve_reward
+    from llm_bridge.tasks.rewards import RewardError
+
+    for name in rewards:
+        try:
+            resolve_reward(name)
+        except RewardError as error:
+            raise ConfigError(f"rewards.{name}: {error}") from None
 
 
 def to_json(config: LLMRunConfig) -> str:

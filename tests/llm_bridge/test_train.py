@@ -82,6 +82,9 @@ def test_prepare_run_guards(tmp_path: Path) -> None:
         resolve_llm(overrides=['algo="ppo"'])
     with pytest.raises(ConfigError, match="unknown config key"):
         resolve_llm(overrides=["grpo.group=3"])
+    # an extra reward that does not exist is a config error before any model or directory
+    with pytest.raises(ConfigError, match="rewards.nope: unknown reward"):
+        resolve_llm(overrides=["rewards.nope=0.5"])
 
 
 def _spawn(run: Path, *args: str) -> subprocess.Popen:

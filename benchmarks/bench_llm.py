@@ -23,31 +23,42 @@ from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 
 
-def _timed(fn, repeats: int) -> float:
+def _timed(fn, repeats: int, device: torch.device = torch.device("cpu")) -> float:
     fn()
+    _sync(device)
     start = time.perf_counter()
     for _ in range(repeats):
         fn()
+    _sync(device)
     return (time.perf_counter() - start) / repeats
 
 
+def _sync(device: torch.device) -> None:
+    if device.type == "cuda":
+        torch.cuda.synchronize(device)
+
+
 def run(batch: int = 128, max_new_tokens: int = 48, repeats: int = 3, threads: int = 2,
-        simulations: int = 8) -> dict[str, Any]:
+        simulations: int = 8, device: str = "cpu") -> dict[str, Any]:
     """All measurements; returns a JSON-ready dict."""
+    from llm_bridge.models import check_device
+
     torch.set_num_threads(threads)
+    where = check_device(device)
     tok = CharTokenizer()
-    policy = LLMPolicy(build_tiny_model(tok, TinyConfig(), seed=0), tok).eval()
+    policy = LLMPolicy(build_tiny_model(tok, TinyConfig(), seed=0), tok).to(where).eval()
     task = tasks.make("arithmetic", digits=1, terms=(2, 4), ops="+-*")
     problems = task.generate("train", max(16, batch // 8), seed=0)
     prompts = policy.prompt_ids(problems, task)
     rows = [prompts[i % len(prompts)] for i in range(batch)]
-    generator = torch.Generator().manual_seed(0)
-    out: dict[str, Any] = {"batch": batch, "max_new_tokens": max_new_tokens, "threads": threads}
+    generator = torch.Generator(device=where).manual_seed(0)
+    out: dict[str, Any] = {"batch": batch, "max_new_tokens": max_new_tokens, "threads": threads,
+                           "device": str(where)}
 
     def generate():
         out["_gen"] = policy.generate(rows, max_new_tokens=max_new_tokens, generator=generator)
 
-    seconds = _timed(generate, repeats)
+    seconds = _timed(generate, repeats, where)
     tokens = int(out.pop("_gen").lengths.sum())
     out["generate"] = {"seconds": seconds, "completions_per_s": batch / seconds,
                        "tokens_per_s": tokens / seconds}
@@ -57,14 +68,14 @@ def run(batch: int = 128, max_new_tokens: int = 48, repeats: int = 3, threads: i
         logp, mask = policy.completion_logprobs(rows, completions)
         (logp * mask).sum().backward()
 
-    seconds = _timed(score, repeats)
+    seconds = _timed(score, repeats, where)
     out["score"] = {"seconds": seconds, "tokens_per_s": batch * max_new_tokens / seconds}
     reward = tasks.combine_rewards({task.name: 1.0}, functions={task.name: task})
     optimizer = torch.optim.AdamW(policy.parameters(), lr=1e-4)
     algo = GRPO(policy, task, reward, optimizer, GRPOConfig(group_size=8),
                 max_new_tokens=max_new_tokens)
     out["grpo_iteration_seconds"] = _timed(
-        lambda: algo.learn(algo.rollout(problems[: batch // 8], generator)), 1)
+        lambda: algo.learn(algo.rollout(problems[: batch // 8], generator)), 1, where)
     out["search_move_seconds"] = _search_move(policy, task, problems[:16], simulations)
     return out
 
@@ -80,7 +91,7 @@ def _search_move(policy: LLMPolicy, task: Any, problems: list, simulations: int)
     settings = SearchSettings(simulations=simulations)
     game = ReasoningGame(task, policy, candidates=settings.candidates,
                          max_step_tokens=settings.max_step_tokens,
-                         generator=torch.Generator().manual_seed(0))
+                         generator=torch.Generator(device=policy.device).manual_seed(0))
     roots = np.empty(len(problems), dtype=object)
     roots[:] = game.start(problems)
     search = BatchSearch(search_config(settings, simulations), len(problems), game.num_actions)

@@ -214,10 +214,11 @@ def bench_llm(
     repeats: int = typer.Option(3, help="Timed repetitions."),
     threads: int = typer.Option(2, help="torch CPU threads."),
     simulations: int = typer.Option(8, help="Budget of the timed searched move."),
+    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
 ) -> None:
     """Sampling, scoring, a GRPO iteration and a searched move on the tiny model (JSON last)."""
     from benchmarks.bench_llm import run
 
     if batch < 8 or max_new_tokens < 1 or repeats < 1 or threads < 1 or simulations < 1:
         fail("--batch must be >= 8 and the other options >= 1")
-    typer.echo(json.dumps(run(batch, max_new_tokens, repeats, threads, simulations)))
+    typer.echo(json.dumps(run(batch, max_new_tokens, repeats, threads, simulations, device)))

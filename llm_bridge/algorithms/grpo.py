@@ -39,6 +39,20 @@ accuracy. Three measurements bear on why:
   warm start's, and learns nothing measurable at 1e-4.
 * Plain SGD avoids the collapse but moves held-out pass@1 by only a few points in the steps
   that ten minutes allow.
+
+Later measurements (test pass@1 on 200 problems, 10 minutes of RL each) put the limit in the
+signal, not in the learner:
+
+* The trainer's path learns what it is shown: with `optim.warmup_steps = 30` at 1e-3, the
+  mean reward on a fixed pool of 8 problems rose from 0.05 to 0.71 in 29 iterations.
+* On fresh problems nothing tried raised held-out accuracy. Outcome GRPO at 1e-4 with the
+  `arithmetic_steps` process reward at 0.5: test 0.15 -> 0.095. Per-line advantages
+  (DeepSeekMath's process-supervised GRPO), 5 minutes: dev 0.12-0.18. 3e-4 with 30 warm-up
+  steps: dev 0.16 -> 0.08. A 1,200-step warm start (test 0.61) under GRPO at 1e-4: 0.585;
+  at 3e-4 with 32 prompts x 8 samples its dev score drifted from 0.66 to 0.59. Best-of-8 expert iteration (likelihood of the samples
+  whose answer and working are both right) at 2e-4: 0.15 -> 0.08 in 4 minutes.
+* The headroom is real: continuing the supervised phase on reference solutions at 2e-4 took
+  the same warm start from 0.15 to 0.61 in 6 minutes. What RL samples carries far less of it.
 """
 
 from __future__ import annotations

@@ -77,7 +77,7 @@ def test_resume_restores_optimizer_schedule_and_counters(tmp_path) -> None:
     saved = load_training_state(latest_checkpoint(run))["learner"]["optimizer"]["state"]
     restored = second.learner.optimizer.state_dict()["state"]
     for key in saved:
-        assert np.allclose(saved[key]["exp_avg"].numpy(), restored[key]["exp_avg"].numpy())
+        assert np.allclose(saved[key]["exp_avg"].numpy(), restored[key]["exp_avg"].cpu().numpy())
     second.run()
     assert second.state.iteration == 2 and second.learner.step > steps_after_one
 

@@ -8,32 +8,15 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from benchmarks.bench_inference import _positions
 from engine.agents import load_agent
 from engine.checkpoint import latest_checkpoint
 from engine.config import resolve
 from engine.gameops import GameOps, NetworkEvaluator
 from engine.train import Trainer, build_model, prepare_run
+from test_training_loop import TINY  # the loop test's tiny run
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-TINY = [
-    "model.size=b1c8", "model.policy_channels=2", "model.value_hidden=8",
-    "search.num_simulations=4", "selfplay.concurrent_games=8", "selfplay.games_per_iteration=8",
-    "train.batch_size=16", "arena.every_iterations=2", "arena.games=4",
-    "arena.opponents=['random']",
-]
-
-
-def _random_states(ops: GameOps, plies: int, seed: int) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    states, seen = ops.initial(128), []
-    for _ in range(plies):
-        done, _ = ops.terminal(states)
-        states = states[~done]
-        seen.append(states)
-        legal = ops.legal(states)
-        states = ops.step(states, np.argmax(np.where(legal, rng.random(legal.shape), -1), 1))
-    return np.concatenate(seen)
 
 
 def test_bf16_evaluator_on_the_gpu_matches_a_float64_reference() -> None:
@@ -44,7 +27,7 @@ def test_bf16_evaluator_on_the_gpu_matches_a_float64_reference() -> None:
     ops = GameOps(game)
     torch.manual_seed(0)
     model = build_model(game, config)
-    states = _random_states(ops, 12, seed=1)
+    states = _positions(ops, 512, seed=1)
     x = torch.from_numpy(ops.encode(states))
     with torch.no_grad():  # BatchNorm statistics of real positions, so the net is not trivial
         model.train()
@@ -93,7 +76,7 @@ def test_cuda_graph_evaluator_follows_the_learners_weight_updates() -> None:
     graphs = NetworkEvaluator(model, ops, device, compile="auto")
     eager = NetworkEvaluator(model, ops, device, compile="off")
     assert graphs.compiled and not eager.compiled
-    states = _random_states(ops, 8, seed=2)[:100]
+    states = _positions(ops, 100, seed=2)
     graphs.warm_up(128)
     before = graphs(states)
     learner = Learner(model, config.train, device, 0.0)

@@ -13,19 +13,9 @@ from llm_bridge.config import resolve_llm
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 from llm_bridge.train import LLMTrainer, checkpoint_stem, load_checkpoint_policy, prepare_run
+from test_train import TINY_RUN  # the loop test's tiny run
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
-
-TINY_RUN = [
-    'task="arithmetic"', 'model="tiny"', "threads=1",
-    "task_options.digits=1", "task_options.terms=2", 'task_options.ops="+"',
-    "tiny.layers=1", "tiny.d_model=32", "tiny.heads=2", "tiny.ffn=64", "tiny.max_len=64",
-    "warm_start.steps=5", "warm_start.batch_size=8", "warm_start.problems=40",
-    "sampling.max_new_tokens=12", "optim.prompts_per_iteration=4", "optim.lr=0.001",
-    "grpo.group_size=4", "grpo.kl_coef=0.05", "train_problems=10",
-    "eval.every_iterations=2", "eval.dev_problems=8", "eval.test_problems=8",
-]
-
 
 def test_sampled_logprobs_on_the_gpu_match_scoring_and_the_cpu() -> None:
     tok = CharTokenizer()

@@ -46,6 +46,10 @@ class WarmStartSettings:
     """Peak learning rate."""
     problems: int = 4000
     """Distinct train problems drawn for the phase."""
+    answer_only_share: float = 0.0
+    """Share of the phase's problems shown with the final answer alone, no working (the
+    task's `answer_only_solution`): the model learns both styles and RL must find which
+    one pays."""
 
 
 @dataclass
@@ -207,6 +211,8 @@ def validate(config: LLMRunConfig) -> None:
         (config.train_problems >= config.optim.prompts_per_iteration,
          "train_problems must be >= optim.prompts_per_iteration"),
         (config.threads >= 1, "threads must be >= 1"),
+        (0.0 <= config.warm_start.answer_only_share <= 1.0,
+         "warm_start.answer_only_share must be in [0, 1]"),
         (config.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
     ]
     for ok, message in checks:

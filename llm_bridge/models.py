@@ -162,8 +162,11 @@ def convert_smollm2(target: Path) -> Path:
 def tiny_key(task_name: str, task_options: dict[str, Any], tiny: TinyConfig,
              warm: WarmStartConfig, seed: int) -> str:
     """A short hash naming the warm-started tiny model for these settings."""
+    warm_fields = asdict(warm)
+    if not warm_fields["answer_only_share"]:
+        del warm_fields["answer_only_share"]  # keeps the names of warm starts made before it
     blob = json.dumps({"task": task_name, "options": task_options, "tiny": asdict(tiny),
-                       "warm": asdict(warm), "seed": seed}, sort_keys=True)
+                       "warm": warm_fields, "seed": seed}, sort_keys=True)
     return hashlib.sha256(blob.encode()).hexdigest()[:16]
 
 

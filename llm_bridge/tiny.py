@@ -177,14 +177,29 @@ class WarmStartConfig:
     """Peak learning rate (linear warm-up over 20 steps, then cosine to a tenth)."""
     problems: int = 4000
     """Train problems drawn for the phase (cycled through in a shuffled order)."""
+    answer_only_share: float = 0.0
+    """Share of those problems shown with the answer alone (`task.answer_only_solution`)
+    instead of the worked solution; which ones is fixed by the seed."""
+
+
+def warm_start_examples(task: Task, config: WarmStartConfig, seed: int = 0) -> list[tuple[Any, str]]:
+    """The phase's `(problem, target completion)` pairs: `config.problems` train problems,
+    each with its worked solution or, for about `answer_only_share` of them (which ones
+    is fixed by the seed), its answer alone."""
+    problems = task.generate("train", config.problems, seed=seed)
+    style_rng = random.Random(f"answer-only/{seed}")
+    terse = [style_rng.random() < config.answer_only_share for _ in problems]
+    return [(p, task.answer_only_solution(p) if short else task.worked_solution(p))
+            for p, short in zip(problems, terse)]
 
 
 def supervised_warm_start(policy: LLMPolicy, task: Task, config: WarmStartConfig = WarmStartConfig(),
                           seed: int = 0, log: Any = None) -> list[float]:
     """Fit `policy` to the task's worked solutions of train problems by token cross-entropy.
 
-    Each example is the policy's prompt for the problem followed by the worked solution and
-    the end-of-sequence token; only the completion tokens are in the loss.
+    Each example is the policy's prompt for the problem followed by the worked solution (or,
+    for `answer_only_share` of the problems, the answer alone) and the end-of-sequence
+    token; only the completion tokens are in the loss.
 
     Args:
         policy: the policy to train in place (its optimiser is local to this phase).
@@ -198,10 +213,8 @@ def supervised_warm_start(policy: LLMPolicy, task: Task, config: WarmStartConfig
     """
     if config.steps <= 0:
         return []
-    problems = task.generate("train", config.problems, seed=seed)
-    examples = [(policy.prompt_ids([p])[0],
-                 policy.codec.encode(task.worked_solution(p)) + [policy.codec.eos_id])
-                for p in problems]
+    examples = [(policy.prompt_ids([p])[0], policy.codec.encode(text) + [policy.codec.eos_id])
+                for p, text in warm_start_examples(task, config, seed)]
     order_rng = random.Random(seed)
     order: list[int] = []
     params = [p for p in policy.parameters() if p.requires_grad]

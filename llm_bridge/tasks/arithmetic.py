@@ -155,6 +155,9 @@ class ArithmeticTask(GeneratedTask):
         steps = solution_steps(problem.metadata["operands"], problem.metadata["ops"])
         return "\n".join(steps + [format_answer(problem.answer)])
 
+    def answer_only_solution(self, problem: Problem) -> str:
+        return format_answer(problem.answer)
+
 
 def working_steps(prompts: list[str], completions: list[str], **fields: list) -> list[float | None]:
     """Process reward for arithmetic: the share of the reference working (`solution_steps`)

@@ -182,6 +182,18 @@ class Task(abc.ABC):
         """
         raise NotImplementedError(f"task {self.name!r} has no worked solutions")
 
+    def answer_only_solution(self, problem: Problem) -> str:
+        """A correct completion that states the final answer with no working.
+
+        A warm start may mix these with worked solutions (`answer_only_share`), leaving a
+        model that sometimes skips the working; reinforcement learning then has to find
+        out that writing it pays.
+
+        Raises:
+            NotImplementedError: the task has no answer-only solutions.
+        """
+        raise NotImplementedError(f"task {self.name!r} has no answer-only solutions")
+
     def outcome(self, problem: Problem, completion: str) -> Outcome:
         """The terminal outcome of the one-player game this task is played as."""
         return Outcome(Termination.VERIFIED, reward=self.reward(problem, completion))

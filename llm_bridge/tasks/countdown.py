@@ -158,3 +158,8 @@ class CountdownTask(GeneratedTask):
         if problem.reference is None:
             raise TaskError(f"problem {problem.id!r} has no reference solution")
         return f"{problem.reference} = {problem.answer}\n{format_answer(problem.reference)}"
+
+    def answer_only_solution(self, problem: Problem) -> str:
+        if problem.reference is None:
+            raise TaskError(f"problem {problem.id!r} has no reference solution")
+        return format_answer(problem.reference)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+from dataclasses import asdict
 
 import pytest
 import torch
 
 from llm_bridge import tasks
-from llm_bridge.models import load_policy, save_pretrained, tiny_model_dir
+from llm_bridge.models import load_policy, save_pretrained, tiny_key, tiny_model_dir
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import (
     CharTokenizer,
@@ -17,6 +19,7 @@ from llm_bridge.tiny import (
     WarmStartConfig,
     build_tiny_model,
     supervised_warm_start,
+    warm_start_examples,
 )
 
 SMALL = TinyConfig(layers=2, d_model=32, heads=2, ffn=64, max_len=128)
@@ -72,6 +75,33 @@ def test_warm_start_fits_worked_solutions() -> None:
     # from ~ln(vocab) = 4.6 nats per token to well under half of it: the format is learnt
     assert losses[0] > 4.0
     assert sum(losses[-5:]) / 5 < 0.5 * losses[0]
+
+
+def test_warm_start_mixes_answer_only_solutions() -> None:
+    task = tasks.make("arithmetic", digits=1, terms=3, ops="+*")
+    mixed = warm_start_examples(task, WarmStartConfig(problems=400, answer_only_share=0.3), seed=2)
+    plain = warm_start_examples(task, WarmStartConfig(problems=400), seed=2)
+    assert [p.id for p, _ in mixed] == [p.id for p, _ in plain]  # the same problems
+    terse = [text for _, text in mixed if "=" not in text]
+    assert 80 <= len(terse) <= 160  # about 30% of 400
+    for problem, text in mixed:
+        assert task.reward(problem, text) == 1.0  # both styles are correct completions
+        if "=" not in text:
+            assert text == f"<answer>{problem.answer}</answer>"
+    assert all("=" in text for _, text in plain)
+    # the draw is fixed by the seed
+    again = warm_start_examples(task, WarmStartConfig(problems=400, answer_only_share=0.3), seed=2)
+    assert again == mixed
+
+
+def test_tiny_key_changes_only_with_an_answer_only_share() -> None:
+    plain = tiny_key("arithmetic", {}, SMALL, WarmStartConfig(), 0)
+    # a warm start made before the field existed hashed these fields, and keeps its name
+    old = {k: v for k, v in asdict(WarmStartConfig()).items() if k != "answer_only_share"}
+    blob = json.dumps({"task": "arithmetic", "options": {}, "tiny": asdict(SMALL), "warm": old,
+                       "seed": 0}, sort_keys=True)
+    assert plain == hashlib.sha256(blob.encode()).hexdigest()[:16]
+    assert tiny_key("arithmetic", {}, SMALL, WarmStartConfig(answer_only_share=0.5), 0) != plain
 
 
 def test_tiny_model_dir_caches_and_loads_by_path(tmp_path) -> None:

@@ -75,6 +75,11 @@ class OptimSettings:
     move every weight by about the full rate whatever its gradient: on the tiny model, GRPO
     at 1e-3 without warm-up wrote garbage after two steps, and with 30 warm-up steps it
     raised the reward on a fixed set of 8 problems from 0.05 to 0.71 in 29 iterations."""
+    value_lr: float | None = None
+    """Learning rate of the value head alone (None = `lr`). The head is a linear probe on
+    the language model's features: at a rate small enough for the language model it stays
+    near its zero start for the whole run, and the search reads every unfinished text as
+    worth nothing."""
     weight_decay: float = 0.0
     """Decoupled weight decay."""
     grad_clip: float = 1.0
@@ -211,6 +216,8 @@ def validate(config: LLMRunConfig) -> None:
         (config.train_problems >= config.optim.prompts_per_iteration,
          "train_problems must be >= optim.prompts_per_iteration"),
         (config.threads >= 1, "threads must be >= 1"),
+        (config.optim.value_lr is None or config.optim.value_lr > 0,
+         "optim.value_lr must be > 0 (or unset)"),
         (0.0 <= config.warm_start.answer_only_share <= 1.0,
          "warm_start.answer_only_share must be in [0, 1]"),
         (config.checkpoint_every >= 1, "checkpoint_every must be >= 1"),

@@ -53,6 +53,7 @@ from llm_bridge import tasks
 from llm_bridge.config import LLMRunConfig, from_json_file, resolve_llm, to_json
 from llm_bridge.evaluate import evaluate_policy, paired_gate
 from llm_bridge.models import check_device, load_policy, resolve_model_dir
+from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import TinyConfig, WarmStartConfig
 
 FORMAT_VERSION = 1
@@ -105,6 +106,23 @@ def make_algorithm(config: LLMRunConfig, policy: Any, task: Any, reward: Any,
                            grad_clip=config.optim.grad_clip, seed=seed)
 
 
+def group_rates(optim: Any) -> list[float]:
+    """The learning rate of each parameter group of `build_optimizer`, after warm-up."""
+    return [optim.lr] if optim.value_lr is None else [optim.lr, optim.value_lr]
+
+
+def build_optimizer(policy: LLMPolicy, optim: Any) -> torch.optim.Optimizer:
+    """AdamW over the policy's trainable weights; with `optim.value_lr` set, the value head
+    is a second parameter group at that rate."""
+    params = [p for p in policy.parameters() if p.requires_grad]
+    if optim.value_lr is None:
+        return torch.optim.AdamW(params, lr=optim.lr, weight_decay=optim.weight_decay)
+    head = {id(p) for p in policy.value_head.parameters()}
+    groups = [{"params": [p for p in params if id(p) not in head], "lr": optim.lr},
+              {"params": [p for p in params if id(p) in head], "lr": optim.value_lr}]
+    return torch.optim.AdamW(groups, weight_decay=optim.weight_decay)
+
+
 class LLMTrainer:
     """One LLM run over a run directory (see the module docstring)."""
 
@@ -116,9 +134,7 @@ class LLMTrainer:
         self.log = log or (lambda message: None)
         self.task = tasks.make(config.task, **config.task_options)
         self.policy = build_policy(config, self.task, self.log)
-        params = [p for p in self.policy.parameters() if p.requires_grad]
-        self.optimizer = torch.optim.AdamW(params, lr=config.optim.lr,
-                                           weight_decay=config.optim.weight_decay)
+        self.optimizer = build_optimizer(self.policy, config.optim)
         self.reward = tasks.combine_rewards(reward_weights(config, self.task.name),
                                             functions={self.task.name: self.task})
         self.algorithm = make_algorithm(config, self.policy, self.task, self.reward,
@@ -260,9 +276,9 @@ class LLMTrainer:
         """One iteration of every stage; returns its figures."""
         cfg = self.config
         start = time.perf_counter()
-        for group in self.optimizer.param_groups:
-            warm = cfg.optim.warmup_steps
-            group["lr"] = cfg.optim.lr * min(1.0, (self.state.optimizer_steps + 1) / max(1, warm))
+        warm = min(1.0, (self.state.optimizer_steps + 1) / max(1, cfg.optim.warmup_steps))
+        for group, rate in zip(self.optimizer.param_groups, group_rates(cfg.optim)):
+            group["lr"] = rate * warm
         problems = self._next_problems(cfg.optim.prompts_per_iteration)
         rollout = self.algorithm.rollout(problems, self.generator)
         act_seconds = time.perf_counter() - start

@@ -128,6 +128,32 @@ def test_resume_after_kill_9_is_exact(tmp_path: Path) -> None:
         json.loads((killed / "replay" / "iter-000004.json").read_text())["texts"]
 
 
+def test_value_head_learns_at_its_own_rate(tmp_path: Path) -> None:
+    """With `optim.value_lr`, the value head is its own AdamW group: after one step on a
+    value loss plus a language-model loss, at a language-model rate of 1e-6, the head has
+    moved by about 0.01 and no language-model weight by more than about 1e-6 (a fresh
+    AdamW moves each weight by about its rate)."""
+    config = _config(tmp_path, 'algo="search"', "optim.lr=1e-6", "optim.value_lr=0.01")
+    run = tmp_path / "run"
+    trainer = LLMTrainer(prepare_run(run, config, False), run)
+    policy, optimizer = trainer.policy, trainer.optimizer
+    assert [g["lr"] for g in optimizer.param_groups] == [1e-6, 0.01]
+    head = [id(p) for p in policy.value_head.parameters()]
+    assert [id(p) for p in optimizer.param_groups[1]["params"]] == head
+    lm_before = {n: p.detach().clone() for n, p in policy.named_parameters()
+                 if p.requires_grad and id(p) not in head}
+    prompt, completion = policy.codec.encode("1 + 2"), policy.codec.encode("3")
+    logprobs, _, values = policy.completion_logprobs([prompt], [completion], with_values=True)
+    ((values - 1.0) ** 2).sum().add(-logprobs.sum()).backward()
+    optimizer.step()
+    head_move = policy.value_head.bias.detach().abs().item()
+    lm_move = max((p.detach() - lm_before[n]).abs().max().item()
+                  for n, p in policy.named_parameters() if n in lm_before)
+    assert 5e-3 < head_move < 2e-2 and 1e-7 < lm_move < 5e-6
+    with pytest.raises(ConfigError, match="value_lr"):
+        _config(tmp_path, "optim.value_lr=0")
+
+
 def test_shaping_rewards_add_to_the_task_grader() -> None:
     from llm_bridge.train import reward_weights
 

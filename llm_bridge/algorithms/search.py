@@ -22,12 +22,13 @@ rather than a fixed move list, so the policy target is a distribution over sampl
 candidates, and distillation raises the likelihood of good candidates relative to the
 others; there is no tree reuse between moves (each move resamples its root's candidates).
 
-Known limitation, measured on the tiny arithmetic preset: with few simulations the search
-compares a wrong final answer (verifier: exactly 0) with a line that merely continues (value
-head: about the mean reward, > 0), so the improved policy prefers not answering; distilled,
-this drove dev pass@1 from 0.14 to 0.02 in 10 minutes even at lr 5e-5. Deeper searches, a
-value head that scores hopeless continuations at 0, or a penalty for unanswered texts are
-the next things to try.
+Measured on the tiny arithmetic preset (test pass@1 on 200 problems, ten minutes on one CPU
+core): the value head is a linear probe on the language model's features and needs a rate
+of its own (`optim.value_lr`). At the language model's 5e-5 it barely leaves its zero
+start in ten minutes and the search gains little: 0.24 -> 0.34 (with a model warm-started
+on worked solutions only, dev pass@1 even fell from 0.14 to 0.02). With `value_lr = 1e-3` the
+search learnt, like GRPO, to write the working more often (on 69% of the problems instead
+of 27%): 0.24 -> 0.385, and 0.24 -> 0.39 with `value_lr = 3e-3`.
 """
 
 from __future__ import annotations

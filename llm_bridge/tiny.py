@@ -182,7 +182,8 @@ class WarmStartConfig:
     instead of the worked solution; which ones is fixed by the seed."""
 
 
-def warm_start_examples(task: Task, config: WarmStartConfig, seed: int = 0) -> list[tuple[Any, str]]:
+def warm_start_examples(task: Task, config: WarmStartConfig,
+                        seed: int = 0) -> list[tuple[Any, str]]:
     """The phase's `(problem, target completion)` pairs: `config.problems` train problems,
     each with its worked solution or, for about `answer_only_share` of them (which ones
     is fixed by the seed), its answer alone."""

@@ -172,7 +172,8 @@ class ReasoningGame:
     def _terminal_scores(self, states: Sequence[ReasoningState]) -> list[float]:
         if self.terminal_mode == "value":
             with torch.no_grad():
-                return self.policy.values([s.prompt + s.prefix for s in states]).tolist()
+                return self.policy.values([s.prompt for s in states],
+                                          [s.prefix for s in states]).tolist()
         return list(self.reward_fn([s.problem for s in states], [self.text(s) for s in states]))
 
     def legal(self, state: ReasoningState) -> np.ndarray:
@@ -207,7 +208,8 @@ class ReasoningGame:
             for a, lp in enumerate(s.logprobs):
                 if np.isfinite(lp):
                     logits[i, a] = lp
-        values = self.policy.values([s.prompt + s.prefix for s in states]).cpu().numpy()
+        values = self.policy.values([s.prompt for s in states],
+                                    [s.prefix for s in states]).cpu().numpy()
         return logits, values.astype(np.float32)
 
     # ------------------------------------------------------------------ Game protocol

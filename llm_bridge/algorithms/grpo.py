@@ -73,6 +73,11 @@ class GRPOConfig:
     """Dr. GRPO: no std normalisation of advantages, no length normalisation of the loss."""
     std_eps: float = 1e-4
     """Added to the group std before dividing."""
+    value_coef: float = 1.0
+    """Weight of the value head's squared error against each completion's reward (0 = the
+    head is not trained). With the policy's default `value_detach` it trains the head
+    alone, clipped apart from the language model, so the policy's update is unchanged; the
+    head then lets a GRPO checkpoint answer by search at inference."""
 
 
 def group_advantages(rewards: torch.Tensor, *, scale: bool = True,
@@ -222,27 +227,44 @@ class GRPO:
                 ref.append(self.policy.reference_logprobs(prompts, comps) if cfg.kl_coef else None)
         normaliser = loss_normaliser(masks, dr_grpo=cfg.dr_grpo, max_tokens=self.max_new_tokens)
         totals = {"loss/policy": 0.0, "llm/kl": 0.0, "llm/clip_frac": 0.0}
+        if cfg.value_coef:
+            totals["loss/value"] = 0.0
         device = self.policy.device
+        targets = torch.tensor(rollout.rewards, dtype=torch.float32, device=device)
+        head = {id(p) for p in self.policy.value_head.parameters()}
+        params = [p for p in self.policy.parameters() if p.requires_grad]
+        lm_params = [p for p in params if id(p) not in head]
         for _ in range(cfg.epochs):
             self.optimizer.zero_grad(set_to_none=True)
-            loss_sum, kl_sum, clip_sum, tokens = 0.0, 0.0, 0.0, 0.0
+            loss_sum, value_sum, kl_sum, clip_sum, tokens = 0.0, 0.0, 0.0, 0.0, 0.0
             for chunk, old_lp, ref_lp, mask in zip(chunks, old, ref, masks):
-                logp, _ = self.policy.completion_logprobs(
-                    [rollout.prompts[i] for i in chunk], [rollout.completions[i] for i in chunk])
+                scored = self.policy.completion_logprobs(
+                    [rollout.prompts[i] for i in chunk], [rollout.completions[i] for i in chunk],
+                    with_values=bool(cfg.value_coef))
+                logp = scored[0]
                 per_token, parts = token_losses(
                     logp, logp.detach() if old_lp is None else old_lp,
                     advantages[chunk].to(device), clip_eps=cfg.clip_eps,
                     ref_logprobs=ref_lp, kl_coef=cfg.kl_coef)
                 loss = (per_token * mask).sum() / normaliser
+                if cfg.value_coef:
+                    squared = ((scored[2] - targets[chunk]) ** 2).sum() / len(rollout)
+                    value_sum += squared.item()
+                    loss = loss + cfg.value_coef * squared
+                    loss_sum -= cfg.value_coef * squared.item()
                 loss.backward()
                 loss_sum += loss.item()
                 kl_sum += float((parts["kl"] * mask).sum())
                 clip_sum += float((parts["clipped"].float() * mask).sum())
                 tokens += float(mask.sum())
-            params = [p for p in self.policy.parameters() if p.requires_grad]
-            grad_norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
+            # Clipped apart, so that the value head's error never scales down the policy step.
+            grad_norm = torch.nn.utils.clip_grad_norm_(lm_params, self.grad_clip or float("inf"))
+            torch.nn.utils.clip_grad_norm_(list(self.policy.value_head.parameters()),
+                                           self.grad_clip or float("inf"))
             self.optimizer.step()
             totals["loss/policy"] += loss_sum / cfg.epochs
+            if cfg.value_coef:
+                totals["loss/value"] += value_sum / cfg.epochs
             totals["llm/kl"] += kl_sum / max(1.0, tokens) / cfg.epochs
             totals["llm/clip_frac"] += clip_sum / max(1.0, tokens) / cfg.epochs
         totals["train/grad_norm"] = float(grad_norm)

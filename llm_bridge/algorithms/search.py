@@ -204,13 +204,15 @@ def value_regression(policy: LLMPolicy, rollout: Rollout) -> torch.Tensor:
     Returns:
         A scalar tensor.
     """
-    sequences = [rollout.prompts[s.sample] + s.prefix for s in rollout.steps]
+    prompts = [rollout.prompts[s.sample] for s in rollout.steps]
+    texts = [s.prefix for s in rollout.steps]
     targets = [rollout.rewards[s.sample] for s in rollout.steps]
     for i, completion in enumerate(rollout.completions):
         if completion:
-            sequences.append(rollout.prompts[i] + completion)
+            prompts.append(rollout.prompts[i])
+            texts.append(completion)
             targets.append(rollout.rewards[i])
-    values = policy.values(sequences)
+    values = policy.values(prompts, texts)
     return torch.mean((values - torch.tensor(targets, device=values.device)) ** 2)
 
 

@@ -114,3 +114,26 @@ def test_grpo_raises_the_rewarded_behaviour(dr_grpo: bool) -> None:
         algo.learn(algo.rollout(problems, generator))
     final = algo.rollout(problems, generator)
     assert sum(final.rewards) / len(final) > max(0.5, rate + 0.3)
+
+
+def test_value_head_learns_the_rewards_and_leaves_the_policy_step_alone() -> None:
+    plain, problems = _setup(group_size=4, value_coef=0.0)
+    valued = copy.deepcopy(plain)
+    valued.config = GRPOConfig(group_size=4, value_coef=1.0)
+    valued.optimizer = torch.optim.SGD(
+        [p for p in valued.policy.parameters() if p.requires_grad], lr=0.5)
+    rollout = plain.rollout(problems, torch.Generator().manual_seed(3))
+    rewards = torch.tensor(rollout.rewards)
+    assert 0 < rewards.mean() < 1  # something to learn for both the policy and the head
+    a, b = plain.learn(rollout), valued.learn(rollout)
+    assert "loss/value" not in a
+    # the head starts at zero, so its squared error is the mean squared reward
+    assert b["loss/value"] == pytest.approx(float((rewards ** 2).mean()), rel=1e-5)
+    assert b["loss/policy"] == pytest.approx(a["loss/policy"], abs=1e-7)
+    for (name, x), (_, y) in zip(plain.policy.named_parameters(),
+                                 valued.policy.named_parameters()):
+        if not name.startswith("value_head."):
+            assert torch.equal(x, y), name
+    values = valued.policy.values(rollout.prompts, rollout.completions)
+    assert torch.all(values > 0)  # moved from 0 towards rewards whose mean is above 0
+    assert torch.equal(plain.policy.value_head.bias, torch.zeros(1))

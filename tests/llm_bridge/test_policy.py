@@ -13,7 +13,8 @@ from llm_bridge.models import (
     save_pretrained,
 )
 from llm_bridge.algorithms.grpo import completion_mask
-from llm_bridge.policy import DEMONSTRATION_SEED, HFCodec, LLMPolicy, PolicyError, pad_left
+from llm_bridge.policy import (CONFIDENCE_FEATURES, DEMONSTRATION_SEED, HFCodec, LLMPolicy,
+                               PolicyError, pad_left)
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 
 SMALL = TinyConfig(layers=2, d_model=32, heads=2, ffn=64, max_len=128)
@@ -91,13 +92,51 @@ def test_stop_at_newline_and_eos(policy: LLMPolicy) -> None:
 
 
 def test_values_in_range_and_follow_head(policy: LLMPolicy) -> None:
-    seqs = [[1, 10, 11], [1, 12]]
-    assert torch.equal(policy.values(seqs), torch.zeros(2))  # zero-initialised head
+    prompts, completions = [[1, 10], [1, 12]], [[11], []]
+    assert torch.equal(policy.values(prompts, completions), torch.zeros(2))  # zero head
     with torch.no_grad():
         policy.value_head.bias.fill_(0.5)
-    assert torch.allclose(policy.values(seqs), torch.tanh(torch.tensor([0.5, 0.5])))
+    assert torch.allclose(policy.values(prompts, completions), torch.tanh(torch.tensor([0.5, 0.5])))
     _, _, values = policy.completion_logprobs([[1, 10]], [[11]], with_values=True)
-    assert torch.allclose(values, policy.values([[1, 10, 11]])[:1], atol=1e-6)
+    assert torch.allclose(values, policy.values([[1, 10]], [[11]]), atol=1e-6)
+
+
+def test_value_reads_the_policy_confidence(policy: LLMPolicy) -> None:
+    """Weight only on the summed log-prob: the value is tanh(sum / 10) of the completion's
+    token log-probs, computed here by hand from the model's logits."""
+    prompt, completion = [1, 10, 12], [11, 13]
+    with torch.no_grad():
+        policy.value_head.weight.zero_()
+        policy.value_head.weight[0, -CONFIDENCE_FEATURES] = 1.0
+        logits = policy.model(input_ids=torch.tensor([prompt + completion])).logits[0]
+    logp = logits.float().log_softmax(-1)
+    by_hand = logp[2, 11] + logp[3, 13]
+    assert torch.allclose(policy.values([prompt], [completion]), torch.tanh(by_hand / 10),
+                          atol=1e-5)
+    assert policy.values([prompt], [[]]).item() == 0.0  # nothing written: no confidence yet
+
+
+def test_value_reads_the_problem_at_the_end_of_the_prompt(policy: LLMPolicy) -> None:
+    """With no weight on the confidence features, the value is the head on the last hidden
+    state of the prompt, whatever was written after it."""
+    prompt = [1, 10, 12]
+    with torch.no_grad():
+        policy.value_head.weight.normal_()
+        policy.value_head.weight[0, -CONFIDENCE_FEATURES:] = 0.0
+        hidden = policy.model(input_ids=torch.tensor([prompt]),
+                              output_hidden_states=True).hidden_states[-1][0, -1]
+        by_hand = torch.tanh(policy.value_head.weight[0, :-CONFIDENCE_FEATURES] @ hidden
+                             + policy.value_head.bias[0])
+    values = policy.values([prompt, prompt, [5] + prompt], [[], [11, 13], [11]])
+    assert torch.allclose(values[:2], by_hand.expand(2), atol=1e-5)
+    assert abs(values[2].item() - by_hand.item()) > 1e-4  # another prompt, another value
+
+
+def test_value_head_of_another_shape_is_a_clear_error(policy: LLMPolicy) -> None:
+    state = policy.trainable_state_dict()
+    state["value_head.weight"] = state["value_head.weight"][:, :-CONFIDENCE_FEATURES]
+    with pytest.raises(PolicyError, match="value head"):
+        policy.load_trainable_state_dict(state)
 
 
 def test_reference_is_frozen_copy(policy: LLMPolicy) -> None:

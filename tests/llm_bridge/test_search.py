@@ -74,7 +74,7 @@ def test_learner_moves_towards_the_search_policy() -> None:
     assert losses[-1]["loss/policy"] < 0.1 * losses[0]["loss/policy"]
     assert losses[-1]["loss/value"] < 0.1 * losses[0]["loss/value"]
     with torch.no_grad():
-        assert policy.values([rollout.prompts[0]]).item() > 0.7
+        assert policy.values([rollout.prompts[0]], [[]]).item() > 0.7
 
 
 def test_search_rollout_records_targets() -> None:

@@ -114,13 +114,12 @@ def group_rates(optim: Any) -> list[float]:
 def build_optimizer(policy: LLMPolicy, optim: Any) -> torch.optim.Optimizer:
     """AdamW over the policy's trainable weights; with `optim.value_lr` set, the value head
     is a second parameter group at that rate."""
-    params = [p for p in policy.parameters() if p.requires_grad]
     rates = group_rates(optim)
     if len(rates) == 1:
+        params = [p for p in policy.parameters() if p.requires_grad]
         return torch.optim.AdamW(params, lr=rates[0], weight_decay=optim.weight_decay)
-    head = {id(p) for p in policy.value_head.parameters()}
-    groups = [{"params": [p for p in params if id(p) not in head], "lr": rates[0]},
-              {"params": [p for p in params if id(p) in head], "lr": rates[1]}]
+    groups = [{"params": policy.language_model_parameters(), "lr": rates[0]},
+              {"params": list(policy.value_head.parameters()), "lr": rates[1]}]
     return torch.optim.AdamW(groups, weight_decay=optim.weight_decay)
 
 

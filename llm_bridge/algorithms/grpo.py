@@ -231,9 +231,7 @@ class GRPO:
             totals["loss/value"] = 0.0
         device = self.policy.device
         targets = torch.tensor(rollout.rewards, dtype=torch.float32, device=device)
-        head = {id(p) for p in self.policy.value_head.parameters()}
-        params = [p for p in self.policy.parameters() if p.requires_grad]
-        lm_params = [p for p in params if id(p) not in head]
+        lm_params = self.policy.language_model_parameters()
         for _ in range(cfg.epochs):
             self.optimizer.zero_grad(set_to_none=True)
             loss_sum, value_sum, kl_sum, clip_sum, tokens = 0.0, 0.0, 0.0, 0.0, 0.0
@@ -247,13 +245,12 @@ class GRPO:
                     advantages[chunk].to(device), clip_eps=cfg.clip_eps,
                     ref_logprobs=ref_lp, kl_coef=cfg.kl_coef)
                 loss = (per_token * mask).sum() / normaliser
+                loss_sum += loss.item()
                 if cfg.value_coef:
                     squared = ((scored[2] - targets[chunk]) ** 2).sum() / len(rollout)
                     value_sum += squared.item()
                     loss = loss + cfg.value_coef * squared
-                    loss_sum -= cfg.value_coef * squared.item()
                 loss.backward()
-                loss_sum += loss.item()
                 kl_sum += float((parts["kl"] * mask).sum())
                 clip_sum += float((parts["clipped"].float() * mask).sum())
                 tokens += float(mask.sum())

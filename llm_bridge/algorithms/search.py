@@ -37,7 +37,7 @@ that can judge a finished text, since the verifier is not consulted there. A hea
 hidden state of the text's last token could not (AUC 0.46-0.56 for ranking a problem's
 right answers above its wrong ones), and the search then fell below greedy decoding as the
 budget grew (4/16/64 simulations: 0.35/0.34/0.31, greedy 0.405). The head now reads the
-prompt's state and the policy's confidence in the text (`policy.confidence_features`) and
+prompt's state and the policy's confidence in the text (`llm_bridge.confidence`) and
 ranks them at 0.77. On the seed-0 search run's checkpoint the search now holds level with
 the budget and with greedy decoding: 1,000 fresh test problems (`--seed 3`) score 0.346,
 0.343 and 0.351 at 4, 16 and 64 simulations (greedy 0.348); 600 others (seeds 0-2) 0.435,

@@ -8,6 +8,7 @@ import importlib
 import pytest
 
 MODULES = [
+    "llm_bridge.confidence",
     "llm_bridge.sandbox",
     "llm_bridge.tasks",
     "llm_bridge.tasks.arithmetic",

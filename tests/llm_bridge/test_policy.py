@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from llm_bridge.algorithms.grpo import completion_mask
+from llm_bridge.confidence import CONFIDENCE_FEATURES
 from llm_bridge.models import (
     LoraSettings,
     ModelError,
@@ -12,9 +14,7 @@ from llm_bridge.models import (
     load_pretrained,
     save_pretrained,
 )
-from llm_bridge.algorithms.grpo import completion_mask
-from llm_bridge.policy import (CONFIDENCE_FEATURES, DEMONSTRATION_SEED, HFCodec, LLMPolicy,
-                               PolicyError, pad_left)
+from llm_bridge.policy import DEMONSTRATION_SEED, HFCodec, LLMPolicy, PolicyError, pad_left
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 
 SMALL = TinyConfig(layers=2, d_model=32, heads=2, ffn=64, max_len=128)

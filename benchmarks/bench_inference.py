@@ -91,7 +91,7 @@ def bench_preset(preset: str, device: torch.device, batches: list[int], modes: l
     from engine.config import resolve
     from engine.gameops import GameOps
     from engine.model import autocast
-    from engine.train import build_model
+    from engine.model import build_model
 
     config = resolve(preset, [f"seed={seed}"])
     game = registry.make(config.game, **config.game_options)

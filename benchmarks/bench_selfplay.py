@@ -40,7 +40,7 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
     from engine.gameops import GameOps, NetworkEvaluator
     from engine.model import resolve_device
     from engine.selfplay import SelfPlayActor
-    from engine.train import build_model
+    from engine.model import build_model
 
     config = resolve(preset or game_name, [f'game="{game_name}"', f"seed={seed}"] + overrides)
     game = registry.make(config.game, **config.game_options)

@@ -15,6 +15,7 @@ import numpy as np
 
 from engine.agents import Agent
 from engine.gameops import GameOps
+from engine.loop.gate import elo_from_score, elo_with_interval  # noqa: F401 (re-exported)
 from games.base import Game, Outcome, Termination
 
 
@@ -50,29 +51,6 @@ class MatchResult:
 
 def _finite(x: float) -> float | None:
     return round(x, 1) if math.isfinite(x) else None
-
-
-def elo_from_score(score: float) -> float:
-    if score <= 0:
-        return -math.inf
-    if score >= 1:
-        return math.inf
-    return -400.0 * math.log10(1.0 / score - 1.0)
-
-
-def elo_with_interval(wins: int, draws: int, losses: int, z: float = 1.96) -> tuple[float, float, float]:
-    """Elo difference from a match and its normal-approximation confidence interval.
-
-    The per-game score has mean s and variance (sum over results of p_r (r - s)^2); the
-    interval on s is s +- z * sqrt(var / n), mapped through the logistic Elo curve.
-    """
-    n = wins + draws + losses
-    if n == 0:
-        return 0.0, -math.inf, math.inf
-    s = (wins + 0.5 * draws) / n
-    var = (wins * (1 - s) ** 2 + draws * (0.5 - s) ** 2 + losses * s ** 2) / n
-    half = z * math.sqrt(var / n)
-    return elo_from_score(s), elo_from_score(s - half), elo_from_score(s + half)
 
 
 def play_match(game: Game, agent_a: Agent, agent_b: Agent, games: int, *, seed: int = 0,

@@ -85,6 +85,21 @@ class Checkpoint:
         return dict(self.meta.get("game_options", {}))
 
 
+def write_checkpoint(stem: Path, weights: dict[str, torch.Tensor], meta: dict[str, Any],
+                     training: dict[str, Any] | None = None) -> Path:
+    """Write `<stem>.safetensors`, optionally `<stem>.train.pt`, and last `<stem>.json`
+    (with `format_version` added); return the metadata's path."""
+    stem = Path(stem)
+    tensors = {k: v.detach().cpu().contiguous() for k, v in weights.items()}
+    atomic_write(stem.with_suffix(".safetensors"), lambda tmp: save_file(tensors, str(tmp)))
+    if training is not None:
+        atomic_write(stem.with_suffix(".train.pt"), lambda tmp: torch.save(training, tmp))
+    meta_path = stem.with_suffix(".json")
+    atomic_write_text(meta_path, json.dumps({"format_version": FORMAT_VERSION, **meta},
+                                            indent=2, sort_keys=True))
+    return meta_path
+
+
 def save_checkpoint(
     stem: Path,
     model: torch.nn.Module,
@@ -96,38 +111,32 @@ def save_checkpoint(
     training_state: dict[str, Any] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> Path:
-    """Write `<stem>.safetensors`, optionally `<stem>.train.pt`, and last `<stem>.json`."""
-    stem = Path(stem)
-    weights = {k: v.detach().cpu().contiguous() for k, v in model.state_dict().items()}
-    atomic_write(stem.with_suffix(".safetensors"), lambda tmp: save_file(weights, str(tmp)))
-    if training_state is not None:
-        atomic_write(stem.with_suffix(".train.pt"), lambda tmp: torch.save(training_state, tmp))
-    meta = {
-        "format_version": FORMAT_VERSION,
-        "game": config.game,
-        "game_options": config.game_options,
-        "model": to_dict(config.model),
-        "step": step,
-        "positions_trained": positions_trained,
-        "positions_generated": positions_generated,
-        "seed": config.seed,
-        "config": to_dict(config),
-        **(extra or {}),
-    }
-    meta_path = stem.with_suffix(".json")
-    atomic_write_text(meta_path, json.dumps(meta, indent=2, sort_keys=True))
-    return meta_path
+    """A game network's checkpoint in the loop's format, outside a run (tools, tests)."""
+    meta = {"kind": "game", "game": config.game, "game_options": config.game_options,
+            "model": to_dict(config.model), "step": step,
+            "positions_trained": positions_trained, "positions_generated": positions_generated,
+            "seed": config.seed, "config": to_dict(config), **(extra or {})}
+    return write_checkpoint(stem, model.state_dict(), meta, training_state)
 
 
 def checkpoint_stem(path: Path | str) -> Path:
-    """Accept `x.json`, `x.safetensors` or the stem `x`; a directory means its latest checkpoint."""
+    """Accept `x.json`, `x.safetensors`, `x.train.pt` or the stem `x`; a run directory (or
+    its `checkpoints/`) means its `best` checkpoint, else its newest.
+
+    Raises:
+        CheckpointError: a directory without checkpoints.
+    """
     path = Path(path)
     if path.is_dir():
-        latest = latest_checkpoint(path)
+        directory = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+        best = directory / "best"
+        if best.with_suffix(".json").is_file() and best.with_suffix(".safetensors").is_file():
+            return best
+        latest = latest_checkpoint(directory)
         if latest is None:
             raise CheckpointError(f"no checkpoint found in {path}")
         return latest
-    for suffix in (".json", ".safetensors"):
+    for suffix in (".json", ".safetensors", ".train.pt"):
         if path.name.endswith(suffix):
             return path.with_name(path.name[: -len(suffix)])
     return path

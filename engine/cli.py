@@ -1,9 +1,11 @@
 """The `move37` console command.
 
-The Typer application lives here; the commands live in `engine/commands/`, one module per
-area, each decorating `app` or one of the sub-apps below. They are discovered at import, so a
-new command is a new file. Command modules import heavy libraries (torch, numba kernels)
-inside their functions, so `move37 --help` stays fast.
+The Typer application lives here; the engine's commands live in `engine/commands/`, one
+module per area, each decorating `app` or one of the sub-apps below. They are discovered at
+import, so a new command is a new file. Packages above the engine (the LLM bridge, the
+benchmarks) register their command modules as `move37.commands` entry points. Command
+modules import heavy libraries (torch, numba kernels) inside their functions, so
+`move37 --help` stays fast.
 
 Errors from bad input (unknown game, malformed move or config, missing checkpoint) are
 reported as one line on stderr with exit code 2, never a traceback.
@@ -38,11 +40,20 @@ def fail(message: str) -> None:
     raise UsageError(message)
 
 
+def limit_overrides(**limits: object) -> list[str]:
+    """The `key=value` overrides of a training command's limit options that were given
+    (`--minutes`, `--iterations`, `--device`, `--workers`): what `--resume` may change."""
+    return [f'{key}="{value}"' if isinstance(value, str) else f"{key}={value}"
+            for key, value in limits.items() if value is not None]
+
+
 def _register_commands() -> None:
     import engine.commands as commands
+    from engine.loop.registry import load_command_modules
 
     for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
         importlib.import_module(f"engine.commands.{info.name}")
+    load_command_modules()  # the packages above engine (LLM bridge, benchmarks) add theirs
 
 
 _register_commands()

@@ -139,11 +139,14 @@ class ArenaConfig:
     games: int = 40
     """Games per arena match (half with each colour)."""
     opponents: list[str] = field(default_factory=lambda: ["random"])
-    """Opponent specs: random, mcts:SIMS, perfect, ckpt:PATH[:SIMS], previous."""
+    """Opponent specs: random, mcts:SIMS, perfect, ckpt:PATH[:SIMS], gtp:CMD, uci:CMD, and
+    previous (the run's checkpoint before the newest)."""
     simulations: int = 0
     """Simulations of the trained agent in the arena (0 = raw policy, argmax)."""
     gate: bool = False
-    """Promote a new network only if it beats the incumbent (AlphaZero did not gate)."""
+    """Promote a new network to `best` only if it beats the incumbent `best` in an arena of
+    `games` games every `every_iterations` iterations; self-play then plays with `best`
+    (AlphaGo Zero gated; AlphaZero did not: without the gate every checkpoint is `best`)."""
     gate_threshold: float = 0.55
     """Score needed against the incumbent to be promoted when gating."""
 
@@ -230,23 +233,31 @@ def parse_override(text: str) -> tuple[list[str], Any]:
     return key.split("."), value
 
 
-def resolve(
-    preset: str | None = None,
-    overrides: list[str] | None = None,
-    base: dict[str, Any] | None = None,
-) -> RunConfig:
-    """Defaults <- base (e.g. a saved config) <- preset <- overrides."""
-    config = RunConfig()
+def resolve_config(config_type: type[Any], preset: str | None = None,
+                   overrides: list[str] | None = None, base: dict[str, Any] | None = None) -> Any:
+    """A `config_type` dataclass: defaults <- base (e.g. a saved config) <- preset <-
+    `key=value` overrides, each checked for unknown keys and types (not yet validated)."""
+    config = config_type()
     if base:
         config = apply_dict(config, base)
     if preset:
         config = apply_dict(config, load_preset(preset))
     for text in overrides or []:
         path, value = parse_override(text)
-        nested: dict[str, Any] = value
+        nested: Any = value
         for part in reversed(path):
             nested = {part: nested}
         config = apply_dict(config, nested)
+    return config
+
+
+def resolve(
+    preset: str | None = None,
+    overrides: list[str] | None = None,
+    base: dict[str, Any] | None = None,
+) -> RunConfig:
+    """The game loop's config: defaults <- base <- preset <- overrides, validated."""
+    config = resolve_config(RunConfig, preset, overrides, base)
     validate(config)
     return config
 
@@ -336,6 +347,13 @@ def validate(config: RunConfig) -> None:
         (config.workers >= 0, "workers must be >= 0"),
         (config.compile in COMPILE_MODES, f"compile must be one of {', '.join(COMPILE_MODES)}"),
         (config.replay.window_min >= 1, "replay.window_min must be >= 1"),
+        (config.arena.every_iterations >= 0, "arena.every_iterations must be >= 0"),
+        (config.arena.games >= 2 or not config.arena.every_iterations,
+         "arena.games must be >= 2"),
+        (0.0 < config.arena.gate_threshold <= 1.0, "arena.gate_threshold must be in (0, 1]"),
+        (not config.arena.gate or config.arena.every_iterations > 0,
+         "arena.gate needs arena.every_iterations > 0"),
+        (config.checkpoint_every >= 0, "checkpoint_every must be >= 0"),
     ]
     for ok, message in checks:
         if not ok:
@@ -364,13 +382,21 @@ def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 
 
-def to_json(config: RunConfig) -> str:
+def to_json(config: Any) -> str:
+    """Any config dataclass as sorted, indented JSON (the run directory's `config.json`)."""
     return json.dumps(to_dict(config), indent=2, sort_keys=True)
 
 
-def from_json_file(path: Path) -> RunConfig:
+def read_json(path: Path) -> dict[str, Any]:
+    """A saved config file's contents (resolve it with the matching `resolve`)."""
     try:
         data = json.loads(Path(path).read_text())
     except (OSError, json.JSONDecodeError) as error:
         raise ConfigError(f"cannot read config {path}: {error}") from None
-    return resolve(base=data)
+    if not isinstance(data, dict):
+        raise ConfigError(f"config {path} is not a table")
+    return data
+
+
+def from_json_file(path: Path) -> RunConfig:
+    return resolve(base=read_json(path))

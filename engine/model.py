@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from contextlib import nullcontext
 from dataclasses import dataclass
+from typing import Any
 
 import torch
 import torch.nn.functional as F
@@ -130,3 +131,8 @@ def autocast(device: torch.device):
 
 def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
+
+
+def build_model(game: Any, config: Any) -> PolicyValueNet:
+    """The network of a run config (`config.model`) for `game`'s encoding and actions."""
+    return PolicyValueNet(NetworkShape(game.observation_shape, game.num_actions), config.model)

@@ -2,25 +2,24 @@
 
 The actor keeps `concurrent_games` games in flight. Each step it runs one batched search over
 all of them (the network sees one full batch per simulation round), records each position
-with its search policy, plays a move in every game, and writes the games that finished in
-that step to a shard at once, so a kill loses no finished game. Finished games are replaced
-by new ones in the same slot; games in flight carry over to the next iteration.
+with its search policy, plays a move in every game, and hands the games that finished in
+that step to its sink (the run's replay) at once, so a kill loses no finished game. Finished
+games are replaced by new ones in the same slot; games in flight carry over to the next
+iteration.
 """
 
 from __future__ import annotations
 
 import inspect
-import json
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 
-from engine.checkpoint import atomic_write_text
 from engine.config import RunConfig
 from engine.gameops import Evaluator, GameOps
-from engine.replay import GameRecord, next_shard_sequence, shard_name, write_shard
+from engine.replay import GameRecord
 from games.base import NO_PLAYER, Game, Outcome, Termination
 from mcts import BatchSearch
 
@@ -77,15 +76,12 @@ class SelfPlayActor:
     """Plays self-play games with a batched search and writes them as shards."""
 
     def __init__(self, game: Game, config: RunConfig, evaluator: Evaluator, *, seed: int,
-                 worker: int = 0, shard_dir: Path | None = None,
-                 games_dir: Path | None = None) -> None:
+                 sink: Callable[[list[GameRecord]], object] | None = None) -> None:
         self.game = game
         self.ops = GameOps(game)
         self.config = config
         self.evaluator = evaluator
-        self.worker = worker
-        self.shard_dir = Path(shard_dir) if shard_dir else None
-        self.games_dir = Path(games_dir) if games_dir else None
+        self.sink = sink
         self.rng = np.random.default_rng(seed)
         self.batch = config.selfplay.concurrent_games
         self.search = BatchSearch(config.search, self.batch, game.num_actions)
@@ -93,12 +89,6 @@ class SelfPlayActor:
         self.games = [_GameInProgress() for _ in range(self.batch)]
         self.reuse = np.zeros(self.batch, dtype=bool)
         self.never_resign = self.rng.random(self.batch) < config.selfplay.resign_check_fraction
-        self.network_step = 0
-        if self.shard_dir is not None:
-            self.shard_dir.mkdir(parents=True, exist_ok=True)
-            self.sequence = next_shard_sequence(self.shard_dir, worker)
-        else:
-            self.sequence = 0
 
     # ------------------------------------------------------------------------------------
     def run(self, num_games: int) -> tuple[SelfPlayStats, list[GameRecord]]:
@@ -109,7 +99,8 @@ class SelfPlayActor:
         while stats.games < num_games:
             done_now = self._step(stats)
             if done_now:
-                self._flush(done_now)
+                if self.sink is not None:
+                    self.sink(done_now)  # at once: a kill loses no finished game
                 finished.extend(done_now)
         stats.seconds = time.perf_counter() - start
         return stats, finished
@@ -218,20 +209,6 @@ class SelfPlayActor:
         self.never_resign[b] = self.rng.random() < self.config.selfplay.resign_check_fraction
         return record
 
-    def _flush(self, records: list[GameRecord]) -> None:
-        """Write the games that just finished: a shard and their text records."""
-        if self.shard_dir is None:
-            return
-        name = shard_name(self.worker, self.sequence)
-        self.sequence += 1
-        write_shard(self.shard_dir / name, records,
-                    {"game": self.game.name, "worker": self.worker,
-                     "network_step": self.network_step})
-        if self.games_dir is not None:
-            extension = getattr(self.game, "record_extension", "txt")
-            text = "\n".join(r.text.rstrip("\n") for r in records) + "\n"
-            atomic_write_text(self.games_dir / f"{Path(name).stem}.{extension}", text)
-
 
 def _record(game: Game, actions: list[int], outcome: Outcome, values: list[float]) -> str:
     """The game's text record, with the search's value per move where the format has room
@@ -255,7 +232,3 @@ def stats_summary(stats: SelfPlayStats) -> dict[str, float]:
         "false_resignation_rate": (stats.false_resignations / stats.resign_checks
                                    if stats.resign_checks else 0.0),
     }
-
-
-def dump_stats(path: Path, stats: SelfPlayStats) -> None:
-    atomic_write_text(path, json.dumps(stats_summary(stats), indent=2))

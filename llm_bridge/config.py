@@ -1,19 +1,17 @@
 """Configuration of an LLM run: dataclasses with a doc per field, presets and overrides.
 
-The same rules as the game engine's config (`engine.config`), whose `apply_dict`,
-`parse_override`, `load_preset` and `ConfigError` are reused: defaults, then a preset
+The same rules as the game engine's config (`engine.config`), whose resolver is reused: defaults, then a preset
 (`configs/llm-*.toml` or a path), then `--set section.key=value` overrides; unknown keys and
 wrong types are errors; the resolved config is saved as `config.json` in the run directory.
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config import ConfigError, apply_dict, load_preset, parse_override
+from engine.config import ConfigError, read_json, resolve_config
 from llm_bridge.algorithms.grpo import GRPOConfig
 from llm_bridge.models import LoraSettings
 
@@ -153,6 +151,9 @@ class LLMRunConfig:
     """Stop after this many iterations (0 = no limit)."""
     threads: int = 2
     """torch CPU threads."""
+    workers: int = 0
+    """Actor processes besides the learner, each sampling with the best checkpoint
+    (0 = the learner's process acts, on-policy)."""
     prompt_style: str = "auto"
     """`auto`, `bare`, `task` or `chat` (see LLMPolicy)."""
     prompt_shots: int = 0
@@ -178,17 +179,7 @@ class LLMRunConfig:
 def resolve_llm(preset: str | None = None, overrides: list[str] | None = None,
                 base: dict[str, Any] | None = None) -> LLMRunConfig:
     """Defaults <- base (a saved config) <- preset <- `key=value` overrides, validated."""
-    config = LLMRunConfig()
-    if base:
-        config = apply_dict(config, base)
-    if preset:
-        config = apply_dict(config, load_preset(preset))
-    for text in overrides or []:
-        path, value = parse_override(text)
-        nested: Any = value
-        for part in reversed(path):
-            nested = {part: nested}
-        config = apply_dict(config, nested)
+    config = resolve_config(LLMRunConfig, preset, overrides, base)
     validate(config)
     return config
 
@@ -221,6 +212,7 @@ def validate(config: LLMRunConfig) -> None:
         (0.0 <= config.warm_start.answer_only_share <= 1.0,
          "warm_start.answer_only_share must be in [0, 1]"),
         (config.checkpoint_every >= 1, "checkpoint_every must be >= 1"),
+        (config.workers >= 0, "workers must be >= 0"),
     ]
     for ok, message in checks:
         if not ok:
@@ -240,13 +232,5 @@ def _check_rewards(rewards: dict[str, float]) -> None:
             raise ConfigError(f"rewards.{name}: {error}") from None
 
 
-def to_json(config: LLMRunConfig) -> str:
-    return json.dumps(asdict(config), indent=2, sort_keys=True)
-
-
 def from_json_file(path: Path) -> LLMRunConfig:
-    try:
-        data = json.loads(Path(path).read_text())
-    except (OSError, json.JSONDecodeError) as error:
-        raise ConfigError(f"cannot read config {path}: {error}") from None
-    return resolve_llm(base=data)
+    return resolve_llm(base=read_json(path))

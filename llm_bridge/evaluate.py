@@ -4,10 +4,9 @@
   a Wilson 95% interval.
 * pass@k uses the unbiased estimator of Chen et al. (2021): with n samples of which c are
   correct, pass@k = 1 - C(n - c, k) / C(n, k), averaged over problems.
-* `paired_gate` compares a candidate with the incumbent on the same problems; it reuses the
-  engine's Elo interval by reading each problem as a game (won: only the candidate solves
-  it, lost: only the incumbent does, drawn otherwise). A candidate is promoted unless the
-  whole interval lies below even, i.e. unless it is worse beyond noise.
+* The gate (`engine.loop.gate.paired_decision`) compares a candidate with the incumbent on
+  the same dev problems, each read as a game (won: only the candidate solves it, lost: only
+  the incumbent does, drawn otherwise).
 
 Problems come from `task.generate(split, n, seed)`: splits are disjoint by hash, so test
 problems are never trained on, and another seed draws a fresh set of the same distribution.
@@ -17,7 +16,6 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -53,52 +51,6 @@ def wilson_interval(successes: int, n: int, z: float = 1.96) -> tuple[float, flo
     centre = (p + z * z / (2 * n)) / denominator
     half = z * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n)) / denominator
     return max(0.0, centre - half), min(1.0, centre + half)
-
-
-@dataclass
-class GateDecision:
-    """A candidate against the incumbent on the same problems."""
-
-    wins: int
-    losses: int
-    draws: int
-    elo: float
-    elo_low: float
-    elo_high: float
-    promote: bool
-
-    def as_dict(self) -> dict[str, Any]:
-        def finite(x: float) -> float | None:
-            return round(x, 1) if math.isfinite(x) else None
-
-        return {"wins": self.wins, "losses": self.losses, "draws": self.draws,
-                "elo": finite(self.elo), "elo_low": finite(self.elo_low),
-                "elo_high": finite(self.elo_high), "promote": self.promote}
-
-
-def paired_gate(candidate: Sequence[float], incumbent: Sequence[float],
-                z: float = 1.96) -> GateDecision:
-    """Promote `candidate` unless it is worse than `incumbent` beyond noise.
-
-    Args:
-        candidate: per-problem rewards (1 = solved) of the candidate.
-        incumbent: the incumbent's, on the same problems in the same order.
-        z: width of the interval in standard errors.
-
-    >>> paired_gate([1, 1, 0, 1], [1, 0, 0, 1]).promote
-    True
-    >>> paired_gate([0] * 40, [1] * 40).promote
-    False
-    """
-    from engine.arena import elo_with_interval
-
-    if len(candidate) != len(incumbent):
-        raise ValueError(f"{len(candidate)} candidate results for {len(incumbent)} incumbent")
-    wins = sum(1 for a, b in zip(candidate, incumbent) if a >= 1.0 > b)
-    losses = sum(1 for a, b in zip(candidate, incumbent) if b >= 1.0 > a)
-    draws = len(candidate) - wins - losses
-    elo, low, high = elo_with_interval(wins, draws, losses, z=z)
-    return GateDecision(wins, losses, draws, elo, low, high, promote=not high < 0)
 
 
 @torch.no_grad()

@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from engine.cli import app, fail
+from engine.cli import app, fail, limit_overrides
 
 
 @app.command("train")
@@ -27,21 +27,15 @@ def train_command(
 ) -> None:
     """Train an agent by self-play (AlphaZero-style), writing checkpoints and TensorBoard logs."""
     from engine.config import available_presets, resolve
-    from engine.train import Trainer, prepare_run
+    from engine.game_plugin import GamePlugin
+    from engine.loop import prepare_run
 
-    limits = []
-    if minutes is not None:
-        limits.append(f"minutes={minutes}")
-    if iterations is not None:
-        limits.append(f"iterations={iterations}")
-    if device is not None:
-        limits.append(f"device=\"{device}\"")
-    if workers is not None:
-        limits.append(f"workers={workers}")
+    limits = limit_overrides(minutes=minutes, iterations=iterations, device=device,
+                             workers=workers)
     if resume is not None:
         if game is not None or preset is not None or seed is not None or set_:
             fail("--resume takes only --minutes, --iterations, --device and --workers")
-        config = prepare_run(resume, None, True, limits)
+        config = prepare_run(GamePlugin, resume, None, True, limits)
         run_dir = resume
     else:
         if game is None:
@@ -58,14 +52,15 @@ def train_command(
         if config.game != game_key:
             fail(f"preset {chosen!r} is for {config.game}, not {game_key}")
         run_dir = out or Path("runs") / f"{game_key}-{time.strftime('%Y%m%d-%H%M%S')}"
-        prepare_run(run_dir, config, False)
+        prepare_run(GamePlugin, run_dir, config, False)
     _run_with_display(config, run_dir, resume is not None, quiet)
 
 
 def _run_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> None:
     from rich.console import Console
 
-    from engine.train import Trainer
+    from engine.game_plugin import GamePlugin
+    from engine.loop import Run
 
     console = Console(stderr=False)
     console.print(f"[bold]move37 train[/bold] {config.game} -> {run_dir}"
@@ -75,9 +70,10 @@ def _run_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> None:
 
     def show(metrics: dict) -> None:
         parts = [f"it {metrics['iteration']:>4}",
-                 f"games {trainer.state.games_played:>7}"]
-        if "selfplay/positions_per_sec" in metrics:
-            parts.append(f"pos/s {metrics['selfplay/positions_per_sec']:8.0f}")
+                 f"games {plugin.replay.total_episodes:>7}"]
+        speed = metrics.get("selfplay/positions_per_sec", metrics.get("actor/items_per_sec"))
+        if speed is not None:
+            parts.append(f"pos/s {speed:8.0f}")
         if "loss/policy" in metrics:
             parts.append(f"policy {metrics['loss/policy']:.3f} value {metrics['loss/value']:.3f}")
         arena = [f"{k.split('score_vs_')[1]} {v:.2f}" for k, v in metrics.items()
@@ -87,14 +83,14 @@ def _run_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> None:
         line = " | ".join(parts)
         console.print(line) if quiet or not console.is_terminal else console.log(line)
 
-    trainer = Trainer(config, run_dir, resume=resume, on_iteration=show)
+    plugin = GamePlugin.build(config, run_dir)
+    run = Run(plugin, run_dir, resume=resume, on_iteration=show)
     try:
-        trainer.run()
+        run.run()
     except KeyboardInterrupt:
         console.print("interrupted: saving a checkpoint")
-        trainer.save()
+        run.save()
         raise
-    latest = trainer.checkpoint_dir
-    console.print(f"done: {trainer.state.iteration} iterations, {trainer.state.games_played} "
-                  f"games, {trainer.learner.positions_trained} positions trained; "
-                  f"checkpoints in {latest}")
+    console.print(f"done: {run.state.iteration} iterations, {plugin.replay.total_episodes} "
+                  f"games, {plugin.learner.progress()} positions trained; "
+                  f"checkpoints in {run.store.directory}")

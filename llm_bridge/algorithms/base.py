@@ -85,9 +85,40 @@ class Algorithm(Protocol):
 
     name: str
 
+    @property
+    def steps_per_learn(self) -> int:
+        """Optimiser steps one `learn` call takes."""
+        ...
+
     def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout: ...
 
     def learn(self, rollout: Rollout) -> dict[str, float]: ...
+
+    def rng_state(self) -> dict[str, Any]:
+        """The algorithm's own random state besides the sampling generator (JSON-able)."""
+        ...
+
+    def set_rng_state(self, state: dict[str, Any]) -> None: ...
+
+
+def concat_rollouts(rollouts: Sequence[Rollout]) -> Rollout:
+    """One record of several (problem groups and step samples renumbered); metrics of the
+    last one."""
+    if len(rollouts) == 1:
+        return rollouts[0]
+    out = Rollout([], [], [], [], [], [], dict(rollouts[-1].metrics) if rollouts else {}, [])
+    for r in rollouts:
+        group_offset = max(out.group, default=-1) + 1
+        sample_offset = len(out)
+        out.problem_ids += r.problem_ids
+        out.group += [g + group_offset for g in r.group]
+        out.prompts += r.prompts
+        out.completions += r.completions
+        out.texts += r.texts
+        out.rewards += r.rewards
+        out.steps += [StepRecord(s.sample + sample_offset, s.prefix, s.candidates, s.target)
+                      for s in r.steps]
+    return out
 
 
 def reward_metrics(breakdown: Any, lengths: Sequence[int], group_size: int) -> dict[str, float]:

@@ -174,6 +174,16 @@ class GRPO:
         self.max_new_tokens, self.temperature, self.top_p = max_new_tokens, temperature, top_p
         self.grad_clip = grad_clip
 
+    @property
+    def steps_per_learn(self) -> int:
+        return self.config.epochs
+
+    def rng_state(self) -> dict[str, Any]:
+        return {}  # GRPO samples with the loop's generator alone
+
+    def set_rng_state(self, state: dict[str, Any]) -> None:
+        pass
+
     # ------------------------------------------------------------------ actor
     @torch.no_grad()
     def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout:

@@ -115,6 +115,10 @@ class ExpertIteration:
                                                                  grad_clip)
         self.rng = np.random.default_rng([seed, 11])
 
+    @property
+    def steps_per_learn(self) -> int:
+        return 1
+
     def rng_state(self) -> dict[str, Any]:
         return self.rng.bit_generator.state
 

@@ -90,7 +90,7 @@ def test_commands_build_the_game_a_checkpoint_was_trained_on(tmp_path) -> None:
     from engine.checkpoint import save_checkpoint
     from engine.cli import app
     from engine.config import resolve
-    from engine.train import build_model
+    from engine.model import build_model
     from games.go import Go
 
     stems = {}
@@ -121,7 +121,7 @@ def test_checkpoint_agents_play_with_the_runs_play_search(tmp_path) -> None:
     from engine.agents import load_checkpoint_agent
     from engine.checkpoint import save_checkpoint
     from engine.config import resolve
-    from engine.train import build_model
+    from engine.model import build_model
 
     game = games.make("connect4")
     config = resolve("connect4", ['model.size="b1c8"', "play_search.fpu_reduction=0"])
@@ -143,7 +143,7 @@ def test_eval_takes_a_checkpoint_by_its_stem(tmp_path) -> None:
     from engine.checkpoint import save_checkpoint
     from engine.cli import app
     from engine.config import resolve
-    from engine.train import build_model
+    from engine.model import build_model
 
     game = games.make("tictactoe")
     config = resolve("tictactoe", ['model.size="b1c8"'])

@@ -7,14 +7,14 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
+from test_training_loop import TINY, Trainer, prepare_run  # the loop test's tiny run
 
 from benchmarks.bench_inference import _positions
 from engine.agents import load_agent
 from engine.checkpoint import latest_checkpoint
 from engine.config import resolve
 from engine.gameops import GameOps, NetworkEvaluator
-from engine.train import Trainer, build_model, prepare_run
-from test_training_loop import TINY  # the loop test's tiny run
+from engine.model import build_model
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
 
@@ -48,7 +48,7 @@ def test_a_gpu_run_stores_float32_weights_and_resumes_on_the_cpu(tmp_path) -> No
     config = resolve("tictactoe", TINY + ["iterations=2", "seed=3", 'device="cuda"'])
     trainer = Trainer(prepare_run(run, config, False), run)
     trainer.run()
-    assert trainer.device.type == "cuda" and trainer.state.iteration == 2
+    assert trainer.plugin.device.type == "cuda" and trainer.state.iteration == 2
     stem = latest_checkpoint(run)
     weights = load_file(str(stem) + ".safetensors")
     assert all(t.dtype in (torch.float32, torch.int64) for t in weights.values())
@@ -58,7 +58,7 @@ def test_a_gpu_run_stores_float32_weights_and_resumes_on_the_cpu(tmp_path) -> No
     # ... and the run continues there, optimizer state and all
     resumed = Trainer(prepare_run(run, None, True, ["iterations=3", 'device="cpu"']), run,
                       resume=True)
-    assert resumed.device.type == "cpu" and resumed.state.iteration == 2
+    assert resumed.plugin.device.type == "cpu" and resumed.state.iteration == 2
     resumed.run()
     assert resumed.state.iteration == 3
 

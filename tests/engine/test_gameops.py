@@ -9,7 +9,7 @@ import torch
 import games
 from engine.config import resolve
 from engine.gameops import GameOps, NetworkEvaluator
-from engine.train import build_model
+from engine.model import build_model
 
 
 def _setup():

@@ -204,7 +204,7 @@ def test_gtp_command_plays_with_a_checkpoint(tmp_path: Path) -> None:
     from engine.checkpoint import save_checkpoint
     from engine.cli import app
     from engine.config import resolve
-    from engine.train import build_model
+    from engine.model import build_model
 
     config = resolve("go9", ['game_options={size = 7, komi = 5.5, history = 2}',
                              'model.size="b1c8"'])

@@ -16,7 +16,17 @@ import pytest
 from engine.checkpoint import latest_checkpoint, load_checkpoint, load_training_state
 from engine.config import ConfigError, resolve
 from engine.replay import read_shard
-from engine.train import Trainer, prepare_run
+from engine.game_plugin import GamePlugin
+from engine.loop import Run
+from engine.loop import prepare_run as prepare
+
+
+def prepare_run(run, config, resume, overrides=None):
+    return prepare(GamePlugin, run, config, resume, overrides)
+
+
+def Trainer(config, run, resume=False):  # noqa: N802 (reads like the class it builds)
+    return Run(GamePlugin.build(config, run), run, resume=resume)
 
 TINY = [
     "model.size=b1c8", "model.policy_channels=2", "model.value_hidden=8",
@@ -36,17 +46,23 @@ def test_two_iterations_write_everything(tmp_path) -> None:
     prepare_run(run, config, False)
     trainer = Trainer(config, run)
     last = trainer.run()
+    plugin = trainer.plugin
     assert trainer.state.iteration == 2
     assert json.loads((run / "config.json").read_text())["seed"] == 4
     stem = latest_checkpoint(run)
     meta = load_checkpoint(stem).meta
-    assert meta["iteration"] == 2 and meta["positions_trained"] == trainer.learner.positions_trained
+    assert meta["iteration"] == 2 and meta["positions_trained"] == plugin.learner.progress()
+    assert meta["kind"] == "game" and meta["step"] == plugin.learner.step
     shards = sorted((run / "selfplay").glob("*.npz"))
-    assert shards and sum(len(read_shard(s)["value"]) for s in shards) == trainer.replay.total_positions
+    assert shards and sum(len(read_shard(s)["value"]) for s in shards) == plugin.replay.total_items
     # Every finished game's record is on disk in the game's text form.
     records = [line for p in (run / "games").glob("*.txt") for line in p.read_text().splitlines()]
-    assert len(records) == trainer.state.games_played >= 16
+    assert len(records) == plugin.replay.total_episodes >= 16
     assert "arena/score_vs_random" in last
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["iteration"] == 2 and summary["games_played"] == len(records)
+    # Without a gate every checkpoint is best.
+    assert (run / "checkpoints" / "best.json").read_text() == stem.with_suffix(".json").read_text()
     assert list((run / "tensorboard").glob("events.*"))
 
 
@@ -69,17 +85,17 @@ def test_resume_restores_optimizer_schedule_and_counters(tmp_path) -> None:
     prepare_run(run, config, False)
     first = Trainer(config, run)
     first.run()
-    steps_after_one = first.learner.step
+    steps_after_one = first.plugin.learner.step
     resumed_config = prepare_run(run, None, True, ["iterations=2"])
     second = Trainer(resumed_config, run, resume=True)
-    assert second.learner.step == steps_after_one
+    assert second.plugin.learner.step == steps_after_one
     assert second.state.iteration == 1
     saved = load_training_state(latest_checkpoint(run))["learner"]["optimizer"]["state"]
-    restored = second.learner.optimizer.state_dict()["state"]
+    restored = second.plugin.learner.inner.optimizer.state_dict()["state"]
     for key in saved:
         assert np.allclose(saved[key]["exp_avg"].numpy(), restored[key]["exp_avg"].cpu().numpy())
     second.run()
-    assert second.state.iteration == 2 and second.learner.step > steps_after_one
+    assert second.state.iteration == 2 and second.plugin.learner.step > steps_after_one
 
 
 def _cli(*args: str) -> list[str]:

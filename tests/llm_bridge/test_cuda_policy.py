@@ -8,14 +8,16 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
+from test_train import TINY_RUN, LLMTrainer, prepare_run  # the loop test's tiny run
 
+from engine.checkpoint import checkpoint_stem
+from llm_bridge.build import load_checkpoint_policy
 from llm_bridge.config import resolve_llm
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
-from llm_bridge.train import LLMTrainer, checkpoint_stem, load_checkpoint_policy, prepare_run
-from test_train import TINY_RUN  # the loop test's tiny run
 
 pytestmark = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA GPU")
+
 
 def test_sampled_logprobs_on_the_gpu_match_scoring_and_the_cpu() -> None:
     tok = CharTokenizer()
@@ -39,7 +41,7 @@ def test_a_gpu_run_saves_host_tensors_and_resumes_on_the_cpu(tmp_path: Path) -> 
     run = tmp_path / "run"
     config = resolve_llm(overrides=[*base, "iterations=2", 'device="cuda"'])
     trainer = LLMTrainer(prepare_run(run, config, False), run)
-    assert trainer.policy.device.type == "cuda"
+    assert trainer.plugin.policy.device.type == "cuda"
     trainer.run()
     weights = load_file(str(checkpoint_stem(run).with_suffix(".safetensors")))
     assert all(t.dtype == torch.float32 for t in weights.values())
@@ -49,5 +51,5 @@ def test_a_gpu_run_saves_host_tensors_and_resumes_on_the_cpu(tmp_path: Path) -> 
     with pytest.warns(UserWarning, match="derived seed"):  # a CUDA RNG state means nothing here
         resumed = LLMTrainer(config, run, resume=True)
     summary = resumed.run()
-    assert resumed.policy.device.type == "cpu"
+    assert resumed.plugin.policy.device.type == "cpu"
     assert summary["iterations"] == 3

@@ -10,7 +10,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from llm_bridge.evaluate import paired_gate, pass_at_k, wilson_interval
+from engine.loop.gate import paired_decision as paired_gate
+from llm_bridge.evaluate import pass_at_k, wilson_interval
 
 
 @pytest.mark.parametrize("n, c, k", [(5, 2, 2), (6, 1, 3), (4, 0, 2), (4, 4, 1), (7, 3, 5)])

@@ -11,9 +11,9 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_train import LLMTrainer, prepare_run  # the loop test's helpers
 
 from llm_bridge.config import resolve_llm
-from llm_bridge.train import LLMTrainer, prepare_run
 
 pytestmark = pytest.mark.slow
 

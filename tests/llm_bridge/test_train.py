@@ -14,9 +14,13 @@ import pytest
 import torch
 from safetensors.torch import load_file
 
+from engine.checkpoint import checkpoint_stem
 from engine.config import ConfigError
+from engine.loop import Run
+from engine.loop import prepare_run as prepare
+from llm_bridge.build import load_checkpoint_policy
 from llm_bridge.config import resolve_llm
-from llm_bridge.train import LLMTrainer, checkpoint_stem, load_checkpoint_policy, prepare_run
+from llm_bridge.plugin import LLMPlugin
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -32,6 +36,16 @@ TINY_RUN = [
 ]
 
 
+def prepare_run(run, config, resume, overrides=None):
+    """The loop's run-directory check for the LLM plug-in."""
+    return prepare(LLMPlugin, run, config, resume, overrides)
+
+
+def LLMTrainer(config, run, resume=False, on_iteration=None):  # noqa: N802
+    """An LLM run on the loop (reads like the trainer class it replaced)."""
+    return Run(LLMPlugin.build(config, run), run, resume=resume, on_iteration=on_iteration)
+
+
 def _config(tmp_path: Path, *extra: str):
     return resolve_llm(overrides=[*TINY_RUN, f'cache_dir="{tmp_path / "cache"}"', *extra])
 
@@ -45,7 +59,7 @@ def test_run_directory_summary_and_gate(tmp_path: Path) -> None:
     assert [m["iteration"] for m in seen] == [1, 2, 3, 4]
     assert json.loads((run / "config.json").read_text())["grpo"]["kl_coef"] == 0.05
     assert sorted(p.name for p in (run / "replay").iterdir()) == [
-        f"iter-00000{i}.json" for i in range(1, 5)]
+        f"w00-00000{i}.json" for i in range(1, 5)]
     names = {p.name for p in (run / "checkpoints").iterdir()}
     assert {"best.json", "best.safetensors", "step-000000004.json",
             "step-000000004.safetensors", "step-000000004.train.pt"} <= names
@@ -89,7 +103,7 @@ def test_prepare_run_guards(tmp_path: Path) -> None:
 
 def _spawn(run: Path, *args: str) -> subprocess.Popen:
     env = dict(os.environ, PYTHONPATH=str(REPO), OMP_NUM_THREADS="1")
-    return subprocess.Popen([sys.executable, "-m", "llm_bridge.train", str(run), *args],
+    return subprocess.Popen([sys.executable, "-m", "engine.loop", "llm", str(run), *args],
                             cwd=REPO, env=env, stdout=subprocess.DEVNULL,
                             stderr=subprocess.PIPE)
 
@@ -120,12 +134,14 @@ def test_resume_after_kill_9_is_exact(tmp_path: Path) -> None:
         assert torch.equal(a[key], b[key]), key
     ta = torch.load(str(a_stem) + ".train.pt", weights_only=True)
     tb = torch.load(str(b_stem) + ".train.pt", weights_only=True)
-    assert json.loads(ta["run_state"])["cursor"] == json.loads(tb["run_state"])["cursor"]
-    assert torch.equal(ta["generator"], tb["generator"])
-    for sa, sb in zip(ta["optimizer"]["state"].values(), tb["optimizer"]["state"].values()):
+    assert ta["actor"]["cursor"] == tb["actor"]["cursor"]
+    assert torch.equal(ta["actor"]["generator"], tb["actor"]["generator"])
+    assert ta["replay"] == tb["replay"]
+    for sa, sb in zip(ta["learner"]["optimizer"]["state"].values(),
+                      tb["learner"]["optimizer"]["state"].values()):
         assert torch.equal(sa["exp_avg"], sb["exp_avg"])
-    assert json.loads((straight / "replay" / "iter-000004.json").read_text())["texts"] == \
-        json.loads((killed / "replay" / "iter-000004.json").read_text())["texts"]
+    assert json.loads((straight / "replay" / "w00-000004.json").read_text())["texts"] == \
+        json.loads((killed / "replay" / "w00-000004.json").read_text())["texts"]
 
 
 def test_value_head_learns_at_its_own_rate(tmp_path: Path) -> None:
@@ -136,7 +152,7 @@ def test_value_head_learns_at_its_own_rate(tmp_path: Path) -> None:
     config = _config(tmp_path, 'algo="search"', "optim.lr=1e-6", "optim.value_lr=0.01")
     run = tmp_path / "run"
     trainer = LLMTrainer(prepare_run(run, config, False), run)
-    policy, optimizer = trainer.policy, trainer.optimizer
+    policy, optimizer = trainer.plugin.policy, trainer.plugin.optimizer
     assert [g["lr"] for g in optimizer.param_groups] == [1e-6, 0.01]
     head = [id(p) for p in policy.value_head.parameters()]
     assert [id(p) for p in optimizer.param_groups[1]["params"]] == head
@@ -155,7 +171,7 @@ def test_value_head_learns_at_its_own_rate(tmp_path: Path) -> None:
 
 
 def test_shaping_rewards_add_to_the_task_grader() -> None:
-    from llm_bridge.train import reward_weights
+    from llm_bridge.build import reward_weights
 
     config = resolve_llm(None, ["task=arithmetic", "rewards.arithmetic_steps=0.3",
                                 "rewards.answer_format=0.1"])
@@ -170,7 +186,7 @@ def test_shaping_rewards_add_to_the_task_grader() -> None:
 def test_every_shipped_llm_preset_resolves_with_known_rewards() -> None:
     from engine.config import CONFIG_DIR
     from llm_bridge import tasks
-    from llm_bridge.train import reward_weights
+    from llm_bridge.build import reward_weights
 
     presets = sorted(p.stem for p in CONFIG_DIR.glob("llm-*.toml"))
     assert "llm-arithmetic-smollm2" in presets
@@ -181,3 +197,16 @@ def test_every_shipped_llm_preset_resolves_with_known_rewards() -> None:
         tasks.combine_rewards(weights, functions={task.name: task})  # every name resolves
     smollm2 = resolve_llm("llm-arithmetic-smollm2")
     assert smollm2.task_options == {"digits": [2, 3], "terms": 2, "ops": "+-"}
+
+
+def test_worker_processes_sample_and_the_learner_reads_their_files(tmp_path: Path) -> None:
+    config = _config(tmp_path, "iterations=2", "workers=1", "eval.every_iterations=0",
+                     "eval.test_problems=0")
+    run = tmp_path / "run"
+    trainer = LLMTrainer(prepare_run(run, config, False), run)
+    trainer.run()
+    worker_files = sorted((run / "replay").glob("w01-*.json"))
+    assert worker_files and not list((run / "replay").glob("w00-*.json"))
+    training = torch.load(run / "checkpoints" / "step-000000002.train.pt", weights_only=True)
+    assert training["replay"]["consumed"]["1"] >= 2  # it learned from the worker's files
+    assert trainer.plugin.learner.samples >= 2 * 4 * 4  # two rounds of 4 prompts x 4 samples

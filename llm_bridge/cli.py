@@ -1,4 +1,7 @@
-"""`move37 llm train` and `move37 llm eval`: RL on verifiable-reward tasks, and scoring."""
+"""`move37 llm train` and `move37 llm eval`: RL on verifiable-reward tasks, and scoring.
+
+Registered as a `move37.commands` entry point: the engine's CLI never imports this package.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +13,7 @@ from pathlib import Path
 
 import typer
 
-from engine.cli import app, bench_app, fail
+from engine.cli import app, fail, limit_overrides
 
 llm_app = typer.Typer(help="Train and evaluate language-model policies on verifiable-reward "
                            "tasks (arithmetic, countdown, humaneval).", no_args_is_help=True)
@@ -38,26 +41,23 @@ def llm_train(
     out: Path | None = typer.Option(None, help="Run directory (default runs/llm-TASK-TIME)."),
     seed: int | None = typer.Option(None, help="Root seed."),
     device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
+    workers: int | None = typer.Option(None, help="Actor processes besides the learner."),
     resume: Path | None = typer.Option(None, help="Continue the run in this directory."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     quiet: bool = typer.Option(False, help="One plain line per iteration, no live display."),
 ) -> None:
     """Fine-tune a policy by RL (GRPO or tree-search expert iteration), with checkpoints,
     TensorBoard logs, a dev-set gate and test pass@1 before and after in summary.json."""
+    from engine.loop import prepare_run
     from llm_bridge.config import resolve_llm
-    from llm_bridge.train import prepare_run
+    from llm_bridge.plugin import LLMPlugin
 
-    limits = []
-    if minutes is not None:
-        limits.append(f"minutes={minutes}")
-    if iterations is not None:
-        limits.append(f"iterations={iterations}")
-    if device is not None:
-        limits.append(f'device="{device}"')
+    limits = limit_overrides(minutes=minutes, iterations=iterations, device=device,
+                             workers=workers)
     if resume is not None:
         if any(x is not None for x in (task, model, algo, preset, seed, out)) or set_:
-            fail("--resume takes only --minutes, --iterations and --device")
-        config = prepare_run(resume, None, True, limits)
+            fail("--resume takes only --minutes, --iterations, --device and --workers")
+        config = prepare_run(LLMPlugin, resume, None, True, limits)
         run_dir = resume
     else:
         task_name, model_name = task or "arithmetic", model or "tiny"
@@ -69,14 +69,15 @@ def llm_train(
             overrides.append(f"seed={seed}")
         config = resolve_llm(chosen, overrides)
         run_dir = out or Path("runs") / f"llm-{task_name}-{time.strftime('%Y%m%d-%H%M%S')}"
-        prepare_run(run_dir, config, False)
+        prepare_run(LLMPlugin, run_dir, config, False)
     _train_with_display(config, run_dir, resume is not None, quiet)
 
 
 def _train_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> None:
     from rich.console import Console
 
-    from llm_bridge.train import LLMTrainer
+    from engine.loop import Run
+    from llm_bridge.plugin import LLMPlugin
 
     console = Console()
     console.print(f"[bold]move37 llm train[/bold] {config.task} with {config.model} by "
@@ -99,20 +100,20 @@ def _train_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> Non
         console.print(line) if quiet or not console.is_terminal else console.log(line)
 
     with _one_line_errors():
-        trainer = LLMTrainer(config, run_dir, resume=resume, on_iteration=show,
-                             log=lambda message: console.print(message))
+        plugin = LLMPlugin.build(config, run_dir, log=lambda message: console.print(message))
+        run = Run(plugin, run_dir, resume=resume, on_iteration=show)
     try:
-        summary = trainer.run()
+        summary = run.run()
     except KeyboardInterrupt:
         console.print("interrupted: saving a checkpoint")
-        trainer.save()
+        run.save()
         raise
     before = summary.get("test_before", {}).get("pass@1")
     after = summary.get("test_after", {}).get("pass@1")
     if before is not None and after is not None:
         console.print(f"test pass@1: {before:.3f} before RL -> {after:.3f} after "
                       f"(best iteration {summary.get('best_iteration')})")
-    console.print(f"done: {trainer.state.iteration} iterations, {trainer.state.samples} samples; "
+    console.print(f"done: {run.state.iteration} iterations, {plugin.learner.samples} samples; "
                   f"summary in {run_dir / 'summary.json'}")
 
 
@@ -166,7 +167,7 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
     from llm_bridge import tasks
     from llm_bridge.config import resolve_llm
     from llm_bridge.evaluate import evaluate_policy
-    from llm_bridge.train import build_policy, load_checkpoint_policy
+    from llm_bridge.build import build_policy, load_checkpoint_policy
 
     if path.exists() and (path.suffix in (".json", ".safetensors") or
                           (path / "checkpoints").is_dir() or (path / "best.json").is_file() or
@@ -205,20 +206,3 @@ def _asdict(config) -> dict:
     from dataclasses import asdict
 
     return asdict(config)
-
-
-@bench_app.command("llm")
-def bench_llm(
-    batch: int = typer.Option(128, help="Completions sampled together."),
-    max_new_tokens: int = typer.Option(48, help="Tokens per completion."),
-    repeats: int = typer.Option(3, help="Timed repetitions."),
-    threads: int = typer.Option(2, help="torch CPU threads."),
-    simulations: int = typer.Option(8, help="Budget of the timed searched move."),
-    device: str = typer.Option("cpu", help="cpu, cuda, cuda:N or auto."),
-) -> None:
-    """Sampling, scoring, a GRPO iteration and a searched move on the tiny model (JSON last)."""
-    from benchmarks.bench_llm import run
-
-    if batch < 8 or max_new_tokens < 1 or repeats < 1 or threads < 1 or simulations < 1:
-        fail("--batch must be >= 8 and the other options >= 1")
-    typer.echo(json.dumps(run(batch, max_new_tokens, repeats, threads, simulations, device)))

@@ -1,0 +1,245 @@
+"""The one loop: actor -> replay -> learner -> checkpoint -> gate, for every plug-in.
+
+Run directory (the same for games and language models):
+
+    config.json          the resolved config, written before anything else
+    <replay files>       the plug-in's episodes (`selfplay/*.npz`, `replay/*.json`, ...)
+    checkpoints/         step-*.{safetensors,train.pt,json} and best.{safetensors,json}
+    tensorboard/         TensorBoard events; x-axis = the learner's progress
+    summary.json         the plug-in's summary after the latest iteration
+
+An iteration: the actor plays a round and adds each finished batch of episodes to the
+replay (or, with `workers > 0`, worker processes do, and the learner waits for a round's
+worth); the learner trains on the replay; every `gate.every` iterations the gate judges the
+current weights against `best`; a checkpoint is written every `checkpoint_every`
+iterations and whenever the gate promotes. Without gating every checkpoint is `best`.
+
+Resume rebuilds the run from the directory alone: config, newest checkpoint (weights,
+learner, actor, replay and gate state, RNGs) and every episode on disk, including those
+written after that checkpoint, so a kill at any moment loses no finished episode and no
+checkpoint.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Callable
+from dataclasses import asdict
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from engine.checkpoint import CheckpointError, atomic_write_text
+from engine.config import ConfigError, to_json
+from engine.loop.protocols import Plugin, RunState, check_plugin
+from engine.loop.store import CheckpointStore
+
+
+class Run:
+    """One run of a plug-in over a run directory (see the module docstring)."""
+
+    def __init__(self, plugin: Plugin, run_dir: Path, *, resume: bool = False,
+                 on_iteration: Callable[[dict[str, Any]], None] | None = None,
+                 log: Callable[[str], None] | None = None) -> None:
+        check_plugin(plugin)
+        self.plugin, self.config = plugin, plugin.config
+        self.run_dir = Path(run_dir)
+        self.on_iteration = on_iteration
+        self.log = log or (lambda message: None)
+        self.store = CheckpointStore(self.run_dir / "checkpoints", self.config.keep_checkpoints)
+        self.state = RunState()
+        self.pool: Any = None
+        self._writer: Any = None
+        if resume:
+            self._restore()
+        else:
+            atomic_write_text(self.run_dir / "config.json", to_json(self.config))
+        self.plugin.replay.refresh()
+
+    # ------------------------------------------------------------------ checkpoints
+    def _training_state(self) -> dict[str, Any]:
+        p = self.plugin
+        return {"learner": p.learner.state_dict(), "actor": p.actor.state_dict(),
+                "replay": p.replay.state_dict(), "gate": p.gate.state_dict(),
+                "run_state": json.dumps(_jsonable(asdict(self.state))),
+                "torch_rng": torch.get_rng_state()}
+
+    def save(self) -> Path:
+        """Write a checkpoint of the current weights and everything resuming needs."""
+        p = self.plugin
+        meta = {"kind": p.name, "iteration": self.state.iteration, "seed": self.config.seed,
+                "config": json.loads(to_json(self.config)), **p.checkpoint_meta()}
+        return self.store.save(p.learner.step, p.weights(), meta, self._training_state())
+
+    def _restore(self) -> None:
+        stem = self.store.latest()
+        if stem is None:
+            return  # killed before the first checkpoint: start afresh, keeping the episodes
+        weights, _ = self.store.load_weights(stem)
+        self.plugin.load_weights(weights)
+        training = self.store.load_training(stem)
+        p = self.plugin
+        p.learner.load_state_dict(training["learner"])
+        p.actor.load_state_dict(training["actor"])
+        p.replay.load_state_dict(training["replay"])
+        p.gate.load_state_dict(training["gate"])
+        self.state = RunState(**json.loads(training["run_state"]))
+        torch.set_rng_state(training["torch_rng"])
+
+    # ------------------------------------------------------------------ logging
+    @property
+    def writer(self) -> Any:
+        if self._writer is None:
+            from torch.utils.tensorboard import SummaryWriter
+
+            self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
+            if self.state.iteration == 0:
+                self._writer.add_text("config", f"```\n{to_json(self.config)}\n```", 0)
+        return self._writer
+
+    def _log(self, metrics: dict[str, Any]) -> None:
+        x = self.plugin.learner.progress()
+        for tag, value in metrics.items():
+            if "/" in tag and isinstance(value, (int, float)) and np.isfinite(value):
+                self.writer.add_scalar(tag, value, x)
+        self.writer.flush()
+
+    def _write_summary(self, metrics: dict[str, Any], final: bool) -> dict[str, Any]:
+        summary = _jsonable(self.plugin.summary(metrics, final, self.state))
+        atomic_write_text(self.run_dir / "summary.json",
+                          json.dumps(summary, indent=2, sort_keys=True))
+        return summary
+
+    # ------------------------------------------------------------------ the loop
+    def iterate(self) -> dict[str, Any]:
+        """One iteration of every stage; returns its figures."""
+        p, cfg = self.plugin, self.config
+        start = time.perf_counter()
+        metrics: dict[str, Any] = {"iteration": self.state.iteration + 1}
+        if self.pool is None:
+            metrics.update(p.actor.act(p.replay, p.learner.step))
+            _, new_items = p.replay.refresh()
+        else:
+            new_items = self._wait_for_workers(p.actor.episodes_per_round)
+            metrics["actor/items_per_sec"] = new_items / max(1e-9, time.perf_counter() - start)
+        act_seconds = time.perf_counter() - start
+        metrics.update(p.learner.learn(p.replay, new_items))
+        self.state.iteration += 1
+        decision = None
+        if p.gate.every and self.state.iteration % p.gate.every == 0:
+            decision = p.gate.judge(self.store.best(), self.state.iteration)
+            metrics.update(decision.metrics)
+            metrics.update({"gate/promoted": float(decision.promote),
+                            "gate/score": decision.score})
+            if np.isfinite(decision.elo):
+                metrics["gate/elo"] = decision.elo
+        promote = decision.promote if decision is not None and p.gate.gating else True
+        metrics["time/act_seconds"] = act_seconds
+        metrics["time/iteration_seconds"] = time.perf_counter() - start
+        self.state.elapsed_seconds += metrics["time/iteration_seconds"]
+        self.state.history.append({k: v for k, v in metrics.items()
+                                   if k == "iteration" or k.startswith(p.history_prefixes)})
+        due = cfg.checkpoint_every and self.state.iteration % cfg.checkpoint_every == 0
+        if due or (decision is not None and decision.promote and p.gate.gating):
+            stem = self.save()
+            if promote:
+                self.store.promote(stem)
+        metrics["progress"] = p.learner.progress()
+        self._log({k: v for k, v in metrics.items() if k != "iteration"})
+        self._write_summary(metrics, final=False)
+        if self.on_iteration:
+            self.on_iteration(metrics)
+        return metrics
+
+    def run(self, should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
+        """Iterate until the config's iteration or time limit (time counted in this call);
+        returns the final summary."""
+        p, cfg = self.plugin, self.config
+        if self.store.latest() is None:
+            self.state.begun = {**p.begin(), **p.gate.begin()}
+            self.store.promote(self.save())  # the starting weights: incumbent and workers' net
+        if cfg.workers > 0:
+            from engine.loop.workers import WorkerPool
+
+            self.pool = WorkerPool(p.name, self.run_dir, cfg.workers)
+            self.pool.start()
+        start, first = time.monotonic(), self.state.iteration
+        last: dict[str, Any] = {}
+        try:
+            while not self._done(start, first) and not (should_stop and should_stop()):
+                last = self.iterate()
+        finally:
+            if self.pool is not None:
+                self.pool.stop()
+                self.pool = None
+        if self.state.iteration and self.store.latest() != self.store.stem(p.learner.step):
+            stem = self.save()
+            if not p.gate.gating:
+                self.store.promote(stem)
+        summary = self._write_summary(last, final=True)
+        if self._writer is not None:
+            self._writer.close()
+        p.close()
+        return summary
+
+    def _done(self, start: float, first: int) -> bool:
+        cfg = self.config
+        if cfg.iterations and self.state.iteration >= cfg.iterations:
+            return True
+        if cfg.minutes and time.monotonic() - start >= cfg.minutes * 60:
+            return True
+        return not cfg.iterations and not cfg.minutes and self.state.iteration > first
+
+    def _wait_for_workers(self, episodes: int, poll_seconds: float = 0.2) -> int:
+        """Block until the workers have added `episodes` more episodes; return new items."""
+        replay, got, items = self.plugin.replay, 0, 0
+        while got < episodes:
+            if self.pool.alive() == 0:
+                raise RuntimeError("all worker processes have stopped")
+            time.sleep(poll_seconds)
+            new_episodes, new_items = replay.refresh()
+            got, items = got + new_episodes, items + new_items
+        return items
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, (np.floating, np.integer)):
+        value = value.item()
+    if isinstance(value, float) and not np.isfinite(value):
+        return None
+    return value
+
+
+def prepare_run(plugin: type[Plugin], run_dir: Path, config: Any, resume: bool,
+                overrides: list[str] | None = None) -> Any:
+    """Check the run directory against the request; return the config to run with.
+
+    A new run refuses a directory that already holds one (nothing is overwritten); a resume
+    reads the saved config and applies only the overrides the plug-in allows on resume.
+    """
+    config_path = Path(run_dir) / "config.json"
+    if resume:
+        if not config_path.is_file():
+            raise CheckpointError(f"nothing to resume in {run_dir}: no config.json")
+        try:
+            saved = json.loads(config_path.read_text())
+        except (OSError, json.JSONDecodeError) as error:
+            raise ConfigError(f"cannot read config {config_path}: {error}") from None
+        for text in overrides or []:
+            key = text.split("=", 1)[0].strip().lstrip("-")
+            if key not in plugin.resume_keys:
+                raise ConfigError(f"on --resume only {', '.join(plugin.resume_keys)} may "
+                                  f"change, not {key!r}")
+        return plugin.resolve_config(base=saved, overrides=overrides)
+    if config_path.exists() or (Path(run_dir) / "checkpoints").exists():
+        raise ConfigError(f"{run_dir} already holds a run; use --resume or another --out")
+    if config is None:
+        raise ConfigError("a new run needs a config")
+    return config

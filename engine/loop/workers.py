@@ -1,0 +1,80 @@
+"""Worker processes (`--workers N`) that run any plug-in's actor beside the learner.
+
+A worker rebuilds the plug-in from the run directory's `config.json` (worker numbers start
+at 1; 0 is the learner's process), plays with the run's `best` checkpoint (the latest one
+before any is promoted), reloads it whenever it changes, and adds its episodes to the run's
+replay files. The processes talk to the learner through the directory alone, so the same
+worker could run on another machine against a shared directory. A worker exits when its
+parent dies, even by `kill -9`.
+"""
+
+from __future__ import annotations
+
+import json
+import multiprocessing as mp
+import os
+import time
+from pathlib import Path
+
+
+def worker_main(plugin_name: str, run_dir: str, worker: int,
+                stop: mp.synchronize.Event) -> None:
+    """Entry point of one worker process."""
+    import torch
+
+    from engine.loop.registry import plugin_class
+    from engine.loop.store import CheckpointStore
+
+    torch.set_num_threads(1)
+    parent = os.getppid()
+    run = Path(run_dir)
+    cls = plugin_class(plugin_name)
+    config = cls.resolve_config(base=json.loads((run / "config.json").read_text()))
+    plugin = cls.build(config, run, worker=worker)
+    store = CheckpointStore(run / "checkpoints", config.keep_checkpoints)
+    loaded: tuple[int, int] | None = None
+    version = 0
+    while not stop.is_set() and os.getppid() == parent:
+        stem = store.playing()
+        if stem is not None:
+            try:
+                info = stem.with_suffix(".json").stat()
+                key = (info.st_ino, info.st_mtime_ns)
+                if key != loaded:
+                    weights, meta = store.load_weights(stem)
+                    plugin.load_weights(weights)
+                    version, loaded = int(meta.get("step", 0)), key
+            except Exception:  # noqa: BLE001 (replaced or pruned while reading: retry later)
+                pass
+        plugin.actor.act(plugin.replay, version)
+    plugin.close()
+
+
+class WorkerPool:
+    """N worker processes for one run directory."""
+
+    def __init__(self, plugin_name: str, run_dir: Path, count: int) -> None:
+        context = mp.get_context("spawn")
+        self.stop_event = context.Event()
+        self.processes = [
+            context.Process(target=worker_main,
+                            args=(plugin_name, str(run_dir), k + 1, self.stop_event),
+                            daemon=True, name=f"move37-actor-{k + 1}")
+            for k in range(count)
+        ]
+
+    def start(self) -> None:
+        for process in self.processes:
+            process.start()
+
+    def alive(self) -> int:
+        return sum(p.is_alive() for p in self.processes)
+
+    def stop(self, timeout: float = 30.0) -> None:
+        self.stop_event.set()
+        deadline = time.monotonic() + timeout
+        for process in self.processes:
+            process.join(max(0.1, deadline - time.monotonic()))
+            if process.is_alive():
+                process.terminate()
+                process.join(5)

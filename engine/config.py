@@ -152,15 +152,32 @@ class ArenaConfig:
 
 
 @dataclass
-class RunConfig:
+class LoopConfig:
+    """What the training loop (`engine.loop`) reads of every plug-in's config."""
+
+    seed: int = 0
+    """Root seed; every worker, game, problem order and sampler derives its own stream
+    from it."""
+    device: str = "auto"
+    """`auto` (CUDA when present), `cpu`, `cuda`, `cuda:1`, ..."""
+    iterations: int = 0
+    """Stop after this many iterations (0 = no limit; use minutes)."""
+    minutes: float = 0.0
+    """Stop after this much wall-clock time in this invocation (0 = no limit)."""
+    workers: int = 0
+    """Actor processes besides the learner (0 = the learner's process acts)."""
+    checkpoint_every: int = 1
+    """Write a checkpoint every this many iterations (and whenever the gate promotes)."""
+    keep_checkpoints: int = 5
+    """`step-*` checkpoints kept on disk (older ones are deleted; `best` is kept apart)."""
+
+
+@dataclass
+class RunConfig(LoopConfig):
     game: str = "tictactoe"
     """Registered game name (see `move37 games`)."""
     game_options: dict[str, Any] = field(default_factory=dict)
     """Keyword arguments for the game's constructor (e.g. size, komi)."""
-    seed: int = 0
-    """Root seed; every worker, game and sampler derives its own stream from it."""
-    device: str = "auto"
-    """`auto` (CUDA when present), `cpu`, `cuda`, `cuda:1`, ..."""
     compile: str = "off"
     """How self-play runs the network: `off` (eager), `default` (`torch.compile`),
     `cuda-graphs` (compiled and replayed as CUDA graphs) or `auto` (CUDA graphs on a GPU,
@@ -169,19 +186,9 @@ class RunConfig:
     and a b10c128 Go net 1.8x faster than eager bf16 at batch 256; Connect Four self-play
     with 256 games at once went from 1,565 to 2,320 positions/s, with 1,024 at once it gained
     nothing (5,182 vs 4,751)."""
-    iterations: int = 0
-    """Stop after this many iterations (0 = no limit; use minutes)."""
-    minutes: float = 0.0
-    """Stop after this much wall-clock time (0 = no limit)."""
-    workers: int = 0
-    """Self-play processes besides the learner (0 = self-play in the learner's process)."""
     torch_threads: int = 0
     """CPU threads for torch in this process (0 = torch's default; 1 avoids oversubscription
     when self-play workers or other jobs share the cores)."""
-    checkpoint_every: int = 1
-    """Write a checkpoint every this many iterations."""
-    keep_checkpoints: int = 5
-    """Checkpoints kept on disk (older ones are deleted; the latest is always kept)."""
     model: ModelConfig = field(default_factory=ModelConfig)
     search: SearchConfig = field(default_factory=SearchConfig)
     play_search: dict[str, Any] = field(default_factory=dict)

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from engine.config import ConfigError, read_json, resolve_config
+from engine.config import ConfigError, LoopConfig, read_json, resolve_config
 from llm_bridge.algorithms.grpo import GRPOConfig
 from llm_bridge.models import LoraSettings
 
@@ -129,7 +129,7 @@ class EvalSettings:
 
 
 @dataclass
-class LLMRunConfig:
+class LLMRunConfig(LoopConfig):
     task: str = "arithmetic"
     """Registered task name (see `llm_bridge.tasks.available()`)."""
     task_options: dict[str, Any] = field(default_factory=dict)
@@ -141,29 +141,15 @@ class LLMRunConfig:
     """`tiny`, `smollm2`, a save_pretrained directory or a hub name."""
     algo: str = "grpo"
     """`grpo` or `search`."""
-    seed: int = 0
-    """Root seed: sampling, problem order and the tiny model's initialisation derive from it."""
-    device: str = "auto"
-    """`auto`, `cpu`, `cuda`, ..."""
-    minutes: float = 0.0
-    """Stop after this much wall-clock time of RL (0 = no limit)."""
-    iterations: int = 0
-    """Stop after this many iterations (0 = no limit)."""
     threads: int = 2
     """torch CPU threads."""
-    workers: int = 0
-    """Actor processes besides the learner, each sampling with the best checkpoint
-    (0 = the learner's process acts, on-policy)."""
     prompt_style: str = "auto"
     """`auto`, `bare`, `task` or `chat` (see LLMPolicy)."""
     prompt_shots: int = 0
     """Worked train examples shown before each problem (few-shot prompting)."""
     train_problems: int = 5000
     """Size of the pool of train problems cycled through (reshuffled every epoch)."""
-    keep_checkpoints: int = 3
-    """Checkpoints kept on disk besides the best one."""
-    checkpoint_every: int = 1
-    """Write a checkpoint (weights, optimiser, RNG, data position) every this many iterations."""
+    keep_checkpoints: int = 3  # LLM checkpoints are large: keep fewer
     cache_dir: str = ""
     """Model cache (empty: $MOVE37_CACHE or ~/.cache/move37)."""
     tiny: TinySettings = field(default_factory=TinySettings)

@@ -24,6 +24,7 @@ from typing import Any, ClassVar, Protocol, runtime_checkable
 
 import torch
 
+from engine.config import LoopConfig
 from engine.loop.gate import GateDecision
 
 
@@ -141,7 +142,7 @@ class Plugin(ABC):
     history_prefixes: ClassVar[tuple[str, ...]] = ("loss/", "gate/")
     """Figures kept per iteration in the run state's history (besides the iteration)."""
 
-    config: Any
+    config: LoopConfig
     actor: Actor
     replay: Replay
     learner: Learner

@@ -19,24 +19,17 @@ import numpy as np
 import torch
 
 from engine.checkpoint import atomic_write_text
-from engine.config import resolve_config
+from engine.config import LoopConfig, resolve_config
 from engine.loop import GateDecision, Plugin
 
 ARM_REWARD = (0.1, 0.2, 0.8, 0.4)
 
 
 @dataclass
-class ToyConfig:
-    # seed, limits, workers and checkpoints as the loop reads them; pulls per actor round;
-    # a pause per round (so a kill has something to interrupt); the fixed gate's cadence
-    # (0 = no gate: every checkpoint is best) and decision.
-    seed: int = 0
-    iterations: int = 0
-    minutes: float = 0.0
-    workers: int = 0
-    device: str = "cpu"
+class ToyConfig(LoopConfig):
+    # Pulls per actor round; a pause per round (so a kill has something to interrupt); the
+    # fixed gate's cadence (0 = no gate: every checkpoint is best) and decision.
     keep_checkpoints: int = 3
-    checkpoint_every: int = 1
     pulls_per_round: int = 16
     round_seconds: float = 0.0
     gate_every: int = 0

@@ -3,12 +3,8 @@
 from __future__ import annotations
 
 import json
-import os
-import signal
 import subprocess
 import sys
-import time
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -102,27 +98,16 @@ def _cli(*args: str) -> list[str]:
     return [sys.executable, "-m", "engine", *args]
 
 
-def test_kill_9_during_training_then_resume_loses_no_finished_game(tmp_path) -> None:
+def test_kill_9_during_training_then_resume_loses_no_finished_game(tmp_path,
+                                                                  kill_9_when) -> None:
     run = tmp_path / "run"
     sets = [item for s in TINY for item in ("--set", s)]
     process = subprocess.Popen(
         _cli("train", "tictactoe", "--out", str(run), "--iterations", "1000", "--quiet", *sets),
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    try:
-        deadline = time.monotonic() + 120
-        # Wait until at least two checkpoints exist, then kill without warning mid-iteration.
-        while time.monotonic() < deadline:
-            if len(list((run / "checkpoints").glob("step-*.json"))) >= 2:
-                break
-            time.sleep(0.2)
-        else:
-            pytest.fail("training produced no checkpoints: " + process.stderr.read1().decode())
-        time.sleep(0.3)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(10)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    # Once at least two checkpoints exist, kill without warning mid-iteration.
+    kill_9_when(process, lambda: len(list((run / "checkpoints").glob("step-*.json"))) >= 2,
+                settle=0.3)
     shards_before = {p.name for p in (run / "selfplay").glob("*.npz")}
     stem = latest_checkpoint(run)
     load_checkpoint(stem)  # the newest complete checkpoint loads

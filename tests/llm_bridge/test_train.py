@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -108,7 +106,7 @@ def _spawn(run: Path, *args: str) -> subprocess.Popen:
                             stderr=subprocess.PIPE)
 
 
-def test_resume_after_kill_9_is_exact(tmp_path: Path) -> None:
+def test_resume_after_kill_9_is_exact(tmp_path: Path, kill_9_when) -> None:
     """A run killed with SIGKILL after its first RL checkpoint and resumed ends with the same
     weights, optimiser state and data position as a run never interrupted."""
     overrides = [*TINY_RUN, f'cache_dir="{tmp_path / "cache"}"', "iterations=4",
@@ -118,12 +116,7 @@ def test_resume_after_kill_9_is_exact(tmp_path: Path) -> None:
     assert proc.wait(timeout=300) == 0, proc.stderr.read().decode()[-2000:]
     proc = _spawn(killed, *overrides)
     first = killed / "checkpoints" / "step-000000001.json"
-    deadline = time.monotonic() + 300
-    while not first.exists() and proc.poll() is None and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert first.exists(), "the first checkpoint never appeared"
-    proc.send_signal(signal.SIGKILL)
-    proc.wait(timeout=30)
+    kill_9_when(proc, first.exists, timeout=300, settle=0.0)
     resumed = _spawn(killed, "--resume")
     assert resumed.wait(timeout=300) == 0, resumed.stderr.read().decode()[-2000:]
     a_stem = straight / "checkpoints" / "step-000000004"

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
 import time
@@ -103,23 +102,12 @@ def _spawn(run_dir: Path, *args: str) -> subprocess.Popen:
 
 
 @pytest.mark.parametrize("workers", [0, 1])
-def test_kill_9_then_resume_loses_no_episode_and_no_checkpoint(tmp_path: Path,
-                                                               workers: int) -> None:
+def test_kill_9_then_resume_loses_no_episode_and_no_checkpoint(tmp_path: Path, workers: int,
+                                                               kill_9_when) -> None:
     run_dir = tmp_path / "run"
     process = _spawn(run_dir, "iterations=100000", "round_seconds=0.02",
                      f"workers={workers}")
-    try:
-        deadline = time.monotonic() + 120
-        while len(list((run_dir / "checkpoints").glob("step-*.json"))) < 3:
-            assert time.monotonic() < deadline and process.poll() is None, \
-                process.stderr.read().decode()[-2000:]
-            time.sleep(0.05)
-        time.sleep(0.1)
-        os.kill(process.pid, signal.SIGKILL)
-        process.wait(10)
-    finally:
-        if process.poll() is None:
-            process.kill()
+    kill_9_when(process, lambda: len(list((run_dir / "checkpoints").glob("step-*.json"))) >= 3)
     time.sleep(0.5)  # a worker notices its parent is gone
     before = {p.name for p in _pull_files(run_dir)}
     latest = max((run_dir / "checkpoints").glob("step-*.json"))

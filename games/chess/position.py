@@ -1,0 +1,129 @@
+"""A typed Python face for the bitboard kernels: positions from and to FEN, moves from and
+to UCI text, legal moves, making moves and perft.
+
+    >>> pos = from_fen("rnbqkbnr/pppppppp/8/8/8/8/PPPPPPPP/RNBQKBNR w KQkq - 0 1")
+    >>> len(legal_moves(pos)), perft(pos, 3)
+    (20, 8902)
+    >>> after = make(pos, move_from_uci(pos, "e2e4"))
+    >>> to_fen(after)
+    'rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1'
+
+python-chess reads and writes the FEN text (and checks the position is playable); the
+arrays in between are `games.chess.bitboard`'s int64 `[POSITION_SIZE]` positions.
+"""
+
+from __future__ import annotations
+
+import chess
+import numpy as np
+
+from games.chess import bitboard as bb
+from games.chess import movegen
+from games.chess.movegen import MAX_MOVES, Move
+
+Position = np.ndarray
+"""int64 `[POSITION_SIZE]` (see `games.chess.bitboard`)."""
+
+_PIECE_TYPES = (chess.PAWN, chess.KNIGHT, chess.BISHOP, chess.ROOK, chess.QUEEN, chess.KING)
+_RIGHTS = ((chess.H1, bb.WHITE_KING_SIDE), (chess.A1, bb.WHITE_QUEEN_SIDE),
+           (chess.H8, bb.BLACK_KING_SIDE), (chess.A8, bb.BLACK_QUEEN_SIDE))
+
+
+def _signed(value: int) -> int:
+    return value - (1 << 64) if value >= 1 << 63 else value
+
+
+def _unsigned(value: int) -> int:
+    return int(value) & ((1 << 64) - 1)
+
+
+def from_board(board: chess.Board) -> Position:
+    """The position of a standard-chess `board` (castling rights cleaned as python-chess
+    does; the move stack is ignored)."""
+    pos = np.zeros(bb.POSITION_SIZE, dtype=np.int64)
+    masks = (board.pawns, board.knights, board.bishops, board.rooks, board.queens, board.kings)
+    for field, mask in enumerate(masks):
+        pos[field] = _signed(mask)
+    pos[bb.WHITE_OCC] = _signed(board.occupied_co[chess.WHITE])
+    pos[bb.BLACK_OCC] = _signed(board.occupied_co[chess.BLACK])
+    pos[bb.TURN] = 0 if board.turn else 1
+    rights = board.clean_castling_rights()
+    pos[bb.CASTLING] = sum(bit for square, bit in _RIGHTS if rights >> square & 1)
+    pos[bb.EP_SQUARE] = bb.NO_SQUARE if board.ep_square is None else board.ep_square
+    pos[bb.HALFMOVE] = board.halfmove_clock
+    pos[bb.FULLMOVE] = board.fullmove_number
+    pos[bb.HASH] = movegen.compute_hash(pos)
+    return pos
+
+
+def from_fen(fen: str) -> Position:
+    """The position of a FEN (python-chess parses it; raises ValueError if malformed)."""
+    return from_board(chess.Board(fen))
+
+
+def to_board(pos: Position) -> chess.Board:
+    """A python-chess board of `pos` (no move stack)."""
+    board = chess.Board(None)
+    for field, piece_type in enumerate(_PIECE_TYPES):
+        for colour, occ in ((chess.WHITE, bb.WHITE_OCC), (chess.BLACK, bb.BLACK_OCC)):
+            for square in chess.scan_forward(_unsigned(pos[field] & pos[occ])):
+                board.set_piece_at(square, chess.Piece(piece_type, colour))
+    board.turn = chess.WHITE if pos[bb.TURN] == 0 else chess.BLACK
+    board.castling_rights = 0
+    for square, bit in _RIGHTS:
+        if pos[bb.CASTLING] & bit:
+            board.castling_rights |= chess.BB_SQUARES[square]
+    board.ep_square = None if pos[bb.EP_SQUARE] < 0 else int(pos[bb.EP_SQUARE])
+    board.halfmove_clock = int(pos[bb.HALFMOVE])
+    board.fullmove_number = int(pos[bb.FULLMOVE])
+    return board
+
+
+def to_fen(pos: Position) -> str:
+    """The FEN of `pos` (an en passant square only where a capture is legal)."""
+    return to_board(pos).fen()
+
+
+def legal_moves(pos: Position) -> np.ndarray:
+    """int32 `[N]`: the legal moves of `pos`."""
+    moves = np.empty(MAX_MOVES, dtype=np.int32)
+    return moves[: movegen.generate_moves(pos, moves)].copy()
+
+
+def make(pos: Position, move: Move) -> Position:
+    """The position after the legal `move` (a new array)."""
+    out = np.empty_like(pos)
+    movegen.make_move(pos, int(move), out)
+    return out
+
+
+def perft(pos: Position, depth: int, bulk: bool = False) -> int:
+    """Leaves of the legal move tree at `depth`; `bulk` counts the last ply without making
+    its moves."""
+    if depth < 0:
+        raise ValueError(f"depth must be >= 0, got {depth}")
+    return int(movegen.perft_bulk(pos, depth) if bulk else movegen.perft(pos, depth))
+
+
+def move_to_chess(move: Move) -> chess.Move:
+    """The python-chess move of a kernel move."""
+    promotion = (move >> 12) & 7
+    return chess.Move(move & 63, (move >> 6) & 63, _PIECE_TYPES[promotion] if promotion else None)
+
+
+def move_to_uci(move: Move) -> str:
+    """UCI text of a kernel move (`e2e4`, `e7e8q`, castling as `e1g1`)."""
+    return move_to_chess(int(move)).uci()
+
+
+def move_from_uci(pos: Position, text: str) -> Move:
+    """The legal move of `pos` written `text` in UCI.
+
+    Raises:
+        ValueError: the text is not UCI, or the move is not legal in `pos`.
+    """
+    wanted = chess.Move.from_uci(text.strip())
+    for move in legal_moves(pos).tolist():
+        if move_to_chess(move) == wanted:
+            return int(move)
+    raise ValueError(f"illegal move {text!r} in {to_fen(pos)}")

@@ -8,17 +8,23 @@ to UCI text, legal moves, making moves and perft.
     >>> to_fen(after)
     'rnbqkbnr/pppppppp/8/8/4P3/8/PPPP1PPP/RNBQKBNR b KQkq - 0 1'
 
+`outcome` ends games by `games.chess.game.Chess`'s rules, given the repetition keys of the
+positions since the last capture or pawn move (`repetition_key`).
+
 python-chess reads and writes the FEN text (and checks the position is playable); the
 arrays in between are `games.chess.bitboard`'s int64 `[POSITION_SIZE]` positions.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import chess
 import numpy as np
 
+from games.base import NO_PLAYER, Outcome
 from games.chess import bitboard as bb
-from games.chess import movegen
+from games.chess import bitrules, movegen
 from games.chess.movegen import MAX_MOVES, Move
 
 Position = np.ndarray
@@ -127,3 +133,37 @@ def move_from_uci(pos: Position, text: str) -> Move:
         if move_to_chess(move) == wanted:
             return int(move)
     raise ValueError(f"illegal move {text!r} in {to_fen(pos)}")
+
+
+def repetition_key(pos: Position) -> int:
+    """The position's Zobrist key for the repetition rules (en passant only when legal)."""
+    return int(movegen.repetition_key(pos))
+
+
+def legal_actions(pos: Position) -> tuple[np.ndarray, np.ndarray]:
+    """(int64 `[N]` actions, int32 `[N]` moves) of the legal moves, in the same order."""
+    moves = legal_moves(pos)
+    actions = np.empty(moves.size, dtype=np.int64)
+    bitrules.move_actions(moves, moves.size, int(pos[bb.TURN]), actions)
+    return actions, moves
+
+
+def outcome(pos: Position, keys: Sequence[int] | np.ndarray, *, draw_rules: bool = True,
+            max_moves: int | None = None) -> Outcome | None:
+    """How the game ends at `pos`, or None if it goes on.
+
+    Args:
+        pos: the position.
+        keys: repetition keys of the positions since the last irreversible move, `pos`'s last.
+        draw_rules: as in `Chess` (False: only mate, stalemate and `max_moves`).
+        max_moves: the game's length limit in half-moves, None for none.
+    """
+    key_array = np.asarray(keys, dtype=np.int64)
+    if key_array.size == 0:
+        key_array = np.array([repetition_key(pos)], dtype=np.int64)
+    limit = bitrules.NO_LIMIT if max_moves is None else int(max_moves)
+    code = int(bitrules.game_status(pos, key_array, key_array.size, draw_rules, limit))
+    if code == bitrules.NOT_OVER:
+        return None
+    winner = 1 - int(pos[bb.TURN]) if code == bitrules.CHECKMATE else NO_PLAYER
+    return Outcome(bitrules.TERMINATIONS[code], winner)

@@ -1,9 +1,8 @@
-"""Game end, the 4,672-action encoding and the input planes as kernels over position arrays.
+"""Game end and the 4,672-action encoding as kernels over position arrays.
 
-The same rules, in the same order, as `games.chess.game.Chess` (see its module docstring),
-the same actions as `games.chess.actions` (its `MOVE_INDEX` table) and the same planes as
-`games.chess.planes`, computed from `games.chess.bitboard` positions instead of
-python-chess boards.
+The rules of `games.chess.game.Chess`, in its order (see its module docstring), and the
+actions of `games.chess.actions` (its `MOVE_INDEX` table), computed from
+`games.chess.bitboard` positions.
 
 Repetitions are counted on Zobrist keys (`movegen.repetition_key`): a game keeps the keys
 of the positions since the last capture or pawn move, the current one last. Termination
@@ -21,7 +20,6 @@ from games.chess.actions import MOVE_INDEX
 from games.chess.bitboard import (
     BISHOP,
     BLACK_OCC,
-    CASTLING,
     FULLMOVE,
     HALFMOVE,
     KING,
@@ -31,15 +29,9 @@ from games.chess.bitboard import (
     ROOK,
     TURN,
     WHITE_OCC,
-    lsb,
     popcount,
 )
 from games.chess.movegen import MAX_MOVES, generate_moves, in_check
-from games.chess.planes import (
-    FIFTY_MOVE_SCALE,
-    MOVE_COUNT_SCALE,
-    PLANES_PER_POSITION,
-)
 
 NOT_OVER, CHECKMATE, STALEMATE, INSUFFICIENT_MATERIAL = 0, 1, 2, 3
 SEVENTYFIVE_MOVES, FIVEFOLD_REPETITION, FIFTY_MOVES, THREEFOLD_REPETITION, MAX_LENGTH = (
@@ -171,60 +163,9 @@ def legal_mask(pos: np.ndarray, out: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True)
-def _draw_pieces(pos: np.ndarray, own: int, flip: int, out: np.ndarray, base: int) -> None:
-    """The 12 piece planes of one history position at `out[base:base + 12]`."""
-    for colour_side in range(2):
-        side = pos[WHITE_OCC + own] if colour_side == 0 else pos[BLACK_OCC - own]
-        for piece in range(6):
-            bits = pos[piece] & side
-            plane = base + 6 * colour_side + piece
-            while bits:
-                index = lsb(bits) ^ flip
-                out[plane, index >> 3, index & 7] = 1.0
-                bits &= bits - 1
-
-
-@njit(cache=True, nogil=True)
-def encode_planes(history: np.ndarray, present: np.ndarray, repetitions: np.ndarray,
-                  out: np.ndarray) -> None:
-    """The input planes of one position (`games.chess.planes`' layout).
-
-    Args:
-        history: int64 `[T, POSITION_SIZE]` positions, newest (the current one) first.
-        present: bool `[T]`, False for positions before the start of the game.
-        repetitions: int64 `[T]`, each position's occurrences since the last irreversible
-            move.
-        out: float32 `[14 * T + 7, 8, 8]`, overwritten.
-    """
-    out[:] = 0.0
-    current = history[0]
-    own = current[TURN]
-    flip = 56 * own
-    count = history.shape[0]
-    for t in range(count):
-        if not present[t]:
-            continue
-        base = PLANES_PER_POSITION * t
-        _draw_pieces(history[t], own, flip, out, base)
-        if repetitions[t] >= 2:
-            out[base + 12] = 1.0
-        if repetitions[t] >= 3:
-            out[base + 13] = 1.0
-    base = PLANES_PER_POSITION * count
-    rights = current[CASTLING]
-    out[base] = float(own)
-    out[base + 1] = ply(current) / MOVE_COUNT_SCALE
-    out[base + 2] = float((rights >> (2 * own)) & 1)
-    out[base + 3] = float((rights >> (2 * own + 1)) & 1)
-    out[base + 4] = float((rights >> (2 - 2 * own)) & 1)
-    out[base + 5] = float((rights >> (3 - 2 * own)) & 1)
-    out[base + 6] = current[HALFMOVE] / FIFTY_MOVE_SCALE
-
-
-@njit(cache=True, nogil=True)
-def encode_batch(histories: np.ndarray, present: np.ndarray, repetitions: np.ndarray,
-                 out: np.ndarray) -> None:
-    """`encode_planes` of B positions: `[B, T, POSITION_SIZE]`, `[B, T]`, `[B, T]` into
-    float32 `[B, 14 * T + 7, 8, 8]`."""
-    for b in range(histories.shape[0]):
-        encode_planes(histories[b], present[b], repetitions[b], out[b])
+def legal_actions(pos: np.ndarray, actions: np.ndarray, moves: np.ndarray) -> int:
+    """Write the legal moves of `pos` into `moves` (int32 `[MAX_MOVES]`) and their actions
+    into `actions` (int64 `[MAX_MOVES]`); return how many."""
+    n = generate_moves(pos, moves)
+    move_actions(moves, n, pos[TURN], actions)
+    return n

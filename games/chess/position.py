@@ -142,10 +142,10 @@ def repetition_key(pos: Position) -> int:
 
 def legal_actions(pos: Position) -> tuple[np.ndarray, np.ndarray]:
     """(int64 `[N]` actions, int32 `[N]` moves) of the legal moves, in the same order."""
-    moves = legal_moves(pos)
-    actions = np.empty(moves.size, dtype=np.int64)
-    bitrules.move_actions(moves, moves.size, int(pos[bb.TURN]), actions)
-    return actions, moves
+    moves = np.empty(MAX_MOVES, dtype=np.int32)
+    actions = np.empty(MAX_MOVES, dtype=np.int64)
+    n = bitrules.legal_actions(pos, actions, moves)
+    return actions[:n].copy(), moves[:n].copy()
 
 
 def outcome(pos: Position, keys: Sequence[int] | np.ndarray, *, draw_rules: bool = True,

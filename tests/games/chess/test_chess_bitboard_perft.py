@@ -2,7 +2,8 @@
 
 Every node is made (no bulk counting), so make move is checked as well as the move lists.
 The default run covers every (position, depth) with at most 10^6 leaves; `slow` goes on to
-2 * 10^8.
+2 * 10^8
+(78 more counts, about three minutes on one core).
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ def test_tricky(tricky) -> None:
 @pytest.mark.slow
 def test_perftsuite_deep(perftsuite) -> None:
     checked, wrong = mismatches(perftsuite, FAST_LEAVES, SLOW_LEAVES)
-    assert checked > 100
     assert wrong == []
+    assert checked >= 78
 
 
 def test_bulk_counting_agrees() -> None:

@@ -41,6 +41,7 @@ from games.base import (
 from games.chess import bitrules
 from games.chess.actions import NUM_ACTIONS, action_to_move, move_to_action
 from games.chess.planes import encode_states, num_planes
+from games.chess.position import move_to_chess
 from games.chess.state import ChessState, InvalidPositionError
 
 _UCI_LETTERS = set("abcdefgh12345678qrbn")
@@ -207,10 +208,10 @@ class Chess:
     def action_to_move(self, state: ChessState | chess.Board, action: Action) -> chess.Move:
         """The legal move of `action`. Raises `IllegalMoveError` if it is not legal."""
         state = self._as_state(state)
-        move = state.legal_moves().get(int(action))
-        if move is None:
+        kernel_move = state.action_table().get(int(action))
+        if kernel_move is None:
             raise IllegalMoveError(self._illegal_action_message(state, int(action)))
-        return move
+        return move_to_chess(kernel_move)
 
     def move_to_action(self, state: ChessState | chess.Board, move: chess.Move) -> Action:
         """The action of a move for the side to move (legality not checked)."""
@@ -241,7 +242,8 @@ class Chess:
             raise MoveParseError("empty move")
         move = self._parse_uci(cleaned) or self._parse_san(board, cleaned)
         action = move_to_action(board.turn, move) if move else -1
-        if move is None or state.legal_moves().get(action) != move:
+        kernel_move = state.action_table().get(action)
+        if move is None or kernel_move is None or move_to_chess(kernel_move) != move:
             raise IllegalMoveError(f"illegal move {cleaned!r} in {board.fen()}")
         return action
 

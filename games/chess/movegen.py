@@ -194,7 +194,7 @@ def _safe_after_en_passant(pos: np.ndarray, king: int, origin: int, ep: int, cap
 def _en_passant(pos: np.ndarray, moves: np.ndarray, n: int, us: int, king: int) -> int:
     """The legal en passant captures (at most two)."""
     ep = pos[EP_SQUARE]
-    if ep < 0:
+    if ep < 0 or ep >> 3 != 5 - 3 * us:
         return n
     captured = ep - 8 + 16 * us
     occ = pos[WHITE_OCC] | pos[WHITE_OCC + 1]

@@ -45,7 +45,8 @@ def _unsigned(value: int) -> int:
 
 def from_board(board: chess.Board) -> Position:
     """The position of a standard-chess `board` (castling rights cleaned as python-chess
-    does; the move stack is ignored)."""
+    does, an en passant square that no double push can have left dropped; the move stack
+    is ignored)."""
     pos = np.zeros(bb.POSITION_SIZE, dtype=np.int64)
     masks = (board.pawns, board.knights, board.bishops, board.rooks, board.queens, board.kings)
     for field, mask in enumerate(masks):
@@ -55,7 +56,10 @@ def from_board(board: chess.Board) -> Position:
     pos[bb.TURN] = 0 if board.turn else 1
     rights = board.clean_castling_rights()
     pos[bb.CASTLING] = sum(bit for square, bit in _RIGHTS if rights >> square & 1)
-    pos[bb.EP_SQUARE] = bb.NO_SQUARE if board.ep_square is None else board.ep_square
+    ep = board.ep_square
+    if ep is not None and board.status() & chess.STATUS_INVALID_EP_SQUARE:
+        ep = None  # no pawn that just made a double push: no capture to offer
+    pos[bb.EP_SQUARE] = bb.NO_SQUARE if ep is None else ep
     pos[bb.HALFMOVE] = board.halfmove_clock
     pos[bb.FULLMOVE] = board.fullmove_number
     pos[bb.HASH] = movegen.compute_hash(pos)

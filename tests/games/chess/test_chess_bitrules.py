@@ -63,3 +63,14 @@ def test_repetition_key_sees_only_legal_en_passant() -> None:
     assert position.repetition_key(pinned) == position.repetition_key(no_ep)
     assert np.array_equal(np.sort(position.legal_actions(pinned)[0]),
                           np.sort(position.legal_actions(no_ep)[0]))
+
+
+def test_impossible_en_passant_squares_are_dropped() -> None:
+    # No black pawn on d5 to take (python-chess would offer e5xd6 all the same); a square
+    # on the wrong rank for the side to move.
+    for fen in ("4k3/8/8/4P3/8/8/8/4K3 w - d6 0 1", "4k3/8/8/8/8/8/3Pp3/K7 w - e3 0 1"):
+        pos = position.from_fen(fen)
+        assert pos[position.bb.EP_SQUARE] == -1
+        assert position.to_fen(pos).split()[3] == "-"
+        texts = {position.move_to_uci(m) for m in position.legal_moves(pos)}
+        assert not texts & {"e5d6", "d2e3"}

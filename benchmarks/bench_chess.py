@@ -19,7 +19,8 @@ Measured in one run, on the same positions (the start position and Kiwipete):
   network) on the start position, batch 1 and 8, through `engine.gameops.GameOps` (what the
   agents use) and through `Chess.step_many`.
 
-`overhead` is python-chess's speed divided by ours (how many times slower the interface is).
+`overhead` is python-chess's speed divided by ours through the interface (above 1: slower
+than python-chess; below 1: faster).
 """
 
 from __future__ import annotations

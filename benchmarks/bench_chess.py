@@ -9,11 +9,18 @@ Measured in one run, on the same positions (the start position and Kiwipete):
   generation and `apply_action`/`undo_action`, driven from a Python loop.
 * `perft_bulk`: the same trees with the last ply counted from the legal moves (how perft
   is usually timed).
+* `bitboard`: the Numba bitboard kernels (`games.chess.position.perft`) on deeper trees
+  (start position to depth 5, Kiwipete to 4: about 9 million leaves), full and bulk, after
+  compiling; `x_python_chess` and `x_openspiel` divide its full rate by theirs in
+  `perft_full` (OpenSpiel's moves are made from a Python loop, as ours were). The bitboard
+  kernels also join `perft_full` and `perft_bulk` on the small trees, so all three
+  implementations must agree there.
 * `search`: simulations per second of the search with a uniform prior and value 0 (no
   network) on the start position, batch 1 and 8, through `engine.gameops.GameOps` (what the
   agents use) and through `Chess.step_many`.
 
-`overhead` is python-chess's speed divided by ours (how many times slower the interface is).
+`overhead` is python-chess's speed divided by ours through the interface (above 1: slower
+than python-chess; below 1: faster).
 """
 
 from __future__ import annotations
@@ -26,11 +33,13 @@ from typing import Any
 import chess
 import numpy as np
 
-from games.chess import Chess, ChessState
+from games.chess import Chess, ChessState, position
 
 KIWIPETE = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
 POSITIONS = {"startpos": (chess.STARTING_FEN, 3), "kiwipete": (KIWIPETE, 2)}
 """name -> (FEN, depth of the full perft; the bulk perft goes one ply deeper)."""
+BITBOARD_POSITIONS = {"startpos": (chess.STARTING_FEN, 5), "kiwipete": (KIWIPETE, 4)}
+"""name -> (FEN, depth) of the bitboard kernels' own, deeper, perft."""
 
 _RULES = Chess(max_moves=None, history=1, draw_rules=False)
 
@@ -93,12 +102,14 @@ def perft_rates(bulk: bool, repeats: int) -> dict[str, Any]:
         openspiel_game = pyspiel.load_game("chess")
     except ImportError:
         openspiel_game = None
-    totals: dict[str, list[float]] = {"ours": [0, 0], "python_chess": [0, 0], "openspiel": [0, 0]}
+    totals: dict[str, list[float]] = {
+        "ours": [0, 0], "python_chess": [0, 0], "openspiel": [0, 0], "bitboard": [0, 0]}
     for fen, depth in POSITIONS.values():
         depth += bulk
         runs = {
             "ours": lambda f=fen, d=depth: interface_perft(_RULES.state_from_fen(f), d, bulk),
             "python_chess": lambda f=fen, d=depth: python_chess_perft(chess.Board(f), d, bulk),
+            "bitboard": lambda f=fen, d=depth: position.perft(position.from_fen(f), d, bulk),
         }
         if openspiel_game is not None:
             runs["openspiel"] = lambda f=fen, d=depth: openspiel_perft(
@@ -114,6 +125,31 @@ def perft_rates(bulk: bool, repeats: int) -> dict[str, Any]:
     rates = {name: round(n / s) for name, (n, s) in totals.items() if s > 0}
     rates["overhead"] = round(rates["python_chess"] / rates["ours"], 2)
     rates["leaves"] = int(totals["ours"][0])
+    return rates
+
+
+def bitboard_rates(repeats: int, full_rates: dict[str, Any]) -> dict[str, Any]:
+    """Leaves per second of the bitboard kernels on `BITBOARD_POSITIONS`, full and bulk.
+
+    Args:
+        repeats: timings per tree (the fastest counts).
+        full_rates: `perft_rates(bulk=False, ...)`, for the ratios to python-chess and
+            OpenSpiel.
+    """
+    position.perft(position.from_fen(chess.STARTING_FEN), 2)  # compile (or load the cache)
+    rates: dict[str, Any] = {}
+    for bulk, label in ((False, "full"), (True, "bulk")):
+        leaves, seconds = 0, 0.0
+        for fen, depth in BITBOARD_POSITIONS.values():
+            pos = position.from_fen(fen)
+            run = functools.partial(position.perft, pos, depth, bulk)
+            count, best = best_time(run, repeats)
+            leaves, seconds = leaves + count, seconds + best
+        rates[label] = round(leaves / seconds)
+        rates["leaves"] = leaves
+    for name in ("python_chess", "openspiel"):
+        if name in full_rates:
+            rates[f"x_{name}"] = round(rates["full"] / full_rates[name], 1)
     return rates
 
 
@@ -162,10 +198,12 @@ def _uniform(num_actions: int) -> Callable[[np.ndarray], tuple[np.ndarray, np.nd
 
 def run(repeats: int = 3, simulations: int = 200) -> dict[str, Any]:
     """All measurements, as one JSON-ready dict."""
+    full = perft_rates(bulk=False, repeats=repeats)
     return {
         "benchmark": "chess",
-        "perft_full": perft_rates(bulk=False, repeats=repeats),
+        "perft_full": full,
         "perft_bulk": perft_rates(bulk=True, repeats=repeats),
+        "bitboard": bitboard_rates(repeats, full),
         "search": search_rates(simulations),
     }
 
@@ -176,8 +214,12 @@ def report(results: dict[str, Any]) -> str:
     for key in ("perft_full", "perft_bulk"):
         rates = results[key]
         others = "  ".join(f"{name} {rates[name]:>10,}" for name in
-                           ("ours", "python_chess", "openspiel") if name in rates)
+                           ("ours", "python_chess", "openspiel", "bitboard") if name in rates)
         lines.append(f"  {key:<11} {others}  overhead x{rates['overhead']}")
+    kernels = results["bitboard"]
+    ratios = "  ".join(f"{k} {v}" for k, v in kernels.items() if k.startswith("x_"))
+    lines.append(f"  bitboard    full {kernels['full']:>12,}  bulk {kernels['bulk']:>12,}  "
+                 f"({kernels['leaves']:,} leaves)  {ratios}")
     search = results["search"]
     lines.append("  search      " + "  ".join(f"{k} {v:,}" if isinstance(v, int) else f"{k}: {v}"
                                            for k, v in search.items()))

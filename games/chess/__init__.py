@@ -1,4 +1,4 @@
-"""Chess: python-chess rules behind the `Game` protocol, AlphaZero's action and input encodings.
+"""Chess: bitboard kernels behind the `Game` protocol, AlphaZero's action and input encodings.
 
     >>> from games.chess import Chess
     >>> game = Chess()
@@ -12,7 +12,11 @@
     'Nf3'
 
 Modules: `actions` (the 4,672-action table), `planes` (the 119 input planes), `state`
-(the immutable `ChessState`), `game` (`Chess`), `pgn` (records with evaluations), `perft`.
+(the immutable `ChessState`), `game` (`Chess`), `pgn` (records with evaluations), `perft`
+(through the `Game` interface). The rules run on Numba kernels over int64 position arrays:
+`bitboard` (the position layout and attack tables), `movegen` (legal moves, make move,
+perft), `bitrules` (game end and actions) and `position` (their Python face: FEN and UCI
+through python-chess, legal moves, outcome, perft). python-chess handles the text.
 """
 
 from __future__ import annotations

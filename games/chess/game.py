@@ -1,7 +1,9 @@
-"""`Chess`: standard chess behind the `Game` protocol, with python-chess doing the rules.
+"""`Chess`: standard chess behind the `Game` protocol, the rules played by bitboard kernels.
 
 States are `ChessState`s (immutable; see `games.chess.state`); every method also accepts a
-`chess.Board`, which is copied, never modified. Actions are the AlphaZero 4,672-action
+`chess.Board`, which is copied, never modified. Legal moves, successors, the game's end and
+the input planes come from the Numba kernels (`games.chess.movegen`, `games.chess.bitrules`,
+`games.chess.planes`); python-chess reads and writes the text (FEN, SAN, UCI, PGN). Actions are the AlphaZero 4,672-action
 encoding (`games.chess.actions`), the input planes AlphaZero's 119 (`games.chess.planes`).
 
 A game ends, in this order (python-chess's own order, then the claimable draws):
@@ -36,8 +38,10 @@ from games.base import (
     Player,
     Termination,
 )
+from games.chess import bitrules
 from games.chess.actions import NUM_ACTIONS, action_to_move, move_to_action
 from games.chess.planes import encode_states, num_planes
+from games.chess.position import move_to_chess
 from games.chess.state import ChessState, InvalidPositionError
 
 _UCI_LETTERS = set("abcdefgh12345678qrbn")
@@ -72,7 +76,8 @@ class Chess:
         self.draw_rules = bool(draw_rules)
         self.observation_shape = (num_planes(history), 8, 8)
         self._rules = (max_moves, self.draw_rules)
-        self._initial = ChessState(chess.Board())
+        self._limit = bitrules.NO_LIMIT if max_moves is None else max_moves
+        self._initial = ChessState.from_board(chess.Board())
 
     def __repr__(self) -> str:
         return (f"Chess(max_moves={self.max_moves}, history={self.history}, "
@@ -113,22 +118,22 @@ class Chess:
         state = self._as_state(state)
         mask = np.zeros(NUM_ACTIONS, dtype=bool)
         if self.outcome(state) is None:
-            mask[list(state.legal_moves())] = True
+            mask[list(state.action_table())] = True
         return mask
 
     def legal_actions(self, state: ChessState | chess.Board) -> list[Action]:
         """The legal actions (empty in a finished game), in move-generation order."""
         state = self._as_state(state)
-        return [] if self.outcome(state) is not None else list(state.legal_moves())
+        return [] if self.outcome(state) is not None else list(state.action_table())
 
     def next_state(self, state: ChessState | chess.Board, action: Action) -> ChessState:
         state = self._as_state(state)
         if self.outcome(state) is not None:
             raise GameOverError(self._game_over_message(state))
-        move = state.legal_moves().get(int(action))
-        if move is None:
-            raise IllegalMoveError(self._illegal_action_message(state, int(action)))
-        return state.child(move)
+        action = int(action)
+        if action not in state.action_table():
+            raise IllegalMoveError(self._illegal_action_message(state, action))
+        return state.child_action(action)
 
     def to_play(self, state: ChessState | chess.Board) -> Player:
         return 0 if self._as_state(state).turn else 1
@@ -143,27 +148,14 @@ class Chess:
         return result
 
     def _compute_outcome(self, state: ChessState) -> Outcome | None:
-        board = state._board
-        has_moves = bool(state.legal_moves())
-        if not has_moves and board.is_check():
-            return Outcome(Termination.CHECKMATE, winner=1 if board.turn else 0)
-        if self.draw_rules and board.is_insufficient_material():
-            return Outcome(Termination.INSUFFICIENT_MATERIAL, NO_PLAYER)
-        if not has_moves:
-            return Outcome(Termination.STALEMATE, NO_PLAYER)
-        if self.draw_rules:
-            repetitions = state.repetitions
-            if board.halfmove_clock >= 150:
-                return Outcome(Termination.SEVENTYFIVE_MOVES, NO_PLAYER)
-            if repetitions >= 5:
-                return Outcome(Termination.FIVEFOLD_REPETITION, NO_PLAYER)
-            if board.halfmove_clock >= 100:
-                return Outcome(Termination.FIFTY_MOVES, NO_PLAYER)
-            if repetitions >= 3:
-                return Outcome(Termination.THREEFOLD_REPETITION, NO_PLAYER)
-        if self.max_moves is not None and board.ply() >= self.max_moves:
-            return Outcome(Termination.MAX_LENGTH, NO_PLAYER)
-        return None
+        has_moves = bool(state.action_table())
+        code = bitrules.termination(state.pos, has_moves, state.repetitions, self.draw_rules,
+                                    self._limit)
+        if code == bitrules.NOT_OVER:
+            return None
+        if code == bitrules.CHECKMATE:
+            return Outcome(Termination.CHECKMATE, winner=1 if state.turn else 0)
+        return Outcome(bitrules.TERMINATIONS[code], NO_PLAYER)
 
     def step_many(
         self, states: Sequence[ChessState], actions: Sequence[int] | np.ndarray
@@ -191,7 +183,7 @@ class Chess:
             to_play[i] = 0 if child.turn else 1
             result = self.outcome(child)
             if result is None:
-                legal[i, list(child.legal_moves())] = True
+                legal[i, list(child.action_table())] = True
             else:
                 terminal[i] = True
                 value[i] = result.value(to_play[i])
@@ -216,10 +208,10 @@ class Chess:
     def action_to_move(self, state: ChessState | chess.Board, action: Action) -> chess.Move:
         """The legal move of `action`. Raises `IllegalMoveError` if it is not legal."""
         state = self._as_state(state)
-        move = state.legal_moves().get(int(action))
-        if move is None:
+        kernel_move = state.action_table().get(int(action))
+        if kernel_move is None:
             raise IllegalMoveError(self._illegal_action_message(state, int(action)))
-        return move
+        return move_to_chess(kernel_move)
 
     def move_to_action(self, state: ChessState | chess.Board, move: chess.Move) -> Action:
         """The action of a move for the side to move (legality not checked)."""
@@ -250,7 +242,8 @@ class Chess:
             raise MoveParseError("empty move")
         move = self._parse_uci(cleaned) or self._parse_san(board, cleaned)
         action = move_to_action(board.turn, move) if move else -1
-        if move is None or state.legal_moves().get(action) != move:
+        kernel_move = state.action_table().get(action)
+        if move is None or kernel_move is None or move_to_chess(kernel_move) != move:
             raise IllegalMoveError(f"illegal move {cleaned!r} in {board.fen()}")
         return action
 

@@ -31,17 +31,33 @@ k        plane
 =======  ============================================================================
 
 With T = 8 that is 119 planes.
+
+The planes are drawn by Numba kernels from the states' bitboard positions
+(`games.chess.bitboard`): `encode_planes` for one position and its past, `encode_batch` for
+many; `encode_states` gathers the positions of `ChessState`s and calls it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from functools import cache
+from typing import TYPE_CHECKING
 
-import chess
 import numpy as np
+from numba import njit
 
-from games.chess.state import ChessState
+from games.chess.bitboard import (
+    BLACK_OCC,
+    CASTLING,
+    FULLMOVE,
+    HALFMOVE,
+    POSITION_SIZE,
+    TURN,
+    WHITE_OCC,
+    lsb,
+)
+
+if TYPE_CHECKING:
+    from games.chess.state import ChessState
 
 PLANES_PER_POSITION = 14
 CONSTANT_PLANES = 7
@@ -54,72 +70,84 @@ def num_planes(history: int) -> int:
     return PLANES_PER_POSITION * history + CONSTANT_PLANES
 
 
-@cache
-def _piece_plane_indices(history: int) -> np.ndarray:
-    return np.array(
-        [PLANES_PER_POSITION * t + k for t in range(history) for k in range(12)], dtype=np.intp
-    )
+@njit(cache=True, nogil=True)
+def _draw_pieces(pos: np.ndarray, own: int, flip: int, out: np.ndarray, base: int) -> None:
+    """The 12 piece planes of one history position at `out[base:base + 12]`."""
+    for colour_side in range(2):
+        side = pos[WHITE_OCC + own] if colour_side == 0 else pos[BLACK_OCC - own]
+        for piece in range(6):
+            bits = pos[piece] & side
+            plane = base + 6 * colour_side + piece
+            while bits:
+                index = lsb(bits) ^ flip
+                out[plane, index >> 3, index & 7] = 1.0
+                bits &= bits - 1
 
 
-def _position_fields(state: ChessState, history: int) -> tuple[list[int], list[float]]:
-    """(12 * T piece bitboards, 7 + 2 * T scalars) of one state; see the module docstring."""
-    board = state._board
-    turn = board.turn
-    bitboards: list[int] = []
-    scalars: list[float] = []
-    for past in state.history(history):
-        if past is None:
-            bitboards.extend((0,) * 12)
-            scalars.extend((0.0, 0.0))
+@njit(cache=True, nogil=True)
+def encode_planes(history: np.ndarray, present: np.ndarray, repetitions: np.ndarray,
+                  out: np.ndarray) -> None:
+    """The input planes of one position.
+
+    Args:
+        history: int64 `[T, POSITION_SIZE]` positions, newest (the current one) first.
+        present: bool `[T]`, False for positions before the start of the game.
+        repetitions: int64 `[T]`, each position's occurrences since the last irreversible
+            move (1 = the first time).
+        out: float32 `[14 * T + 7, 8, 8]`, overwritten.
+    """
+    out[:] = 0.0
+    current = history[0]
+    own = current[TURN]
+    flip = 56 * own
+    count = history.shape[0]
+    for t in range(count):
+        if not present[t]:
             continue
-        b = past._board
-        kinds = (b.pawns, b.knights, b.bishops, b.rooks, b.queens, b.kings)
-        own, other = b.occupied_co[turn], b.occupied_co[not turn]
-        bitboards.extend([bb & own for bb in kinds])
-        bitboards.extend([bb & other for bb in kinds])
-        repetitions = past.repetitions
-        scalars.extend((float(repetitions >= 2), float(repetitions >= 3)))
-    rights = board.clean_castling_rights()
-    own_rank, other_rank = (chess.BB_RANK_1, chess.BB_RANK_8) if turn else (
-        chess.BB_RANK_8, chess.BB_RANK_1)
-    scalars.extend((
-        float(not turn),
-        board.ply() / MOVE_COUNT_SCALE,
-        float(bool(rights & own_rank & chess.BB_FILE_H)),
-        float(bool(rights & own_rank & chess.BB_FILE_A)),
-        float(bool(rights & other_rank & chess.BB_FILE_H)),
-        float(bool(rights & other_rank & chess.BB_FILE_A)),
-        board.halfmove_clock / FIFTY_MOVE_SCALE,
-    ))
-    return bitboards, scalars
+        base = PLANES_PER_POSITION * t
+        _draw_pieces(history[t], own, flip, out, base)
+        if repetitions[t] >= 2:
+            out[base + 12] = 1.0
+        if repetitions[t] >= 3:
+            out[base + 13] = 1.0
+    base = PLANES_PER_POSITION * count
+    rights = current[CASTLING]
+    out[base] = float(own)
+    out[base + 1] = (2 * (current[FULLMOVE] - 1) + own) / MOVE_COUNT_SCALE
+    out[base + 2] = float((rights >> (2 * own)) & 1)
+    out[base + 3] = float((rights >> (2 * own + 1)) & 1)
+    out[base + 4] = float((rights >> (2 - 2 * own)) & 1)
+    out[base + 5] = float((rights >> (3 - 2 * own)) & 1)
+    out[base + 6] = current[HALFMOVE] / FIFTY_MOVE_SCALE
+
+
+@njit(cache=True, nogil=True)
+def encode_batch(histories: np.ndarray, present: np.ndarray, repetitions: np.ndarray,
+                 out: np.ndarray) -> None:
+    """`encode_planes` of B positions: int64 `[B, T, POSITION_SIZE]`, bool `[B, T]` and
+    int64 `[B, T]` into float32 `[B, 14 * T + 7, 8, 8]`."""
+    for b in range(histories.shape[0]):
+        encode_planes(histories[b], present[b], repetitions[b], out[b])
 
 
 def encode_states(states: Sequence[ChessState], history: int) -> np.ndarray:
     """float32 `[B, 14 * history + 7, 8, 8]` input planes of `states`."""
     count = len(states)
-    channels = num_planes(history)
-    out = np.zeros((count, channels, 8, 8), dtype=np.float32)
-    if count == 0:
-        return out
-    bitboards: list[int] = []
-    scalars: list[list[float]] = []
-    black = np.zeros(count, dtype=bool)
+    positions = np.zeros((count, history, POSITION_SIZE), dtype=np.int64)
+    present = np.zeros((count, history), dtype=bool)
+    repetitions = np.zeros((count, history), dtype=np.int64)
     for i, state in enumerate(states):
-        bbs, values = _position_fields(state, history)
-        bitboards.extend(bbs)
-        scalars.append(values)
-        black[i] = not state._board.turn
-    raw = np.array(bitboards, dtype="<u8").view(np.uint8)
-    bits = np.unpackbits(raw, bitorder="little").reshape(count, 12 * history, 8, 8)
-    # Black's view: rank 8 becomes row 0.
-    bits[black] = bits[black][:, :, ::-1, :]
-    out[:, _piece_plane_indices(history)] = bits
-    values = np.asarray(scalars, dtype=np.float32)  # [B, 2T + 7]
-    repetition_planes = np.array(
-        [PLANES_PER_POSITION * t + k for t in range(history) for k in (12, 13)], dtype=np.intp
-    )
-    out[:, repetition_planes] = values[:, : 2 * history, None, None]
-    out[:, PLANES_PER_POSITION * history:] = values[:, 2 * history:, None, None]
+        past: ChessState | None = state
+        for t in range(history):
+            if past is None:
+                break
+            positions[i, t] = past.pos
+            present[i, t] = True
+            repetitions[i, t] = past.repetitions
+            past = past.parent
+    out = np.empty((count, num_planes(history), 8, 8), dtype=np.float32)
+    if count:
+        encode_batch(positions, present, repetitions, out)
     return out
 
 

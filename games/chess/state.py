@@ -1,18 +1,18 @@
 """`ChessState`: an immutable chess position with the history the rules and the network need.
 
-A state wraps a `chess.Board` that it owns and never lets anyone mutate, plus:
+A state holds a bitboard position (`pos`, the int64 array of `games.chess.bitboard`, made
+read-only) that the Numba kernels play on, plus:
 
 * `parent`: the state before the last move (None at the root), so the input planes can
   draw the previous positions and a game can be read back;
-* `keys`: the position keys (python-chess's transposition key, built from public fields)
-  of every position since the last capture or pawn move, so repetitions are counted with a
-  tuple `count` instead of replaying the move stack;
-* lazily computed and cached: the legal moves keyed by action, and the outcome.
+* `keys`: the Zobrist repetition keys (`games.chess.position.repetition_key`) of every
+  position since the last capture or pawn move, so repetitions are counted with a tuple
+  `count` instead of replaying the moves;
+* lazily computed and cached: the legal moves keyed by action (one kernel call), the
+  outcome, and a python-chess board for text (SAN, FEN, rendering), built only when asked.
 
-Why a wrapper and not a bare `chess.Board`: a successor then costs one stackless
-`Board.copy` plus a `push` (about 5 us on a 2020s laptop core), against about 100 us for
-`Board.copy()` with a 60-ply move stack (which a bare board needs to detect repetitions),
-and the legal moves of a state are generated once however often the search asks for them.
+`position_key` is python-chess's own repetition key of a board, kept for tests and tools
+that compare with python-chess.
 """
 
 from __future__ import annotations
@@ -20,9 +20,14 @@ from __future__ import annotations
 from collections.abc import Hashable
 
 import chess
+import numpy as np
 
 from games.base import GameError
-from games.chess.actions import moves_to_actions
+from games.chess import position
+from games.chess.actions import move_to_action
+from games.chess.bitboard import EP_SQUARE, FULLMOVE, HALFMOVE, POSITION_SIZE, TURN
+from games.chess.bitrules import legal_actions
+from games.chess.movegen import MAX_MOVES, make_move, repetition_key
 
 PositionKey = Hashable
 """What makes two positions "the same" for the repetition rules: pieces, side to move,
@@ -66,28 +71,35 @@ class ChessState:
     """An immutable chess position (see the module docstring).
 
     Build one with `ChessState.from_board` (or the game's `initial_state` / `state_from_fen`);
-    successors come from `child`.
+    successors come from `child` (a python-chess move) or `child_action` (an action).
 
     Attributes:
+        pos: int64 `[POSITION_SIZE]` bitboard position (read-only).
         parent: the previous state, or None.
-        move: the move that led here from `parent`, or None at the root.
-        keys: repetition keys since the last irreversible move, the current one last.
+        keys: Zobrist repetition keys since the last irreversible move, the current one last.
+        repetitions: how often this position occurred since the last irreversible move
+            (1 = the first time).
     """
 
-    __slots__ = ("__weakref__", "_board", "_moves", "_outcome", "keys", "move", "parent")
+    __slots__ = ("__weakref__", "_chess_board", "_kernel_move", "_moves", "_outcome",
+                 "_table", "keys", "parent", "pos", "repetitions")
 
     def __init__(
         self,
-        board: chess.Board,
+        pos: np.ndarray,
         parent: ChessState | None = None,
-        move: chess.Move | None = None,
-        keys: tuple[PositionKey, ...] | None = None,
+        kernel_move: int = -1,
+        keys: tuple[int, ...] | None = None,
     ) -> None:
-        """Wrap `board`, which the state takes over (internal: use `from_board`)."""
-        self._board = board
+        """Wrap `pos`, which the state takes over (internal: use `from_board`)."""
+        pos.setflags(write=False)
+        self.pos = pos
         self.parent = parent
-        self.move = move
-        self.keys = keys if keys is not None else (position_key(board),)
+        self._kernel_move = kernel_move
+        self.keys = keys if keys is not None else (int(repetition_key(pos)),)
+        self.repetitions = self.keys.count(self.keys[-1])
+        self._chess_board: chess.Board | None = None
+        self._table: dict[int, int] | None = None
         self._moves: dict[int, chess.Move] | None = None
         self._outcome: object = _UNSET
 
@@ -105,10 +117,17 @@ class ChessState:
             raise InvalidPositionError("Chess960 positions are not supported")
         check_position(board)
         root = board.root()
-        state = cls(root.copy(stack=False))
+        state = cls(position.from_board(root))
         for move in board.move_stack:
             state = state.child(move)
         return state
+
+    @property
+    def _board(self) -> chess.Board:
+        """The python-chess board of the position (cached; never modify it)."""
+        if self._chess_board is None:
+            self._chess_board = position.to_board(self.pos)
+        return self._chess_board
 
     @property
     def board(self) -> chess.Board:
@@ -117,30 +136,44 @@ class ChessState:
 
     @property
     def turn(self) -> chess.Color:
-        return self._board.turn
+        return bool(self.pos[TURN] == 0)
+
+    @property
+    def move(self) -> chess.Move | None:
+        """The move that led here from `parent`, or None at the root."""
+        return None if self._kernel_move < 0 else position.move_to_chess(self._kernel_move)
 
     def fen(self) -> str:
         return self._board.fen()
 
-    @property
-    def repetitions(self) -> int:
-        """How often this position occurred since the last irreversible move (1 = first time)."""
-        return self.keys.count(self.keys[-1])
+    def action_table(self) -> dict[int, int]:
+        """The legal moves as {action: kernel move} (cached; do not modify the returned dict)."""
+        if self._table is None:
+            actions = np.empty(MAX_MOVES, dtype=np.int64)
+            moves = np.empty(MAX_MOVES, dtype=np.int32)
+            n = legal_actions(self.pos, actions, moves)
+            self._table = dict(zip(actions[:n].tolist(), moves[:n].tolist()))
+        return self._table
 
     def legal_moves(self) -> dict[int, chess.Move]:
         """The legal moves keyed by action (cached; do not modify the returned dict)."""
         if self._moves is None:
-            moves = list(self._board.generate_legal_moves())
-            self._moves = dict(zip(moves_to_actions(self._board.turn, moves), moves))
+            self._moves = {action: position.move_to_chess(move)
+                           for action, move in self.action_table().items()}
         return self._moves
+
+    def child_action(self, action: int) -> ChessState:
+        """The state after the legal `action` (KeyError if it is not legal)."""
+        kernel_move = self.action_table()[action]
+        pos = np.empty(POSITION_SIZE, dtype=np.int64)
+        make_move(self.pos, kernel_move, pos)
+        key = int(repetition_key(pos))
+        keys = (key,) if pos[HALFMOVE] == 0 else self.keys + (key,)
+        return ChessState(pos, self, kernel_move, keys)
 
     def child(self, move: chess.Move) -> ChessState:
         """The state after `move` (assumed legal)."""
-        board = self._board.copy(stack=False)
-        board.push(move)
-        key = position_key(board)
-        keys = (key,) if board.halfmove_clock == 0 else self.keys + (key,)
-        return ChessState(board, self, move, keys)
+        return self.child_action(move_to_action(self.turn, move))
 
     def history(self, length: int) -> list[ChessState | None]:
         """This state and up to `length - 1` ancestors, newest first, padded with None."""
@@ -168,16 +201,19 @@ class ChessState:
         return state
 
     def __repr__(self) -> str:
-        return f"ChessState({self._board.fen()!r})"
+        return f"ChessState({self.fen()!r})"
 
     def __eq__(self, other: object) -> bool:
         """Same position, counters and repetition history (not necessarily the same parents)."""
         if not isinstance(other, ChessState):
             return NotImplemented
-        return self.keys == other.keys and self._board.fen() == other._board.fen()
+        return (self.keys == other.keys
+                and np.array_equal(self.pos[:EP_SQUARE], other.pos[:EP_SQUARE])
+                and np.array_equal(self.pos[HALFMOVE:FULLMOVE + 1],
+                                   other.pos[HALFMOVE:FULLMOVE + 1]))
 
     def __hash__(self) -> int:
-        return hash((self.keys[-1], self._board.halfmove_clock, self._board.fullmove_number))
+        return hash((self.keys[-1], int(self.pos[HALFMOVE]), int(self.pos[FULLMOVE])))
 
 
 _UNSET = object()

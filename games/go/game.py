@@ -39,7 +39,7 @@ from games.base import (
     Termination,
 )
 from games.go import encode, playout, rules
-from games.go.coords import point_to_vertex, vertex_to_point
+from games.go.coords import COLUMNS, point_to_vertex, vertex_to_point
 from games.go.layout import (
     HASH,
     HEADER_BYTES,
@@ -55,6 +55,7 @@ from games.go.layout import (
     Layout,
     neighbour_tables,
 )
+from games.go.sgf_writer import write_sgf
 
 
 class Go:
@@ -229,8 +230,6 @@ class Go:
         return action
 
     def render(self, state: np.ndarray) -> str:
-        from games.go.coords import COLUMNS
-
         board = self.board(state)
         letters = "   " + " ".join(COLUMNS[: self.size])
         rows = [letters]
@@ -251,8 +250,6 @@ class Go:
                     values: Sequence[float | None] | None = None) -> str:
         """The game as SGF; `values` (one per move, the search's value for the player who
         made it) become move comments."""
-        from games.go.sgf import write_sgf
-
         return write_sgf(self, actions, outcome=outcome, values=values).decode()
 
     # --- Go-specific helpers ----------------------------------------------------------------

@@ -19,6 +19,7 @@ from llm_bridge.tasks.base import SPLITS, GeneratedTask, Problem, Split, Task, T
 from llm_bridge.tasks.custom import CustomTask
 from llm_bridge.tasks.registry import (
     UnknownTaskError,
+    as_reward_fn,
     available,
     combine_rewards,
     make,
@@ -34,8 +35,8 @@ from llm_bridge.tasks.rewards import (
     RewardBreakdown,
     RewardError,
     RewardFn,
-    as_reward_fn,
     from_sample_fn,
+    reward_fn_of,
     task_reward_fn,
 )
 
@@ -61,6 +62,7 @@ __all__ = [
     "register_reward",
     "register_task",
     "resolve_reward",
+    "reward_fn_of",
     "rewards_available",
     "split_of",
     "task_reward_fn",

@@ -32,7 +32,7 @@ from llm_bridge.tasks.base import (
     seeded_rng,
     split_of,
 )
-from llm_bridge.tasks.rewards import GuardedReward, RewardFn, as_reward_fn
+from llm_bridge.tasks.rewards import GuardedReward, RewardFn, reward_fn_of
 
 
 class CustomTask(Task):
@@ -61,7 +61,7 @@ class CustomTask(Task):
         self.name = name  # type: ignore[misc] (a per-instance name, unlike built-in tasks)
         self.instructions = instructions
         self.split_fractions = check_fractions(split_fractions)
-        self.guard = GuardedReward(name, as_reward_fn(reward_fn), timeout_s, on_error=0.0)
+        self.guard = GuardedReward(name, reward_fn_of(reward_fn), timeout_s, on_error=0.0)
         self.splits: dict[str, list[Problem]] = {"train": [], "dev": [], "test": []}
         seen: set[str] = set()
         for problem in problems:

@@ -15,7 +15,16 @@ weighted, guarded `CombinedReward` whose `metrics()` are ready to log. The other
 
 from __future__ import annotations
 
-from llm_bridge.tasks.base import SPLITS, GeneratedTask, Problem, Split, Task, TaskError, split_of
+from llm_bridge.tasks.base import (
+    SPLITS,
+    GeneratedTask,
+    ListedTask,
+    Problem,
+    Split,
+    Task,
+    TaskError,
+    split_of,
+)
 from llm_bridge.tasks.custom import CustomTask
 from llm_bridge.tasks.registry import (
     UnknownTaskError,
@@ -46,6 +55,7 @@ __all__ = [
     "CustomTask",
     "GeneratedTask",
     "GuardedReward",
+    "ListedTask",
     "Problem",
     "RewardBreakdown",
     "RewardError",

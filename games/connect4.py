@@ -10,7 +10,7 @@ Board: 7 columns x 6 rows, stones drop to the lowest empty cell. Actions 0..6 ar
 columns from left to right; move text is `'1'`..`'7'` (Pascal Pons' notation, so a game
 record such as `'4453'` is a line of his test files).
 
-Bitboard layout (Pons'; `games.connect4_solver` relies on it): cell (column c, row r),
+Bitboard layout (Pons'; `games.connect4_bitboard`, shared with the solver): cell (column c, row r),
 row 0 at the bottom, is bit `c * 7 + r`. The seventh bit of each column (`c * 7 + 6`) is a
 sentinel that is always 0, so shifts never carry a line across columns::
 
@@ -45,45 +45,25 @@ from numba import njit
 
 from games.base import Action, GameError, MoveParseError, Outcome
 from games.batched import KernelGame, Kernels
+from games.connect4_bitboard import (
+    BOARD_MASK,
+    BOTTOM_MASKS,
+    COLUMN_MASKS,
+    HEIGHT,
+    TOP_MASKS,
+    WIDTH,
+    has_four,
+)
 from games.prng import below, next_u64, stream
 
-WIDTH = 7
-HEIGHT = 6
-CELLS = WIDTH * HEIGHT
 _U = np.uint64
-BOTTOM_MASKS = np.array([1 << (7 * c) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the bottom cell of each column."""
-TOP_MASKS = np.array([1 << (7 * c + HEIGHT - 1) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the top cell of each column."""
-COLUMN_MASKS = np.array([((1 << HEIGHT) - 1) << (7 * c) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the six cells of each column."""
-BOARD_MASK = _U(sum(((1 << HEIGHT) - 1) << (7 * c) for c in range(WIDTH)))
-"""uint64: all 42 cells (the mask of a full board)."""
 _ZERO = _U(0)
 _ONE = _U(1)
-_S1, _S2, _S6, _S7, _S8 = _U(1), _U(2), _U(6), _U(7), _U(8)
-_S12, _S14, _S16 = _U(12), _U(14), _U(16)
 STONES, MASK, MOVES = 0, 1, 2
 """Indices of the three fields of a state."""
 
 
 # --- kernels -------------------------------------------------------------------------------
-@njit(cache=True, nogil=True, inline="always")
-def has_four(stones: np.uint64) -> bool:
-    """Whether the stones (a bitboard) contain four in a row in any direction."""
-    m = stones & (stones >> _S7)  # horizontal
-    if (m & (m >> _S14)) != _ZERO:
-        return True
-    m = stones & (stones >> _S6)  # diagonal going down to the right
-    if (m & (m >> _S12)) != _ZERO:
-        return True
-    m = stones & (stones >> _S8)  # diagonal going up to the right
-    if (m & (m >> _S16)) != _ZERO:
-        return True
-    m = stones & (stones >> _S1)  # vertical
-    return (m & (m >> _S2)) != _ZERO
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _play(stones: np.uint64, mask: np.uint64, column: int) -> tuple[np.uint64, np.uint64]:
     """(stones of the new player to move, new mask) after a stone in `column`."""

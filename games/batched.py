@@ -34,6 +34,7 @@ from dataclasses import dataclass, fields
 from typing import Any
 
 import numpy as np
+from numba import njit
 
 from games.base import (
     NO_PLAYER,
@@ -46,6 +47,20 @@ from games.base import (
     Termination,
 )
 from games.prng import seed_to_u64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def tally_playout(counts: np.ndarray, result: float, plies: int) -> None:
+    """Add one playout from the initial state to the int64 `[4]` counts that `bulk_playouts`
+    kernels return: first-player wins, draws, second-player wins, plies. `result` is from
+    the first player's point of view."""
+    if result > 0:
+        counts[0] += 1
+    elif result < 0:
+        counts[2] += 1
+    else:
+        counts[1] += 1
+    counts[3] += plies
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ import numpy as np
 from numba import njit
 
 from games.base import Action, GameError, MoveParseError, Outcome
-from games.batched import KernelGame, Kernels
+from games.batched import KernelGame, Kernels, tally_playout
 from games.connect4_bitboard import (
     BOARD_MASK,
     BOTTOM_MASKS,
@@ -204,14 +204,7 @@ def bulk_playouts(num_playouts: int, seed: np.uint64) -> np.ndarray:
     counts = np.zeros(4, dtype=np.int64)
     for i in range(num_playouts):
         _, result, plies = _playout(stream(seed, i), _ZERO, _ZERO)
-        # The first player moves first, so the result is already from its point of view.
-        if result > 0:
-            counts[0] += 1
-        elif result < 0:
-            counts[2] += 1
-        else:
-            counts[1] += 1
-        counts[3] += plies
+        tally_playout(counts, result, plies)  # the first player moves first
     return counts
 
 

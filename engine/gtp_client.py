@@ -22,11 +22,15 @@ import shlex
 import subprocess
 import threading
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from engine.agent_types import Analysis
 from games.base import GameError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class GtpError(GameError):
@@ -112,7 +116,7 @@ class GtpClient:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> GtpClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:

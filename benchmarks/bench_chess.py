@@ -33,6 +33,7 @@ from typing import Any
 import chess
 import numpy as np
 
+from benchmarks.common import emit, parser_for
 from games.chess import Chess, ChessState, position
 
 KIWIPETE = "r3k2r/p1ppqpb1/bn2pnp1/3PN3/1p2P3/2N2Q1p/PPPBBPPP/R3K2R w KQkq - 0 1"
@@ -228,18 +229,12 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.bench_chess [--json] [--repeats N] [--sims N]`."""
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parser_for(__doc__)
     parser.add_argument("--repeats", type=int, default=3, help="timings per measurement")
     parser.add_argument("--sims", type=int, default=200, help="simulations per search")
-    parser.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
     results = run(repeats=max(1, args.repeats), simulations=max(1, args.sims))
-    if not args.json:
-        print(report(results))
-    print(json.dumps(results))
+    emit(results, report, args.json)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.common import emit, parser_for
 from games.connect4 import ConnectFour
 from games.tictactoe import TicTacToe
 
@@ -228,20 +229,14 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.bench_games [--json] [--seconds S] [--batch B]`."""
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parser_for(__doc__)
     parser.add_argument("--seconds", type=float, default=1.0, help="time per measurement")
     parser.add_argument("--batch", type=int, default=4096, help="games per kernel call")
-    parser.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
     if not args.seconds > 0 or args.batch < 1:
         parser.error("--seconds must be positive and --batch at least 1")
     results = run(seconds=args.seconds, batch=args.batch)
-    if not args.json:
-        print(report(results))
-    print(json.dumps(results))
+    emit(results, report, args.json)
 
 
 if __name__ == "__main__":

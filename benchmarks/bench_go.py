@@ -20,6 +20,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.common import emit, parser_for
+
 
 def _timed(function: Callable[[], int], seconds: float) -> tuple[int, float]:
     """Call `function` (returns work done) until `seconds` pass; (work, elapsed)."""
@@ -132,25 +134,19 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.bench_go [--size N ...] [--seconds S] [--sims N] [--json]`."""
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parser_for(__doc__)
     parser.add_argument("--size", type=int, action="append", help="board size (repeatable; "
                         "default 9 and 19)")
     parser.add_argument("--seconds", type=float, default=3.0, help="time per measurement")
     parser.add_argument("--sims", type=int, default=100, help="simulations per search")
     parser.add_argument("--batch", type=int, default=16, help="games searched at once")
-    parser.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
     sizes = tuple(args.size) if args.size else (9, 19)
     for size in sizes:
         if not 5 <= size <= 19:
             parser.error(f"--size must be from 5 to 19, got {size}")
     results = run(sizes, max(0.1, args.seconds), max(1, args.sims), max(1, args.batch))
-    if not args.json:
-        print(report(results))
-    print(json.dumps(results))
+    emit(results, report, args.json)
 
 
 if __name__ == "__main__":

@@ -32,6 +32,8 @@ from typing import Any
 
 import numpy as np
 
+from benchmarks.common import emit, parser_for
+
 GAMES = ("connect4", "tictactoe", "go")
 OPENSPIEL_NAMES = {"tictactoe": "tic_tac_toe", "connect4": "connect_four", "go": "go"}
 GO_KOMI = 7.5
@@ -174,10 +176,7 @@ def report(results: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> None:
     """`python -m benchmarks.bench_mcts [--game G] [--sims S] [--batch B] ... [--json]`."""
-    import argparse
-    import json
-
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = parser_for(__doc__)
     parser.add_argument("--game", choices=GAMES, default="connect4")
     parser.add_argument("--size", type=int, default=9, help="Go board size")
     parser.add_argument("--sims", type=int, default=800, help="simulations per search")
@@ -189,15 +188,12 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--moves", type=int, default=8, help="OpenSpiel bot steps per run")
     parser.add_argument("--no-python-step", action="store_true",
                         help="skip the plain-Python-callables measurement")
-    parser.add_argument("--json", action="store_true", help="print only the JSON line")
     args = parser.parse_args(argv)
     if min(args.sims, args.batch, args.repeats, args.moves, args.leaves) < 1:
         parser.error("--sims, --batch, --repeats, --moves and --leaves must be at least 1")
     results = run(args.game, args.sims, args.batch, args.evaluator, args.algorithm,
                   args.repeats, args.moves, not args.no_python_step, args.leaves, args.size)
-    if not args.json:
-        print(report(results))
-    print(json.dumps(results))
+    emit(results, report, args.json)
 
 
 if __name__ == "__main__":

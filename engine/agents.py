@@ -6,8 +6,12 @@ Specs (used by `move37 arena`, `play`, `eval`, the UCI/GTP front ends):
 * `mcts:SIMS`: the search with a uniform prior and value 0 (no knowledge);
 * `perfect`: an exact solver (tic-tac-toe: full minimax; Connect Four: the bitboard solver);
 * `ckpt:PATH[:SIMS]` (or just a path): a trained network, raw policy when SIMS is 0,
-  otherwise the search guided by the network.
+  otherwise the search guided by the network;
+* `gtp:COMMAND`: an external Go engine (`engine.gtp_client`);
+* `uci:COMMAND[;KEY=VALUE]...`: an external chess engine, each move limited by `movetime`
+  (ms), `nodes` or `depth`, other keys set as engine options (`engine.uci_client`).
 
+The shared types (`Analysis`, `Agent`, `AgentSpecError`) live in `engine.agent_types`.
 Agents analyse batches of positions at once (`analyse_batch`), so the arena can play many
 games in parallel and the network still sees full batches.
 """
@@ -17,41 +21,16 @@ from __future__ import annotations
 import abc
 import dataclasses
 import threading
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any, Callable, Protocol, Sequence
+from typing import Any
 
 import numpy as np
 
+from engine.agent_types import Agent, AgentSpecError, Analysis
 from engine.gameops import Evaluator, GameOps, uniform_evaluator
 from games.base import Action, Game, GameError, State
 from mcts import BatchSearch, SearchConfig
-
-
-@dataclass
-class Analysis:
-    """What an agent thinks of one position."""
-
-    action: Action
-    value: float = 0.0  # for the player to move, in [-1, 1]
-    policy: np.ndarray | None = None  # float32 [A]: search policy or network prior
-    visits: np.ndarray | None = None  # int [A] root visit counts (search agents)
-    pv: list[Action] | None = None  # principal variation from this position
-    simulations: int = 0
-
-
-class Agent(Protocol):
-    name: str
-
-    def analyse_batch(self, states: np.ndarray) -> list[Analysis]: ...
-
-    def analyse(self, game: Game, state: State, *, simulations: int | None = None,
-                stop: threading.Event | None = None,
-                on_progress: Callable[[Analysis], None] | None = None) -> Analysis: ...
-
-
-class AgentSpecError(GameError):
-    """An agent spec that cannot be understood or built."""
 
 
 class _BatchAgent(abc.ABC):
@@ -283,12 +262,12 @@ def _external_agent(kind: str, command: str, game: Game, spec: str) -> Agent:
     if not command:
         raise AgentSpecError(f"player {spec!r} needs a command")
     if kind == "gtp":
-        from engine.gtp_client import GtpAgent  # type: ignore[import-not-found]
+        from engine.gtp_client import GtpAgent
 
         return GtpAgent(command, game)
-    from engine.uci_client import UciAgent  # type: ignore[import-not-found]
+    from engine.uci_client import UciAgent
 
-    return UciAgent(command, game)
+    return UciAgent.from_spec(command, game)
 
 
 def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulations: int = 0, *,

@@ -22,11 +22,15 @@ import shlex
 import subprocess
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from engine.agent_types import Analysis
 from games.base import GameError
+
+if TYPE_CHECKING:
+    from typing_extensions import Self
 
 
 class GtpError(GameError):
@@ -112,32 +116,11 @@ class GtpClient:
                 self.process.kill()
                 self.process.wait()
 
-    def __enter__(self) -> GtpClient:
+    def __enter__(self) -> Self:
         return self
 
     def __exit__(self, *exc: object) -> None:
         self.close()
-
-
-@dataclass
-class ExternalAnalysis:
-    """`engine.agents.Analysis`'s fields, for when the search package is not importable
-    (external players need no search)."""
-
-    action: int
-    value: float = 0.0
-    policy: np.ndarray | None = None
-    visits: np.ndarray | None = None
-    pv: list[int] | None = None
-    simulations: int = 0
-
-
-def _analysis(**fields: object):
-    try:
-        from engine.agents import Analysis
-    except ImportError:
-        return ExternalAnalysis(**fields)  # type: ignore[arg-type]
-    return Analysis(**fields)  # type: ignore[arg-type]
 
 
 Plays = tuple[tuple[int, int], ...]
@@ -150,7 +133,7 @@ def _key(state: np.ndarray) -> bytes:
 
 
 class GtpAgent:
-    """An external GTP engine as an `engine.agents.Agent` for Go.
+    """An external GTP engine as an `Agent` for Go.
 
     Args:
         command: the engine's command line, e.g. `gnugo --mode gtp --level 1`.
@@ -224,7 +207,7 @@ class GtpAgent:
         return plays
 
     # --- Agent protocol -----------------------------------------------------------------------
-    def analyse(self, game, state: np.ndarray, **kwargs: object):
+    def analyse(self, game, state: np.ndarray, **kwargs: object) -> Analysis:
         """The engine's `genmove` in `state` (the `Agent` protocol; search options ignored)."""
         plays = self._sync(state)
         player = self.game.to_play(state)
@@ -244,9 +227,9 @@ class GtpAgent:
             self._engine_plays = plays + ((player, action),)
         after = self.game.batch_step(state[None], np.array([action]))[0]
         self._remember(after, plays + ((player, action),))
-        return _analysis(action=int(action), value=value)
+        return Analysis(action=int(action), value=value)
 
-    def analyse_batch(self, states: np.ndarray) -> list:
+    def analyse_batch(self, states: np.ndarray) -> list[Analysis]:
         return [self.analyse(self.game, state) for state in states]
 
     def close(self) -> None:

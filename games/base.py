@@ -11,7 +11,8 @@ Two layers:
 * `BatchGame`: games whose rules are Numba kernels also expose the same rules over a batch
   of states stored as one array `[B, *state_shape]`. The search and self-play use these to
   step hundreds of games per call. For such games the single-state API is a thin wrapper
-  around the batch kernels, so the two can never disagree.
+  around the batch kernels, so the two can never disagree; `games.batched.KernelGame`
+  writes both APIs once, and a game binds its kernels.
 
 Players are numbered 0 (moves first) and 1. Values are always in [-1, 1] and, unless stated
 otherwise, from the point of view of the player to move.
@@ -20,8 +21,9 @@ otherwise, from the point of view of the player to move.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 

@@ -10,7 +10,7 @@ Board: 7 columns x 6 rows, stones drop to the lowest empty cell. Actions 0..6 ar
 columns from left to right; move text is `'1'`..`'7'` (Pascal Pons' notation, so a game
 record such as `'4453'` is a line of his test files).
 
-Bitboard layout (Pons'; `games.connect4_solver` relies on it): cell (column c, row r),
+Bitboard layout (Pons'; `games.connect4_bitboard`, shared with the solver): cell (column c, row r),
 row 0 at the bottom, is bit `c * 7 + r`. The seventh bit of each column (`c * 7 + 6`) is a
 sentinel that is always 0, so shifts never carry a line across columns::
 
@@ -43,56 +43,27 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
-from games.base import (
-    NO_PLAYER,
-    Action,
-    GameError,
-    GameOverError,
-    IllegalMoveError,
-    MoveParseError,
-    Outcome,
-    Player,
-    Termination,
+from games.base import Action, GameError, MoveParseError, Outcome
+from games.batched import KernelGame, Kernels, tally_playout
+from games.connect4_bitboard import (
+    BOARD_MASK,
+    BOTTOM_MASKS,
+    COLUMN_MASKS,
+    HEIGHT,
+    TOP_MASKS,
+    WIDTH,
+    has_four,
 )
-from games.prng import below, next_u64, seed_to_u64, stream
+from games.prng import below, next_u64, stream
 
-WIDTH = 7
-HEIGHT = 6
-CELLS = WIDTH * HEIGHT
 _U = np.uint64
-BOTTOM_MASKS = np.array([1 << (7 * c) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the bottom cell of each column."""
-TOP_MASKS = np.array([1 << (7 * c + HEIGHT - 1) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the top cell of each column."""
-COLUMN_MASKS = np.array([((1 << HEIGHT) - 1) << (7 * c) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the six cells of each column."""
-BOARD_MASK = _U(sum(((1 << HEIGHT) - 1) << (7 * c) for c in range(WIDTH)))
-"""uint64: all 42 cells (the mask of a full board)."""
 _ZERO = _U(0)
 _ONE = _U(1)
-_S1, _S2, _S6, _S7, _S8 = _U(1), _U(2), _U(6), _U(7), _U(8)
-_S12, _S14, _S16 = _U(12), _U(14), _U(16)
 STONES, MASK, MOVES = 0, 1, 2
 """Indices of the three fields of a state."""
 
 
 # --- kernels -------------------------------------------------------------------------------
-@njit(cache=True, nogil=True, inline="always")
-def has_four(stones: np.uint64) -> bool:
-    """Whether the stones (a bitboard) contain four in a row in any direction."""
-    m = stones & (stones >> _S7)  # horizontal
-    if (m & (m >> _S14)) != _ZERO:
-        return True
-    m = stones & (stones >> _S6)  # diagonal going down to the right
-    if (m & (m >> _S12)) != _ZERO:
-        return True
-    m = stones & (stones >> _S8)  # diagonal going up to the right
-    if (m & (m >> _S16)) != _ZERO:
-        return True
-    m = stones & (stones >> _S1)  # vertical
-    return (m & (m >> _S2)) != _ZERO
-
-
 @njit(cache=True, nogil=True, inline="always")
 def _play(stones: np.uint64, mask: np.uint64, column: int) -> tuple[np.uint64, np.uint64]:
     """(stones of the new player to move, new mask) after a stone in `column`."""
@@ -233,97 +204,25 @@ def bulk_playouts(num_playouts: int, seed: np.uint64) -> np.ndarray:
     counts = np.zeros(4, dtype=np.int64)
     for i in range(num_playouts):
         _, result, plies = _playout(stream(seed, i), _ZERO, _ZERO)
-        # The first player moves first, so the result is already from its point of view.
-        if result > 0:
-            counts[0] += 1
-        elif result < 0:
-            counts[2] += 1
-        else:
-            counts[1] += 1
-        counts[3] += plies
+        tally_playout(counts, result, plies)  # the first player moves first
     return counts
 
 
 # --- the game --------------------------------------------------------------------------------
-class ConnectFour:
+class ConnectFour(KernelGame):
     """Connect Four (7 x 6) over the kernels above; states are uint64 `[3]` bitboards."""
 
     name = "connect4"
+    title = "Connect Four"
     num_actions = WIDTH
-    num_players = 2
     observation_shape = (3, HEIGHT, WIDTH)
     num_symmetries = 2
     state_shape = (3,)
     state_dtype = np.dtype(np.uint64)
+    kernels = Kernels.named_in(globals())
 
     def __repr__(self) -> str:
         return "ConnectFour()"
-
-    # --- batch API ----------------------------------------------------------------------
-    def batch_initial(self, batch_size: int) -> np.ndarray:
-        return batch_initial(int(batch_size))
-
-    def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
-        return batch_legal_mask(self._rows(states))
-
-    def batch_step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        return batch_step(self._rows(states), np.ascontiguousarray(actions, dtype=np.int64))
-
-    def batch_to_play(self, states: np.ndarray) -> np.ndarray:
-        return batch_to_play(self._rows(states))
-
-    def batch_terminal(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return batch_terminal(self._rows(states))
-
-    def batch_encode(self, states: np.ndarray) -> np.ndarray:
-        return batch_encode(self._rows(states))
-
-    def batch_random_rollout(self, states: np.ndarray, seed: int) -> np.ndarray:
-        return batch_random_rollout(self._rows(states), seed_to_u64(seed))
-
-    def bulk_playouts(self, num_playouts: int, seed: int) -> np.ndarray:
-        """int64 `[4]`: first-player wins, draws, second-player wins, plies (see kernel)."""
-        return bulk_playouts(int(num_playouts), seed_to_u64(seed))
-
-    @staticmethod
-    def _rows(states: np.ndarray) -> np.ndarray:
-        """A batch as contiguous uint64 `[B, 3]`; anything else is rejected."""
-        array = np.asarray(states)
-        if array.ndim != 2 or array.shape[1] != 3 or array.dtype.kind not in "iu":
-            raise GameError(f"a batch of Connect Four states is an integer array [B, 3], got "
-                            f"{array.dtype} {array.shape}")
-        return np.ascontiguousarray(array, dtype=np.uint64)
-
-    # --- single-state API (wrappers over the kernels) ----------------------------------
-    def initial_state(self) -> np.ndarray:
-        return batch_initial(1)[0]
-
-    def legal_mask(self, state: np.ndarray) -> np.ndarray:
-        return batch_legal_mask(self._one(state))[0]
-
-    def next_state(self, state: np.ndarray, action: Action) -> np.ndarray:
-        row = self._one(state)
-        column = self._column(action)
-        if batch_terminal(row)[0][0]:
-            raise GameOverError(f"the game is over; no move in column {column + 1}")
-        if not batch_legal_mask(row)[0, column]:
-            raise IllegalMoveError(f"column {column + 1} is full")
-        return batch_step(row, np.array([column], dtype=np.int64))[0]
-
-    def to_play(self, state: np.ndarray) -> Player:
-        return int(batch_to_play(self._one(state))[0])
-
-    def outcome(self, state: np.ndarray) -> Outcome | None:
-        row = self._one(state)
-        done, value = batch_terminal(row)
-        if not done[0]:
-            return None
-        if value[0] < 0:
-            return Outcome(Termination.LINE, winner=1 - int(batch_to_play(row)[0]))
-        return Outcome(Termination.BOARD_FULL, winner=NO_PLAYER)
-
-    def encode(self, state: np.ndarray) -> np.ndarray:
-        return batch_encode(self._one(state))[0]
 
     def apply_symmetry(self, k: int, observations: np.ndarray, policies: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -341,7 +240,10 @@ class ConnectFour:
                 np.ascontiguousarray(policies[..., ::-1]))
 
     def action_to_text(self, state: np.ndarray, action: Action) -> str:
-        return str(self._column(action) + 1)
+        return str(self._action(action) + 1)
+
+    def _illegal_message(self, state: np.ndarray, action: Action) -> str:
+        return f"column {action + 1} is full"
 
     def text_to_action(self, state: np.ndarray, text: str) -> Action:
         """Parse a column `'1'`..`'7'`. Raises `MoveParseError` for anything else,
@@ -349,13 +251,7 @@ class ConnectFour:
         move = text.strip() if isinstance(text, str) else text
         if not isinstance(move, str) or len(move) != 1 or move not in "1234567":
             raise MoveParseError(f"{text!r} is not a column: type a digit from 1 to 7")
-        column = int(move) - 1
-        row = self._one(state)
-        if batch_terminal(row)[0][0]:
-            raise GameOverError("the game is over")
-        if not batch_legal_mask(row)[0, column]:
-            raise IllegalMoveError(f"column {move} is full")
-        return column
+        return self._playable(self._one(state), int(move) - 1)
 
     def board(self, state: np.ndarray) -> np.ndarray:
         """int8 `[6, 7]` indexed `[row, column]`, row 0 at the bottom: 0 empty, 1 a stone
@@ -380,26 +276,6 @@ class ConnectFour:
     def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
         """Pons' digit string (e.g. `'4453'`), followed by ` 1-0` etc. when an outcome is
         given. The moves are replayed, so an illegal sequence raises."""
-        state = self.initial_state()
-        for action in actions:
-            state = self.next_state(state, action)
+        self._replayed(actions)
         record = "".join(str(int(a) + 1) for a in actions)
         return f"{record} {outcome.result_string()}" if outcome is not None else record
-
-    # --- validation ------------------------------------------------------------------------
-    @staticmethod
-    def _one(state: np.ndarray) -> np.ndarray:
-        """A single state as a batch of one, uint64 `[1, 3]`."""
-        array = np.asarray(state)
-        if array.shape != (3,) or array.dtype.kind not in "iu":
-            raise GameError(f"a Connect Four state is an integer array of shape (3,), got "
-                            f"{array.dtype} {array.shape}")
-        return np.ascontiguousarray(array, dtype=np.uint64).reshape(1, 3)
-
-    @staticmethod
-    def _column(action: Action) -> int:
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
-            raise IllegalMoveError(f"a Connect Four action is a column index 0-6, got {action!r}")
-        if not 0 <= int(action) < WIDTH:
-            raise IllegalMoveError(f"action {int(action)} is not a column index 0-6")
-        return int(action)

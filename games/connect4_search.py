@@ -6,7 +6,7 @@ immediate win, moves ordered by the number of winning threats they create (centr
 among equals), a transposition table holding upper and lower bounds, and the exact score
 found by a sequence of null-window searches.
 
-Bitboard layout (shared with `games.connect4`): bit `column * 7 + row`, row 0 at the
+Bitboard layout (`games.connect4_bitboard`, shared with `games.connect4`): bit `column * 7 + row`, row 0 at the
 bottom; the 7th bit of each column is a sentinel that is always empty. A position is the
 pair (stones of the player to move, mask of all stones) plus the number of moves played.
 
@@ -26,9 +26,18 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-WIDTH = 7
-HEIGHT = 6
-CELLS = WIDTH * HEIGHT
+from games.connect4_bitboard import (  # noqa: F401 (the solver takes them from here)
+    BOARD_MASK,
+    BOTTOM_MASK,
+    BOTTOM_MASKS,
+    CELLS,
+    COLUMN_MASKS,
+    HEIGHT,
+    TOP_MASKS,
+    WIDTH,
+    has_four,
+)
+
 MIN_SCORE = -(CELLS // 2) + 3
 """-18: the worst score, losing to the opponent's 4th stone."""
 MAX_SCORE = (CELLS + 1) // 2 - 3
@@ -51,18 +60,6 @@ _SH3 = np.uint64(3 * HEIGHT)
 _SD2 = np.uint64(2 * (HEIGHT + 2))
 _SD3 = np.uint64(3 * (HEIGHT + 2))
 
-BOTTOM_MASK = np.uint64(sum(1 << (c * (HEIGHT + 1)) for c in range(WIDTH)))
-"""The bottom cell of every column."""
-BOARD_MASK = np.uint64(int(BOTTOM_MASK) * ((1 << HEIGHT) - 1))
-"""Every playable cell (sentinel bits excluded)."""
-COLUMN_MASKS = np.array(
-    [((1 << HEIGHT) - 1) << (c * (HEIGHT + 1)) for c in range(WIDTH)], dtype=np.uint64
-)
-"""uint64 `[7]`: the six cells of each column."""
-TOP_MASKS = np.array([1 << (HEIGHT - 1 + c * (HEIGHT + 1)) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the top cell of each column."""
-BOTTOM_MASKS = np.array([1 << (c * (HEIGHT + 1)) for c in range(WIDTH)], dtype=np.uint64)
-"""uint64 `[7]`: the bottom cell of each column."""
 COLUMN_ORDER = np.array([3, 2, 4, 1, 5, 0, 6], dtype=np.int64)
 """Columns from the centre outwards: the order moves are tried in among equals."""
 
@@ -115,16 +112,6 @@ def winning_cells(stones: np.uint64, mask: np.uint64) -> np.uint64:
 def playable(mask: np.uint64) -> np.uint64:
     """The cell each non-full column would receive next."""
     return (mask + BOTTOM_MASK) & BOARD_MASK
-
-
-@njit(cache=True, nogil=True)
-def has_four(stones: np.uint64) -> bool:
-    """Whether `stones` contain four in a row in any direction."""
-    for shift in (_S1, _SV, _SH, _SD):
-        m = stones & (stones >> shift)
-        if m & (m >> (shift + shift)):
-            return True
-    return False
 
 
 @njit(cache=True, nogil=True, inline="always")

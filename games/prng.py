@@ -11,6 +11,9 @@ playout's stream depends only on `(seed, index)`, never on batch order or thread
 
 The state is threaded through explicitly (`state, r = next_u64(state)`): a scalar in a
 register, which keeps the playout loops free of memory traffic.
+
+`mcts.rng` holds the same generator for the search: `games` and `mcts` import nothing from
+each other, so each keeps its copy (`tests/test_shared_generator.py` checks they agree).
 """
 
 from __future__ import annotations

@@ -37,18 +37,9 @@ from collections.abc import Sequence
 import numpy as np
 from numba import njit
 
-from games.base import (
-    NO_PLAYER,
-    Action,
-    GameError,
-    GameOverError,
-    IllegalMoveError,
-    MoveParseError,
-    Outcome,
-    Player,
-    Termination,
-)
-from games.prng import below, next_u64, seed_to_u64, stream
+from games.base import Action, GameError, MoveParseError, Outcome
+from games.batched import KernelGame, Kernels, tally_playout
+from games.prng import below, next_u64, stream
 
 SQUARES = 9
 TO_MOVE = 9
@@ -211,13 +202,7 @@ def bulk_playouts(num_playouts: int, seed: np.uint64) -> np.ndarray:
     counts = np.zeros(4, dtype=np.int64)
     for i in range(num_playouts):
         _, result, plies = _playout(stream(seed, i), 0, 0)
-        if result > 0:
-            counts[0] += 1
-        elif result < 0:
-            counts[2] += 1
-        else:
-            counts[1] += 1
-        counts[3] += plies
+        tally_playout(counts, result, plies)  # the first player moves first
     return counts
 
 
@@ -240,85 +225,20 @@ def _image_to_policy(images: np.ndarray) -> np.ndarray:
 
 
 # --- the game --------------------------------------------------------------------------------
-class TicTacToe:
+class TicTacToe(KernelGame):
     """Tic-tac-toe over the kernels above; states are int8 `[10]` (see the module doc)."""
 
     name = "tictactoe"
+    title = "tic-tac-toe"
     num_actions = SQUARES
-    num_players = 2
     observation_shape = (3, 3, 3)
     num_symmetries = 8
     state_shape = (SQUARES + 1,)
     state_dtype = np.dtype(np.int8)
+    kernels = Kernels.named_in(globals())
 
     def __repr__(self) -> str:
         return "TicTacToe()"
-
-    # --- batch API ----------------------------------------------------------------------
-    def batch_initial(self, batch_size: int) -> np.ndarray:
-        return batch_initial(int(batch_size))
-
-    def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
-        return batch_legal_mask(self._rows(states))
-
-    def batch_step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        return batch_step(self._rows(states), np.ascontiguousarray(actions, dtype=np.int64))
-
-    def batch_to_play(self, states: np.ndarray) -> np.ndarray:
-        return batch_to_play(self._rows(states))
-
-    def batch_terminal(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return batch_terminal(self._rows(states))
-
-    def batch_encode(self, states: np.ndarray) -> np.ndarray:
-        return batch_encode(self._rows(states))
-
-    def batch_random_rollout(self, states: np.ndarray, seed: int) -> np.ndarray:
-        return batch_random_rollout(self._rows(states), seed_to_u64(seed))
-
-    def bulk_playouts(self, num_playouts: int, seed: int) -> np.ndarray:
-        """int64 `[4]`: X wins, draws, O wins, plies (see the kernel)."""
-        return bulk_playouts(int(num_playouts), seed_to_u64(seed))
-
-    @staticmethod
-    def _rows(states: np.ndarray) -> np.ndarray:
-        """A batch as contiguous int8 `[B, 10]`; anything else is rejected."""
-        array = np.asarray(states)
-        if array.ndim != 2 or array.shape[1] != SQUARES + 1 or array.dtype.kind not in "iu":
-            raise GameError(f"a batch of tic-tac-toe states is an integer array [B, 10], got "
-                            f"{array.dtype} {array.shape}")
-        return np.ascontiguousarray(array, dtype=np.int8)
-
-    # --- single-state API (wrappers over the kernels) ----------------------------------
-    def initial_state(self) -> np.ndarray:
-        return batch_initial(1)[0]
-
-    def legal_mask(self, state: np.ndarray) -> np.ndarray:
-        return batch_legal_mask(self._one(state))[0]
-
-    def next_state(self, state: np.ndarray, action: Action) -> np.ndarray:
-        row = self._one(state)
-        square = self._square(action)
-        if batch_terminal(row)[0][0]:
-            raise GameOverError(f"the game is over; no move on {_square_name(square)}")
-        if not batch_legal_mask(row)[0, square]:
-            raise IllegalMoveError(f"{_square_name(square)} is occupied")
-        return batch_step(row, np.array([square], dtype=np.int64))[0]
-
-    def to_play(self, state: np.ndarray) -> Player:
-        return int(batch_to_play(self._one(state))[0])
-
-    def outcome(self, state: np.ndarray) -> Outcome | None:
-        row = self._one(state)
-        done, value = batch_terminal(row)
-        if not done[0]:
-            return None
-        if value[0] < 0:
-            return Outcome(Termination.LINE, winner=1 - int(row[0, TO_MOVE]))
-        return Outcome(Termination.BOARD_FULL, winner=NO_PLAYER)
-
-    def encode(self, state: np.ndarray) -> np.ndarray:
-        return batch_encode(self._one(state))[0]
 
     def apply_symmetry(self, k: int, observations: np.ndarray, policies: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
@@ -335,7 +255,10 @@ class TicTacToe:
                 _image_to_policy(_transform_image(k, _policy_to_image(policies))))
 
     def action_to_text(self, state: np.ndarray, action: Action) -> str:
-        return _square_name(self._square(action))
+        return _square_name(self._action(action))
+
+    def _illegal_message(self, state: np.ndarray, action: Action) -> str:
+        return f"{_square_name(action)} is occupied"
 
     def text_to_action(self, state: np.ndarray, text: str) -> Action:
         """Parse a square `a1`..`c3` (any case). Raises `MoveParseError` for anything else,
@@ -344,13 +267,7 @@ class TicTacToe:
         if move is None or len(move) != 2 or move[0] not in "abc" or move[1] not in "123":
             raise MoveParseError(f"{text!r} is not a square: type a file a-c and a rank 1-3, "
                                  "e.g. b2")
-        square = 3 * (int(move[1]) - 1) + "abc".index(move[0])
-        row = self._one(state)
-        if batch_terminal(row)[0][0]:
-            raise GameOverError("the game is over")
-        if not batch_legal_mask(row)[0, square]:
-            raise IllegalMoveError(f"{move} is occupied")
-        return square
+        return self._playable(self._one(state), 3 * (int(move[1]) - 1) + "abc".index(move[0]))
 
     def board(self, state: np.ndarray) -> np.ndarray:
         """int8 `[3, 3]` indexed `[rank - 1, file]`: 0 empty, 1 X, 2 O."""
@@ -366,31 +283,11 @@ class TicTacToe:
     def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
         """The squares separated by spaces (e.g. `'b2 a1 c3'`), followed by the result
         (`1-0`, `0-1`, `1/2-1/2`) when an outcome is given. Illegal sequences raise."""
-        state = self.initial_state()
-        for action in actions:
-            state = self.next_state(state, action)
+        self._replayed(actions)
         record = " ".join(_square_name(int(a)) for a in actions)
         if outcome is not None:
             record = f"{record} {outcome.result_string()}".lstrip()
         return record
-
-    # --- validation ------------------------------------------------------------------------
-    @staticmethod
-    def _one(state: np.ndarray) -> np.ndarray:
-        """A single state as a batch of one, int8 `[1, 10]`."""
-        array = np.asarray(state)
-        if array.shape != (SQUARES + 1,) or array.dtype.kind not in "iu":
-            raise GameError(f"a tic-tac-toe state is an integer array of shape (10,), got "
-                            f"{array.dtype} {array.shape}")
-        return np.ascontiguousarray(array, dtype=np.int8).reshape(1, SQUARES + 1)
-
-    @staticmethod
-    def _square(action: Action) -> int:
-        if isinstance(action, bool) or not isinstance(action, (int, np.integer)):
-            raise IllegalMoveError(f"a tic-tac-toe action is a square index 0-8, got {action!r}")
-        if not 0 <= int(action) < SQUARES:
-            raise IllegalMoveError(f"action {int(action)} is not a square index 0-8")
-        return int(action)
 
 
 def _square_name(square: int) -> str:

@@ -23,6 +23,16 @@ _TINY = 1e-30
 _EPSILON = 1e-8
 
 
+@njit(cache=True, nogil=True, inline="always")
+def legal_max(values: np.ndarray, legal: np.ndarray) -> float:
+    """The largest of `values` `[A]` at the legal actions (bool `[A]`); -inf if none is."""
+    best = -math.inf
+    for a in range(values.shape[0]):
+        if legal[a] and values[a] > best:
+            best = values[a]
+    return best
+
+
 @njit(cache=True, nogil=True)
 def masked_softmax(logits: np.ndarray, legal: np.ndarray, out: np.ndarray) -> None:
     """Softmax over the legal actions.
@@ -32,10 +42,7 @@ def masked_softmax(logits: np.ndarray, legal: np.ndarray, out: np.ndarray) -> No
         legal: bool `[A]`, at least one True.
         out: float32 `[A]` receives the probabilities, 0 at illegal actions.
     """
-    best = -math.inf
-    for a in range(logits.shape[0]):
-        if legal[a] and logits[a] > best:
-            best = logits[a]
+    best = legal_max(logits, legal)
     total = 0.0
     for a in range(logits.shape[0]):
         weight = math.exp(logits[a] - best) if legal[a] else 0.0
@@ -116,10 +123,7 @@ def improved_policy(prior: np.ndarray, legal: np.ndarray, transformed_q: np.ndar
         transformed_q: float64 `[A]` sigma(completed Q).
         out: float32 or float64 `[A]` receives the policy (0 at illegal actions).
     """
-    best = -math.inf
-    for a in range(prior.shape[0]):
-        if legal[a] and transformed_q[a] > best:
-            best = transformed_q[a]
+    best = legal_max(transformed_q, legal)
     total = 0.0
     for a in range(prior.shape[0]):
         weight = 0.0

@@ -7,6 +7,10 @@ Seeding NumPy does not seed Numba; these kernels take their state explicitly::
 
     state = tree_stream(seed, NOISE_STREAM)
     state, u = uniform(state)
+
+`games.prng` holds the same generator for the game kernels: `games` and `mcts` import
+nothing from each other, so each keeps its copy (`tests/test_shared_generator.py` checks
+they agree).
 """
 
 from __future__ import annotations

@@ -1,8 +1,11 @@
-"""Shared fixtures: the external benchmark data that lies beside the repository."""
+"""Shared fixtures: the external benchmark data that lies beside the repository, and a
+reader of the modules a source file imports."""
 
 from __future__ import annotations
 
+import ast
 import os
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -51,3 +54,28 @@ def _kill_9_when(process, ready, timeout: float = 120.0, settle: float = 0.2) ->
 def kill_9_when():
     """`kill_9_when(process, ready)`: SIGKILL a training subprocess once `ready()` holds."""
     return _kill_9_when
+
+
+def imported_modules(path: Path) -> set[str]:
+    """Dotted names of the modules `path` imports anywhere in the file (functions too).
+
+    `from a.b import c` counts `a.b.c` when that is a module file under the repository,
+    else `a.b`; relative imports are not used in this project and are not counted.
+    """
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+            for alias in node.names:
+                full = f"{node.module}.{alias.name}"
+                module_file = REPO_ROOT / Path(*full.split("."))
+                is_module = module_file.with_suffix(".py").is_file() or module_file.is_dir()
+                names.add(full if is_module else node.module)
+    return names
+
+
+@pytest.fixture(scope="session")
+def imports_of() -> Callable[[Path], set[str]]:
+    """`imported_modules`: the dotted module names a source file imports."""
+    return imported_modules

@@ -28,9 +28,9 @@ from games.chess.actions import (
     move_to_action,
     moves_to_actions,
 )
-from games.chess.game import Chess
+from games.chess.game import Chess, pgn_from_game
 from games.chess.perft import divide, perft
-from games.chess.pgn import actions_from_pgn, eval_comment, pgn_from_game, value_to_centipawns
+from games.chess.pgn import actions_from_pgn, eval_comment, value_to_centipawns, write_pgn
 from games.chess.planes import encode_states, num_planes
 from games.chess.state import ChessState, InvalidPositionError, position_key
 
@@ -52,4 +52,5 @@ __all__ = [
     "pgn_from_game",
     "position_key",
     "value_to_centipawns",
+    "write_pgn",
 ]

@@ -3,8 +3,9 @@
 States are `ChessState`s (immutable; see `games.chess.state`); every method also accepts a
 `chess.Board`, which is copied, never modified. Legal moves, successors, the game's end and
 the input planes come from the Numba kernels (`games.chess.movegen`, `games.chess.bitrules`,
-`games.chess.planes`); python-chess reads and writes the text (FEN, SAN, UCI, PGN). Actions are the AlphaZero 4,672-action
-encoding (`games.chess.actions`), the input planes AlphaZero's 119 (`games.chess.planes`).
+`games.chess.planes`); python-chess reads and writes the text (FEN, SAN, UCI, PGN). Actions
+are the AlphaZero 4,672-action encoding (`games.chess.actions`), the input planes
+AlphaZero's 119 (`games.chess.planes`).
 
 A game ends, in this order (python-chess's own order, then the claimable draws):
 
@@ -24,6 +25,7 @@ counts, where insufficient material or repetitions do not stop the game.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import chess
 import numpy as np
@@ -40,6 +42,7 @@ from games.base import (
 )
 from games.chess import bitrules
 from games.chess.actions import NUM_ACTIONS, action_to_move, move_to_action
+from games.chess.pgn import write_pgn
 from games.chess.planes import encode_states, num_planes
 from games.chess.position import move_to_chess
 from games.chess.state import ChessState, InvalidPositionError
@@ -297,10 +300,8 @@ class Chess:
             comments: per move, free text.
             headers: PGN tags (`White`, `Black`, `Event`, ...).
         """
-        from games.chess.pgn import pgn_from_game
-
-        return pgn_from_game(actions, outcome=outcome, values=values, comments=comments,
-                             headers=headers, game=self)
+        return write_pgn(self, actions, outcome=outcome, values=values, comments=comments,
+                         headers=headers)
 
     def _game_over_message(self, state: ChessState) -> str:
         outcome = self.outcome(state)
@@ -315,3 +316,9 @@ class Chess:
         except ValueError:
             return f"action {action} is not a move"
         return f"illegal action {action} ({text}) in {state.fen()}"
+
+
+def pgn_from_game(actions: Sequence[Action], *, game: Chess | None = None, **options: Any) -> str:
+    """A game as PGN text, read by `game` (default: `Chess(max_moves=None)`); the options
+    are those of `games.chess.pgn.write_pgn` (outcome, values, comments, headers, start)."""
+    return write_pgn(game if game is not None else Chess(max_moves=None), actions, **options)

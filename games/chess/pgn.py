@@ -16,13 +16,13 @@ import io
 import math
 from collections.abc import Mapping, Sequence
 from datetime import date
+from typing import Protocol
 
 import chess
 import chess.pgn
 
 from games.base import IllegalMoveError, MoveParseError, Outcome, Termination
 from games.chess.actions import move_to_action
-from games.chess.game import Chess
 from games.chess.state import ChessState
 
 MAX_CENTIPAWNS = 12800
@@ -47,7 +47,20 @@ _PGN_TERMINATION = {
 }
 
 
-def pgn_from_game(
+class MoveReader(Protocol):
+    """What writing a game needs of the chess `Game`: its positions and its action decoding."""
+
+    def initial_state(self) -> ChessState: ...
+
+    def state_from_fen(self, fen: str) -> ChessState: ...
+
+    def _as_state(self, state: ChessState | chess.Board) -> ChessState: ...
+
+    def action_to_move(self, state: ChessState, action: int) -> chess.Move: ...
+
+
+def write_pgn(
+    game: MoveReader,
     actions: Sequence[int],
     *,
     outcome: Outcome | None = None,
@@ -55,11 +68,11 @@ def pgn_from_game(
     comments: Sequence[str | None] | Mapping[int, str] | None = None,
     headers: Mapping[str, str] | None = None,
     start: ChessState | chess.Board | str | None = None,
-    game: Chess | None = None,
 ) -> str:
     """A game as PGN text.
 
     Args:
+        game: the `Chess` game that reads the actions.
         actions: the moves as actions, from `start`.
         outcome: the result (sets the `Result` header and, for a draw by a rule or a
             length limit, a final comment saying which); None: `*` (unfinished).
@@ -67,13 +80,11 @@ def pgn_from_game(
         comments: per move (a sequence aligned with `actions`, or {index: text}).
         headers: PGN tags to add or override (`White`, `Black`, `Event`, ...).
         start: the starting position (state, board or FEN); default the initial position.
-        game: the `Chess` that reads the actions (default: `Chess(max_moves=None)`).
 
     Raises:
         IllegalMoveError: an action is not legal where it is played.
         ValueError: `values` or `comments` do not align with `actions`.
     """
-    game = game if game is not None else Chess(max_moves=None)
     state = _start_state(game, start)
     if values is not None and len(values) != len(actions):
         raise ValueError(f"{len(values)} values for {len(actions)} moves")
@@ -107,7 +118,7 @@ def pgn_from_game(
     return record.accept(exporter)
 
 
-def _start_state(game: Chess, start: ChessState | chess.Board | str | None) -> ChessState:
+def _start_state(game: MoveReader, start: ChessState | chess.Board | str | None) -> ChessState:
     if start is None:
         return game.initial_state()
     if isinstance(start, str):

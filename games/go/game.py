@@ -32,14 +32,13 @@ import numpy as np
 from games.base import (
     NO_PLAYER,
     Action,
-    GameOverError,
-    IllegalMoveError,
     Outcome,
     Player,
     Termination,
 )
+from games.batched import KernelGame
 from games.go import encode, playout, rules
-from games.go.coords import point_to_vertex, vertex_to_point
+from games.go.coords import COLUMNS, point_to_vertex, vertex_to_point
 from games.go.layout import (
     HASH,
     HEADER_BYTES,
@@ -55,9 +54,10 @@ from games.go.layout import (
     Layout,
     neighbour_tables,
 )
+from games.go.sgf_writer import write_sgf
 
 
-class Go:
+class Go(KernelGame):
     """Go on a `size` x `size` board. Actions: `row * size + col` (row 0 at the top), and
     `size * size` for a pass. States: uint8 `[state_size]` (see `games.go.layout`).
 
@@ -70,7 +70,7 @@ class Go:
     """
 
     name = "go"
-    num_players = 2
+    title = "Go"
     num_symmetries = 8
     state_dtype = np.dtype(np.uint8)
 
@@ -105,42 +105,49 @@ class Go:
         return (f"Go(size={self.size}, komi={self.komi:g}, max_moves={self.max_moves}, "
                 f"superko_window={self.layout.window}, history={self.layout.history})")
 
-    # --- batch kernels ---------------------------------------------------------------------
-    def batch_initial(self, batch_size: int) -> np.ndarray:
+    # --- kernel hooks (see games.batched) -----------------------------------------------
+    def _initial(self, batch_size: int) -> np.ndarray:
         states = np.zeros((batch_size, self.layout.state_size), dtype=np.uint8)
         if self.layout.window > 0:
             states[:, POSITIONS] = 1  # the empty board (hash 0) is position 0 of the ring
         return states
 
-    def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
-        return rules.batch_legal(self._rows(states), self.points, self.layout.window,
-                                 self.max_moves, self._nbr, self._zob)
+    def _legal(self, rows: np.ndarray) -> np.ndarray:
+        return rules.batch_legal(rows, self.points, self.layout.window, self.max_moves,
+                                 self._nbr, self._zob)
 
-    def batch_step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
-        return rules.batch_step(self._rows(states), np.asarray(actions, dtype=np.int64),
-                                self.points, self.layout.window, self.layout.history,
-                                self._nbr, self._zob)
+    def _step(self, rows: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        return rules.batch_step(rows, actions, self.points, self.layout.window,
+                                self.layout.history, self._nbr, self._zob)
 
-    def batch_to_play(self, states: np.ndarray) -> np.ndarray:
-        return self._rows(states)[:, TO_PLAY].astype(np.int8)
+    def _to_play(self, rows: np.ndarray) -> np.ndarray:
+        return rows[:, TO_PLAY].astype(np.int8)
 
-    def batch_terminal(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return rules.batch_terminal(self._rows(states), self.points, self.layout.window,
-                                    self.max_moves, self._nbr, self.komi)
+    def _terminal(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return rules.batch_terminal(rows, self.points, self.layout.window, self.max_moves,
+                                    self._nbr, self.komi)
 
+    def _encode(self, rows: np.ndarray) -> np.ndarray:
+        return encode.batch_encode(rows, self.size, self.layout.window, self.layout.history,
+                                   self._nbr, self._zob)
+
+    def _rollout(self, rows: np.ndarray, seed: np.uint64) -> np.ndarray:
+        return playout.batch_rollout(rows, int(seed) & (2**63 - 1), self.points,
+                                     self.layout.window, self.max_moves, self._nbr,
+                                     self._diag, self.komi)
+
+    def _finished(self, row: np.ndarray) -> bool:
+        return self.is_over(row[0])
+
+    def _illegal_message(self, state: np.ndarray, action: Action) -> str:
+        return (f"{self.action_to_text(state, action)} is illegal: "
+                f"{self.why_illegal(state, action)}")
+
+    # --- Go's own batch methods -------------------------------------------------------------
     def batch_score(self, states: np.ndarray) -> np.ndarray:
         """float32 `[B]`: black's area minus white's area minus komi."""
         return rules.batch_score(self._rows(states), self.points, self.layout.window,
                                  self._nbr, self.komi)
-
-    def batch_encode(self, states: np.ndarray) -> np.ndarray:
-        return encode.batch_encode(self._rows(states), self.size, self.layout.window,
-                                   self.layout.history, self._nbr, self._zob)
-
-    def batch_random_rollout(self, states: np.ndarray, seed: int) -> np.ndarray:
-        return playout.batch_rollout(self._rows(states), int(seed) & (2**63 - 1), self.points,
-                                     self.layout.window, self.max_moves, self._nbr,
-                                     self._diag, self.komi)
 
     def bulk_playouts(self, num_playouts: int, seed: int, chunks: int = 1
                       ) -> tuple[np.ndarray, np.ndarray]:
@@ -156,7 +163,7 @@ class Go:
         """float32 `[size * size]`: each point's mean owner (+1 black, -1 white) after
         `playouts` random playouts that continue from this board, even from a finished game
         (see `playout.ownership`). Dead-stone estimation for `final_status_list`."""
-        row = self._rows(np.asarray(state)[None])[0]
+        row = self._one(state)[0]
         return playout.ownership(row, int(seed) & (2**63 - 1), int(playouts), self.points,
                                  self.layout.window, self._nbr, self._diag, 4 * self.points)
 
@@ -167,33 +174,7 @@ class Go:
         sign = np.where(board == 1, 1.0, np.where(board == 2, -1.0, 0.0))
         return [int(p) for p in np.flatnonzero((board != 0) & (owner * sign < 0.0))]
 
-    def _rows(self, states: np.ndarray) -> np.ndarray:
-        states = np.ascontiguousarray(states)
-        if states.dtype != np.uint8 or states.ndim != 2 or states.shape[1] != self.layout.state_size:
-            raise ValueError(f"expected uint8 states [B, {self.layout.state_size}] for {self!r}, "
-                             f"got {states.dtype} {states.shape}")
-        return states
-
-    # --- single-state protocol -------------------------------------------------------------
-    def initial_state(self) -> np.ndarray:
-        return self.batch_initial(1)[0]
-
-    def legal_mask(self, state: np.ndarray) -> np.ndarray:
-        return self.batch_legal_mask(state[None])[0]
-
-    def next_state(self, state: np.ndarray, action: Action) -> np.ndarray:
-        if self.is_over(state):
-            raise GameOverError("the game is over")
-        if not 0 <= int(action) < self.num_actions:
-            raise IllegalMoveError(f"action {action} is outside 0..{self.num_actions - 1}")
-        if not self.legal_mask(state)[action]:
-            raise IllegalMoveError(f"{self.action_to_text(state, action)} is illegal: "
-                                   f"{self.why_illegal(state, action)}")
-        return self.batch_step(state[None], np.array([action]))[0]
-
-    def to_play(self, state: np.ndarray) -> Player:
-        return int(state[TO_PLAY])
-
+    # --- single-state protocol (the rest is KernelGame's) ------------------------------------
     def is_over(self, state: np.ndarray) -> bool:
         return bool(state[PASSES] >= 2 or self.move_count(state) >= self.max_moves)
 
@@ -209,9 +190,6 @@ class Go:
         """Black's area minus white's area minus komi (positive: black leads)."""
         return float(self.batch_score(state[None])[0])
 
-    def encode(self, state: np.ndarray) -> np.ndarray:
-        return self.batch_encode(state[None])[0]
-
     def apply_symmetry(self, k: int, observations: np.ndarray, policies: np.ndarray
                        ) -> tuple[np.ndarray, np.ndarray]:
         return (encode.transform_planes(k, observations),
@@ -222,15 +200,9 @@ class Go:
 
     def text_to_action(self, state: np.ndarray | None, text: str) -> Action:
         action = vertex_to_point(text, self.size)
-        if state is not None and not self.legal_mask(state)[action]:
-            if self.is_over(state):
-                raise GameOverError("the game is over")
-            raise IllegalMoveError(f"{text} is illegal: {self.why_illegal(state, action)}")
-        return action
+        return action if state is None else self._playable(self._one(state), action)
 
     def render(self, state: np.ndarray) -> str:
-        from games.go.coords import COLUMNS
-
         board = self.board(state)
         letters = "   " + " ".join(COLUMNS[: self.size])
         rows = [letters]
@@ -251,8 +223,6 @@ class Go:
                     values: Sequence[float | None] | None = None) -> str:
         """The game as SGF; `values` (one per move, the search's value for the player who
         made it) become move comments."""
-        from games.go.sgf import write_sgf
-
         return write_sgf(self, actions, outcome=outcome, values=values).decode()
 
     # --- Go-specific helpers ----------------------------------------------------------------

@@ -22,7 +22,7 @@ import numpy as np
 from numba import njit, prange
 
 from games.go.layout import HEADER_BYTES, KO, MOVES, PASSES, TO_PLAY
-from games.go.rules import area, empty_region, get16, is_finished
+from games.go.rules import area, flood, get16, is_finished
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _MUL = np.uint64(0x2545F4914F6CDD1D)
@@ -365,7 +365,7 @@ def _owner_map(colour, n, nbr, stack, mark, out) -> None:
         elif v == 2:
             out[p] -= 1.0
         elif mark[p] == 0:
-            size, reach = empty_region(colour, p, nbr, stack, mark)
+            size, reach = flood(colour, p, nbr, stack, mark, 1)
             sign = 1.0 if reach == 1 else (-1.0 if reach == 2 else 0.0)
             for i in range(size):
                 out[stack[i]] += sign

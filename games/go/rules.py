@@ -173,17 +173,25 @@ def batch_legal(states, n, window, max_moves, nbr, zob) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
-def _remove_if_dead(board, start, nbr, zob, stack, mark, stamp) -> tuple:
-    """Flood the group at `start`; if it has no liberty, clear it from `board`.
+LIBERTY = -1
+"""`flood`'s reach when a group of stones touches an empty point (it has a liberty)."""
 
-    Returns (stones removed, XOR of their keys).
+
+@njit(cache=True, nogil=True)
+def flood(board, start, nbr, stack, mark, stamp) -> tuple:
+    """Flood the region of `start`'s colour (a group of stones, or an empty region) holding
+    `start`, marking its points with `stamp` in `mark` (int32 `[N]`).
+
+    Returns (size, reach): the region's points are left in `stack[:size]` and `reach` is the
+    OR of the colours (1 black, 2 white) of the stones bordering it; a group of stones that
+    touches an empty point returns `LIBERTY` at once, its size then incomplete.
     """
     colour = board[start]
     mark[start] = stamp
     stack[0] = start
     top = 1
     size = 0
+    reach = 0
     while top > size:
         q = stack[size]
         size += 1
@@ -191,13 +199,29 @@ def _remove_if_dead(board, start, nbr, zob, stack, mark, stamp) -> tuple:
             r = nbr[q, k]
             if r < 0:
                 break
-            v = board[r]
-            if v == 0:
-                return 0, np.uint64(0)
-            if v == colour and mark[r] != stamp:
-                mark[r] = stamp
-                stack[top] = r
-                top += 1
+            w = board[r]
+            if w == colour:
+                if mark[r] != stamp:
+                    mark[r] = stamp
+                    stack[top] = r
+                    top += 1
+            elif w == 0:
+                return size, LIBERTY
+            else:
+                reach |= w
+    return size, reach
+
+
+@njit(cache=True, nogil=True)
+def _remove_if_dead(board, start, nbr, zob, stack, mark, stamp) -> tuple:
+    """Clear the group at `start` from `board` if it has no liberty.
+
+    Returns (stones removed, XOR of their keys).
+    """
+    colour = board[start]
+    size, reach = flood(board, start, nbr, stack, mark, stamp)
+    if reach == LIBERTY:
+        return 0, np.uint64(0)
     h = np.uint64(0)
     for i in range(size):
         board[stack[i]] = 0
@@ -277,34 +301,6 @@ def batch_step(states, actions, n, window, history, nbr, zob) -> np.ndarray:
 
 
 @njit(cache=True, nogil=True)
-def empty_region(board, start, nbr, stack, mark) -> tuple:
-    """Flood the empty region holding `start` (marking it in `mark`): returns (size, reach),
-    the region's points left in `stack[:size]` and `reach` the OR of the colours (1 black,
-    2 white) of the stones it touches."""
-    mark[start] = 1
-    stack[0] = start
-    top = 1
-    size = 0
-    reach = 0
-    while top > size:
-        q = stack[size]
-        size += 1
-        for k in range(4):
-            r = nbr[q, k]
-            if r < 0:
-                break
-            w = board[r]
-            if w == 0:
-                if mark[r] == 0:
-                    mark[r] = 1
-                    stack[top] = r
-                    top += 1
-            else:
-                reach |= w
-    return size, reach
-
-
-@njit(cache=True, nogil=True)
 def area(board, n, nbr, stack, mark) -> tuple:
     """(black area, white area): stones plus empty regions that reach only that colour."""
     for p in range(n):
@@ -318,7 +314,7 @@ def area(board, n, nbr, stack, mark) -> tuple:
         elif v == 2:
             white += 1
         elif mark[p] == 0:
-            size, reach = empty_region(board, p, nbr, stack, mark)
+            size, reach = flood(board, p, nbr, stack, mark, 1)
             if reach == 1:
                 black += size
             elif reach == 2:

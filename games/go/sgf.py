@@ -1,6 +1,7 @@
 """Go game records in SGF (FF[4]), read and written with sgfmill.
 
-Writing: `write_sgf` records a game played from the initial position (or from a set-up
+Writing: `write_sgf` (from `games.go.sgf_writer`, which `Go.game_record` uses without
+importing this module) records a game played from the initial position (or from a set-up
 position) with SZ, KM, RU, RE, player names, and per move an optional comment such as the
 search's value.
 
@@ -16,15 +17,18 @@ SGF points are (row, col) with row 0 at the bottom; our points have row 0 at the
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
-from games.base import GameError, IllegalMoveError, Outcome, Termination
+from games.base import GameError, IllegalMoveError
 from games.go.game import Go
 from games.go.layout import MAX_SIZE, MIN_SIZE
+from games.go.sgf_writer import result_text, write_sgf
+
+__all__ = ["SgfError", "SgfNode", "SgfRecord", "read_sgf", "replay", "result_text",
+           "write_sgf"]
 
 
 class SgfError(GameError):
@@ -69,11 +73,6 @@ class SgfRecord:
 
 def _to_point(size: int, row: int, col: int) -> int:
     return (size - 1 - row) * size + col
-
-
-def _from_point(size: int, point: int) -> tuple[int, int]:
-    row, col = divmod(point, size)
-    return size - 1 - row, col
 
 
 def read_sgf(source: bytes | str | Path) -> SgfRecord:
@@ -184,70 +183,3 @@ def replay(go: Go, record: SgfRecord, before_move: int | None = None,
         state = go.next_state(state, action)
         played.append(action)
     return state, played
-
-
-def result_text(outcome: Outcome | None) -> str | None:
-    """SGF RE value for an outcome: 'B+3.5', 'W+R', '0' (draw), or None."""
-    if outcome is None:
-        return None
-    if outcome.is_draw:
-        return "0"
-    colour = "B" if outcome.winner == 0 else "W"
-    if outcome.termination == Termination.RESIGNATION:
-        return f"{colour}+R"
-    if outcome.margin is None:
-        return f"{colour}+"
-    return f"{colour}+{outcome.margin:g}"
-
-
-def write_sgf(go: Go, actions: Sequence[int], *, outcome: Outcome | None = None,
-              values: Sequence[float | None] | None = None, black: Sequence[int] = (),
-              white: Sequence[int] = (), first_player: int = 0,
-              names: tuple[str | None, str | None] = (None, None),
-              result: str | None = None) -> bytes:
-    """Serialise a game as SGF.
-
-    Args:
-        go: the rules (size and komi go into SZ and KM).
-        actions: the moves in order, alternating from `first_player`.
-        outcome: the game's outcome, written as RE (unless `result` is given).
-        values: per move, the search's value for the player who made it, written as a
-            comment `value +0.123` (None to skip a move).
-        black, white: set-up stones (our point indices) in the root node.
-        first_player: who moves first (0 black); written as PL when it is white.
-        names: (black player, white player) names for PB / PW.
-        result: an RE value that overrides `outcome` (e.g. 'W+R').
-    """
-    from sgfmill import sgf
-
-    if values is not None and len(values) != len(actions):
-        raise ValueError(f"{len(values)} values for {len(actions)} moves")
-    game = sgf.Sgf_game(size=go.size)
-    root = game.get_root()
-    root.set("KM", go.komi)
-    root.set("RU", "Chinese")  # area scoring, positional superko, no suicide
-    root.set("AP", ("move37", "1"))
-    re = result if result is not None else result_text(outcome)
-    if re is not None:
-        root.set("RE", re)
-    for prop, name in zip(("PB", "PW"), names):
-        if name:
-            root.set(prop, name)
-    if black or white:
-        root.set_setup_stones([_from_point(go.size, p) for p in black],
-                              [_from_point(go.size, p) for p in white])
-    if first_player == 1:
-        root.set("PL", "w")
-    player = first_player
-    node = root
-    for i, action in enumerate(actions):
-        node = node.new_child()
-        action = int(action)
-        if not 0 <= action <= go.points:
-            raise ValueError(f"action {action} is not a Go action on {go.size}x{go.size}")
-        move = None if action == go.points else _from_point(go.size, action)
-        node.set_move("b" if player == 0 else "w", move)
-        if values is not None and values[i] is not None:
-            node.set("C", f"value {float(values[i]):+.3f}")
-        player = 1 - player
-    return game.serialise()

@@ -15,10 +15,20 @@ weighted, guarded `CombinedReward` whose `metrics()` are ready to log. The other
 
 from __future__ import annotations
 
-from llm_bridge.tasks.base import SPLITS, GeneratedTask, Problem, Split, Task, TaskError, split_of
+from llm_bridge.tasks.base import (
+    SPLITS,
+    GeneratedTask,
+    ListedTask,
+    Problem,
+    Split,
+    Task,
+    TaskError,
+    split_of,
+)
 from llm_bridge.tasks.custom import CustomTask
 from llm_bridge.tasks.registry import (
     UnknownTaskError,
+    as_reward_fn,
     available,
     combine_rewards,
     make,
@@ -34,8 +44,8 @@ from llm_bridge.tasks.rewards import (
     RewardBreakdown,
     RewardError,
     RewardFn,
-    as_reward_fn,
     from_sample_fn,
+    reward_fn_of,
     task_reward_fn,
 )
 
@@ -45,6 +55,7 @@ __all__ = [
     "CustomTask",
     "GeneratedTask",
     "GuardedReward",
+    "ListedTask",
     "Problem",
     "RewardBreakdown",
     "RewardError",
@@ -61,6 +72,7 @@ __all__ = [
     "register_reward",
     "register_task",
     "resolve_reward",
+    "reward_fn_of",
     "rewards_available",
     "split_of",
     "task_reward_fn",

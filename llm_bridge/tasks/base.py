@@ -236,3 +236,36 @@ class GeneratedTask(Task):
             raise TaskError(f"{self.name}: found only {len(found)} distinct {split} problems "
                             f"of {n} asked; widen the task's settings or ask for fewer")
         return list(found.values())
+
+
+class ListedTask(Task):
+    """A task over a fixed list of problems, each in the split its id hashes to (`split_of`);
+    `generate` shuffles a split by `seed`.
+
+    Args:
+        problems: the problems; ids must be unique. Their order does not matter to the
+            splits, but seeds shuffle it, so pass them in a stable order.
+        split_fractions: train, dev and test shares.
+    """
+
+    def __init__(self, problems: Sequence[Problem],
+                 split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS) -> None:
+        self.split_fractions = check_fractions(split_fractions)
+        self.splits: dict[str, list[Problem]] = {"train": [], "dev": [], "test": []}
+        seen: set[str] = set()
+        for problem in problems:
+            if problem.id in seen:
+                raise TaskError(f"duplicate problem id {problem.id!r}")
+            seen.add(problem.id)
+            self.splits[split_of(problem.id, self.split_fractions)].append(problem)
+
+    def generate(self, split: Split, n: int | None = None, seed: int = 0) -> list[Problem]:
+        """`n` problems of `split` shuffled by `seed` (all of them if n is None)."""
+        problems = list(self.splits[check_split(split)])
+        seeded_rng(self.name, split, seed).shuffle(problems)
+        if n is None:
+            return problems
+        if check_count(n) > len(problems):
+            raise TaskError(f"{self.name}: the {split} split has {len(problems)} problems, "
+                            f"{n} asked")
+        return problems[:n]

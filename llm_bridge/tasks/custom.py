@@ -20,22 +20,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from llm_bridge.tasks.base import (
-    DEFAULT_SPLIT_FRACTIONS,
-    Problem,
-    Split,
-    Task,
-    TaskError,
-    check_count,
-    check_fractions,
-    check_split,
-    seeded_rng,
-    split_of,
-)
-from llm_bridge.tasks.rewards import GuardedReward, RewardFn, as_reward_fn
+from llm_bridge.tasks.base import DEFAULT_SPLIT_FRACTIONS, ListedTask, Problem, TaskError
+from llm_bridge.tasks.rewards import GuardedReward, RewardFn, reward_fn_of
 
 
-class CustomTask(Task):
+class CustomTask(ListedTask):
     """Problems given as a list, graded by a reward callable.
 
     Args:
@@ -60,28 +49,9 @@ class CustomTask(Task):
             raise TaskError(f"a task name must be a non-empty string, got {name!r}")
         self.name = name  # type: ignore[misc] (a per-instance name, unlike built-in tasks)
         self.instructions = instructions
-        self.split_fractions = check_fractions(split_fractions)
-        self.guard = GuardedReward(name, as_reward_fn(reward_fn), timeout_s, on_error=0.0)
-        self.splits: dict[str, list[Problem]] = {"train": [], "dev": [], "test": []}
-        seen: set[str] = set()
-        for problem in problems:
-            if problem.id in seen:
-                raise TaskError(f"duplicate problem id {problem.id!r}")
-            seen.add(problem.id)
-            mine = Problem(problem.id, name, problem.prompt, problem.answer,
-                           problem.reference, dict(problem.metadata))
-            self.splits[split_of(problem.id, self.split_fractions)].append(mine)
-
-    def generate(self, split: Split, n: int | None = None, seed: int = 0) -> list[Problem]:
-        """`n` problems of `split` shuffled by `seed` (all of them if n is None)."""
-        problems = list(self.splits[check_split(split)])
-        seeded_rng(self.name, split, seed).shuffle(problems)
-        if n is None:
-            return problems
-        if check_count(n) > len(problems):
-            raise TaskError(f"{self.name}: the {split} split has {len(problems)} problems, "
-                            f"{n} asked")
-        return problems[:n]
+        self.guard = GuardedReward(name, reward_fn_of(reward_fn), timeout_s, on_error=0.0)
+        super().__init__([Problem(p.id, name, p.prompt, p.answer, p.reference, dict(p.metadata))
+                          for p in problems], split_fractions)
 
     def format_prompt(self, problem: Problem) -> str:
         return f"{problem.prompt} {self.instructions}".strip()

@@ -25,18 +25,7 @@ from pathlib import Path
 from typing import Any, ClassVar
 
 from llm_bridge.sandbox import SandboxLimits, SandboxOptions, run_python
-from llm_bridge.tasks.base import (
-    DEFAULT_SPLIT_FRACTIONS,
-    Problem,
-    Split,
-    Task,
-    TaskError,
-    check_count,
-    check_fractions,
-    check_split,
-    seeded_rng,
-    split_of,
-)
+from llm_bridge.tasks.base import DEFAULT_SPLIT_FRACTIONS, ListedTask, Problem, TaskError
 from llm_bridge.verifiers.code import extract_code_block
 
 REQUIRED_FIELDS = ("task_id", "prompt", "canonical_solution", "test", "entry_point")
@@ -86,7 +75,7 @@ def program_for(problem: Problem, code: str) -> str:
     return problem.prompt + "\n" + code
 
 
-class HumanEvalTask(Task):
+class HumanEvalTask(ListedTask):
     """OpenAI's HumanEval, graded by running its tests in the sandbox.
 
     Args:
@@ -110,15 +99,13 @@ class HumanEvalTask(Task):
     ) -> None:
         if workers < 1:
             raise TaskError(f"workers must be at least 1, got {workers}")
-        self.split_fractions = check_fractions(split_fractions)
         self.limits = limits
         self.options = options
         self.workers = workers
         records = read_problems(path if path is not None else packaged_data_path())
         self.problems = {r["task_id"]: self._problem(r) for r in records}
-        self.splits: dict[str, list[str]] = {"train": [], "dev": [], "test": []}
-        for task_id in sorted(self.problems):
-            self.splits[split_of(task_id, self.split_fractions)].append(task_id)
+        super().__init__([self.problems[task_id] for task_id in sorted(self.problems)],
+                         split_fractions)
 
     def _problem(self, record: dict[str, Any]) -> Problem:
         return Problem(
@@ -129,18 +116,6 @@ class HumanEvalTask(Task):
             reference=record["canonical_solution"],
             metadata={"entry_point": record["entry_point"], "test": record["test"]},
         )
-
-    def generate(self, split: Split, n: int | None = None, seed: int = 0) -> list[Problem]:
-        """`n` problems of `split` in an order shuffled by `seed` (all of them if n is None)."""
-        ids = list(self.splits[check_split(split)])
-        seeded_rng(self.name, split, seed).shuffle(ids)
-        if n is not None:
-            n = check_count(n)
-            if n > len(ids):
-                raise TaskError(f"humaneval: the {split} split has {len(ids)} problems, "
-                                f"{n} asked")
-            ids = ids[:n]
-        return [self.problems[task_id] for task_id in ids]
 
     def format_prompt(self, problem: Problem) -> str:
         return (

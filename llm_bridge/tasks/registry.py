@@ -25,6 +25,7 @@ from llm_bridge.tasks.rewards import (
     RewardError,
     RewardFn,
     check_signature,
+    reward_fn_of,
     task_reward_fn,
 )
 
@@ -142,6 +143,16 @@ def resolve_reward(name: str) -> RewardFn:
                       f"tasks: {', '.join(available())}")
 
 
+def as_reward_fn(obj: RewardFn | Task | str) -> RewardFn:
+    """A batch reward callable from a callable, a `Task`, or a registered name.
+
+    Raises:
+        RewardError: an unknown name, or a callable that cannot take
+            `(prompts, completions, **fields)`.
+    """
+    return resolve_reward(obj) if isinstance(obj, str) else reward_fn_of(obj)
+
+
 def combine_rewards(weights: Mapping[str, float], *,
                     functions: Mapping[str, RewardFn | Task] | None = None,
                     timeout_s: float = 60.0, on_error: float | None = None) -> CombinedReward:
@@ -155,6 +166,7 @@ def combine_rewards(weights: Mapping[str, float], *,
     """
     functions = dict(functions or {})
     return CombinedReward(
-        {name: (functions.get(name, name), weight) for name, weight in weights.items()},
+        {name: (as_reward_fn(functions.get(name, name)), weight)
+         for name, weight in weights.items()},
         timeout_s=timeout_s, on_error=on_error,
     )

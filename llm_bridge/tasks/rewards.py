@@ -11,7 +11,8 @@ function may name only what it uses: `def f(completions, answer, **kwargs)`.
 
 * `task_reward_fn(task)` turns a task into such a callable (its grader over its own rows).
 * `from_sample_fn(fn)` lifts a per-sample `fn(prompt, completion, **row) -> float | None`.
-* `as_reward_fn(obj)` accepts any of these, a registered name, and checks the signature.
+* `reward_fn_of(obj)` accepts either of these or a task and checks the signature
+  (`registry.as_reward_fn` also takes a registered name).
 * `GuardedReward` makes a call safe for training: it runs on a worker thread with a
   deadline, and an exception, a hang or a malformed result becomes `on_error` (None by
   default: no signal) for the batch, with a logged warning naming the function.
@@ -78,18 +79,14 @@ def from_sample_fn(fn: Callable[..., float | None], name: str | None = None) -> 
     return reward
 
 
-def as_reward_fn(obj: RewardFn | Task | str) -> RewardFn:
-    """A batch reward callable from a callable, a `Task`, or a registered name.
+def reward_fn_of(obj: RewardFn | Task) -> RewardFn:
+    """A batch reward callable from a callable or a `Task` (names: `registry.as_reward_fn`).
 
     Raises:
         RewardError: a callable that cannot take `(prompts, completions, **fields)`.
     """
     if isinstance(obj, Task):
         return task_reward_fn(obj)
-    if isinstance(obj, str):
-        from llm_bridge.tasks.registry import resolve_reward
-
-        return resolve_reward(obj)
     if not callable(obj):
         raise RewardError(f"a reward must be a callable, a Task or a name, got {obj!r}")
     check_signature(obj)
@@ -232,12 +229,13 @@ class CombinedReward:
     """Several named reward functions with weights, each guarded.
 
     Args:
-        functions: name -> (reward callable, Task or registered name; weight).
+        functions: name -> (reward callable or Task, weight); `registry.combine_rewards`
+            builds one from registered names.
         timeout_s: per-function deadline for one batch.
         on_error: the value a failed function gives every sample (None: skipped).
     """
 
-    def __init__(self, functions: Mapping[str, tuple[RewardFn | Task | str, float]], *,
+    def __init__(self, functions: Mapping[str, tuple[RewardFn | Task, float]], *,
                  timeout_s: float = 60.0, on_error: float | None = None) -> None:
         if not functions:
             raise RewardError("at least one reward function is needed")
@@ -247,7 +245,7 @@ class CombinedReward:
             if isinstance(weight, bool) or not isinstance(weight, (int, float)) \
                     or not math.isfinite(weight):
                 raise RewardError(f"weight of {name!r} must be a finite number, got {weight!r}")
-            self.guards[name] = GuardedReward(name, as_reward_fn(fn), timeout_s, on_error)
+            self.guards[name] = GuardedReward(name, reward_fn_of(fn), timeout_s, on_error)
             self.weights[name] = float(weight)
 
     def __call__(self, prompts: list[str], completions: list[str],

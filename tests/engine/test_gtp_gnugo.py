@@ -3,24 +3,11 @@ scores of finished games against our area scoring."""
 
 from __future__ import annotations
 
-import os
-import shutil
-
 import numpy as np
 import pytest
 
 from engine.gtp_client import GtpAgent, GtpClient, GtpError
 from games.go import Go, vertex_to_point
-
-
-@pytest.fixture(scope="module")
-def gnugo() -> str:
-    path = shutil.which("gnugo") or "/usr/games/gnugo"
-    if not os.path.exists(path):
-        if os.environ.get("CI"):
-            pytest.fail("GNU Go is required in CI (apt-get install gnugo)")
-        pytest.skip("GNU Go is not installed (apt-get install gnugo)")
-    return path
 
 
 def gnugo_board(client: GtpClient, size: int) -> np.ndarray:

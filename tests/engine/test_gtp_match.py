@@ -6,8 +6,6 @@ GNU Go runs with `--capture-all-dead`, so that it removes dead stones before pas
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 import sys
 
@@ -17,16 +15,6 @@ from engine.gtp_client import GtpClient
 from games.go import Go
 
 ENGINE = [sys.executable, "-m", "engine", "gtp"]
-
-
-@pytest.fixture(scope="module")
-def gnugo() -> str:
-    path = shutil.which("gnugo") or "/usr/games/gnugo"
-    if not os.path.exists(path):
-        if os.environ.get("CI"):
-            pytest.fail("GNU Go is required in CI (apt-get install gnugo)")
-        pytest.skip("GNU Go is not installed (apt-get install gnugo)")
-    return path
 
 
 def test_gtp_command_smoke() -> None:

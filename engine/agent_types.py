@@ -40,6 +40,10 @@ class Agent(Protocol):
                 stop: threading.Event | None = None,
                 on_progress: Callable[[Analysis], None] | None = None) -> Analysis: ...
 
+    def close(self) -> None:
+        """Release what the agent holds (an engine process); a no-op for most."""
+        ...
+
 
 class AgentSpecError(GameError):
     """An agent spec that cannot be understood or built."""

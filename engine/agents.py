@@ -51,6 +51,9 @@ class _BatchAgent(abc.ABC):
             on_progress(result)
         return result
 
+    def close(self) -> None:
+        """Nothing to release: the agent runs in this process."""
+
 
 class RandomAgent(_BatchAgent):
     def __init__(self, game: Game, seed: int = 0) -> None:
@@ -145,13 +148,8 @@ class SearchAgent(_BatchAgent):
 
 def _principal_variation(search: BatchSearch, out: Any, index: int) -> list[Action]:
     """The most-visited line from the root, as far as the tree goes."""
-    pv_method = getattr(search, "principal_variation", None) or getattr(search, "pv", None)
-    if pv_method is not None:
-        try:
-            return [int(a) for a in pv_method(index)]
-        except (TypeError, IndexError):
-            pass
-    return [int(np.argmax(out.visit_counts[index]))]
+    line = [int(a) for a in search.principal_variation(index)]
+    return line or [int(np.argmax(out.visit_counts[index]))]
 
 
 class PerfectAgent(_BatchAgent):

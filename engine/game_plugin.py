@@ -74,7 +74,7 @@ class ShardReplay:
         name = shard_name(worker, sequence)
         write_shard(self.shard_dir / name, episodes,
                     {"game": self.game.name, "worker": worker, "network_step": version})
-        extension = getattr(self.game, "record_extension", "txt")
+        extension = self.game.record_extension
         text = "\n".join(r.text.rstrip("\n") for r in episodes) + "\n"
         atomic_write_text(self.games_dir / f"{Path(name).stem}.{extension}", text)
         return len(episodes)

@@ -134,7 +134,8 @@ def play_game(game: Game, opponent: Opponent, *, human: Player = 0,
         else:
             action = opponent(game, state)
             who = "Opponent plays"
-        comment = getattr(opponent, "last_comment", "") if who == "Opponent plays" else ""
+        comment = (opponent.last_comment if who == "Opponent plays"
+                   and isinstance(opponent, AgentOpponent) else "")
         write(f"{who} {game.action_to_text(state, action)}" + (f" {comment}" if comment else ""))
         state = game.next_state(state, action)
         result.actions.append(action)

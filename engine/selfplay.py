@@ -10,7 +10,6 @@ iteration.
 
 from __future__ import annotations
 
-import inspect
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -188,7 +187,7 @@ class SelfPlayActor:
             policy_weight=np.asarray(g.weights, dtype=np.float32),
             actions=list(g.actions),
             outcome_values=values,
-            text=_record(self.game, g.actions, outcome, g.root_values),
+            text=self.game.game_record(g.actions, outcome, values=g.root_values),
             resigned=resigned,
         )
         stats.games += 1
@@ -208,14 +207,6 @@ class SelfPlayActor:
         self.reuse[b] = False
         self.never_resign[b] = self.rng.random() < self.config.selfplay.resign_check_fraction
         return record
-
-
-def _record(game: Game, actions: list[int], outcome: Outcome, values: list[float]) -> str:
-    """The game's text record, with the search's value per move where the format has room
-    for it (SGF and PGN comments)."""
-    if "values" in inspect.signature(game.game_record).parameters:
-        return game.game_record(actions, outcome, values=values)
-    return game.game_record(actions, outcome)
 
 
 def stats_summary(stats: SelfPlayStats) -> dict[str, float]:

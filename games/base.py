@@ -120,6 +120,7 @@ class Game(Protocol):
         num_players: 1 or 2.
         observation_shape: `(C, H, W)` of `encode`'s output.
         num_symmetries: how many symmetries `apply_symmetry` knows (1 = identity only).
+        record_extension: the file extension of `game_record`'s text (`txt`, `sgf`, `pgn`).
     """
 
     name: str
@@ -127,6 +128,7 @@ class Game(Protocol):
     num_players: int
     observation_shape: tuple[int, int, int]
     num_symmetries: int
+    record_extension: str
 
     def initial_state(self) -> State: ...
 
@@ -164,8 +166,11 @@ class Game(Protocol):
         """A human-readable drawing of the position (plain text, no colour codes)."""
         ...
 
-    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
-        """The game from the initial state in the game's standard text form."""
+    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None, *,
+                    values: Sequence[float | None] | None = None) -> str:
+        """The game from the initial state in the game's standard text form; `values` (one
+        per move, the search's value for the player who made it) go where the format has
+        room for comments (SGF, PGN) and are left out where it has none."""
         ...
 
 

@@ -213,6 +213,7 @@ class ConnectFour(KernelGame):
     """Connect Four (7 x 6) over the kernels above; states are uint64 `[3]` bitboards."""
 
     name = "connect4"
+    record_extension = "txt"
     title = "Connect Four"
     num_actions = WIDTH
     observation_shape = (3, HEIGHT, WIDTH)
@@ -273,7 +274,8 @@ class ConnectFour(KernelGame):
         lines.append(" ".join(str(c + 1) for c in range(WIDTH)))
         return "\n".join(lines)
 
-    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
+    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None, *,
+                    values: Sequence[float | None] | None = None) -> str:
         """Pons' digit string (e.g. `'4453'`), followed by ` 1-0` etc. when an outcome is
         given. The moves are replayed, so an illegal sequence raises."""
         self._replayed(actions)

@@ -229,6 +229,7 @@ class TicTacToe(KernelGame):
     """Tic-tac-toe over the kernels above; states are int8 `[10]` (see the module doc)."""
 
     name = "tictactoe"
+    record_extension = "txt"
     title = "tic-tac-toe"
     num_actions = SQUARES
     observation_shape = (3, 3, 3)
@@ -280,7 +281,8 @@ class TicTacToe(KernelGame):
         lines.append("  a b c")
         return "\n".join(lines)
 
-    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None) -> str:
+    def game_record(self, actions: Sequence[Action], outcome: Outcome | None = None, *,
+                    values: Sequence[float | None] | None = None) -> str:
         """The squares separated by spaces (e.g. `'b2 a1 c3'`), followed by the result
         (`1-0`, `0-1`, `1/2-1/2`) when an outcome is given. Illegal sequences raise."""
         self._replayed(actions)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -18,7 +17,6 @@ from llm_bridge import tasks
 from llm_bridge.config import LLMRunConfig, resolve_llm
 from llm_bridge.models import check_device, load_policy, resolve_model_dir
 from llm_bridge.policy import LLMPolicy
-from llm_bridge.tiny import TinyConfig, WarmStartConfig
 
 
 def build_policy(config: LLMRunConfig, task: Any, log: Callable[[str], None] | None = None):
@@ -26,8 +24,8 @@ def build_policy(config: LLMRunConfig, task: Any, log: Callable[[str], None] | N
     converted) and loaded with the run's LoRA and reference settings."""
     model_dir = resolve_model_dir(
         config.model, task=task, task_options=config.task_options,
-        cache_dir=config.cache_dir or None, tiny=TinyConfig(**asdict(config.tiny)),
-        warm=WarmStartConfig(**asdict(config.warm_start)), seed=config.seed, log=log)
+        cache_dir=config.cache_dir or None, tiny=config.tiny, warm=config.warm_start,
+        seed=config.seed, log=log)
     return load_policy(model_dir, spec={"model": config.model}, lora=config.lora,
                        prompt_style=config.prompt_style, shots=config.prompt_shots,
                        reference=config.algo == "grpo" and config.grpo.kl_coef > 0,

@@ -14,40 +14,7 @@ from typing import Any
 from engine.config import ConfigError, LoopConfig, read_json, resolve_config
 from llm_bridge.algorithms.grpo import GRPOConfig
 from llm_bridge.models import LoraSettings
-
-
-@dataclass
-class TinySettings:
-    """Shape of `--model tiny` (see `llm_bridge.tiny.TinyConfig`)."""
-
-    layers: int = 4
-    """Transformer blocks."""
-    d_model: int = 128
-    """Width of the residual stream."""
-    heads: int = 4
-    """Attention heads."""
-    ffn: int = 384
-    """Width of the gated MLP."""
-    max_len: int = 256
-    """Longest prompt + completion in tokens."""
-
-
-@dataclass
-class WarmStartSettings:
-    """Supervised phase on worked solutions before RL (`--model tiny` only)."""
-
-    steps: int = 500
-    """Gradient steps (0 = none)."""
-    batch_size: int = 32
-    """Worked solutions per step."""
-    lr: float = 2e-3
-    """Peak learning rate."""
-    problems: int = 4000
-    """Distinct train problems drawn for the phase."""
-    answer_only_share: float = 0.0
-    """Share of the phase's problems shown with the final answer alone, no working (the
-    task's `answer_only_solution`): the model learns both styles and RL must find which
-    one pays."""
+from llm_bridge.tiny import TinyConfig, WarmStartConfig
 
 
 @dataclass
@@ -152,8 +119,10 @@ class LLMRunConfig(LoopConfig):
     keep_checkpoints: int = 3  # LLM checkpoints are large: keep fewer
     cache_dir: str = ""
     """Model cache (empty: $MOVE37_CACHE or ~/.cache/move37)."""
-    tiny: TinySettings = field(default_factory=TinySettings)
-    warm_start: WarmStartSettings = field(default_factory=WarmStartSettings)
+    tiny: TinyConfig = field(default_factory=TinyConfig)
+    """Shape of `--model tiny`."""
+    warm_start: WarmStartConfig = field(default_factory=lambda: WarmStartConfig(steps=500))
+    """Supervised phase on worked solutions before RL (`--model tiny` only; 0 steps = none)."""
     lora: LoraSettings = field(default_factory=LoraSettings)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     optim: OptimSettings = field(default_factory=OptimSettings)

@@ -78,6 +78,7 @@ class ReasoningGame:
     """
 
     name = "reasoning"
+    record_extension = "txt"
     num_players = 1
     num_symmetries = 1
 
@@ -266,5 +267,6 @@ class ReasoningGame:
             lines.append(f"--- reward {state.reward:g}")
         return "\n".join(lines)
 
-    def game_record(self, actions: Sequence[int], outcome: Outcome | None = None) -> str:
+    def game_record(self, actions: Sequence[int], outcome: Outcome | None = None, *,
+                    values: Sequence[float | None] | None = None) -> str:
         return f"actions {list(actions)} result {outcome.result_string() if outcome else '*'}"

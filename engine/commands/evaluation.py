@@ -68,9 +68,7 @@ def arena_command(
                             keep_records=records is not None)
     finally:
         for agent in (agent_a, agent_b):
-            close = getattr(agent, "close", None)
-            if close:
-                close()
+            agent.close()
     summary = result.as_dict()
     if records is not None:
         records.write_text("\n".join(result.records) + "\n")

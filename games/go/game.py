@@ -70,6 +70,7 @@ class Go(KernelGame):
     """
 
     name = "go"
+    record_extension = "sgf"
     title = "Go"
     num_symmetries = 8
     state_dtype = np.dtype(np.uint8)

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_training_loop import TINY, Trainer, prepare_run  # the loop test's tiny run
+from test_training_loop import TINY, game_run, prepare_run  # the loop test's tiny run
 
 from benchmarks.bench_inference import _positions
 from engine.agents import load_agent
@@ -46,7 +46,7 @@ def test_bf16_evaluator_on_the_gpu_matches_a_float64_reference() -> None:
 def test_a_gpu_run_stores_float32_weights_and_resumes_on_the_cpu(tmp_path) -> None:
     run = tmp_path / "run"
     config = resolve("tictactoe", TINY + ["iterations=2", "seed=3", 'device="cuda"'])
-    trainer = Trainer(prepare_run(run, config, False), run)
+    trainer = game_run(prepare_run(run, config, False), run)
     trainer.run()
     assert trainer.plugin.device.type == "cuda" and trainer.state.iteration == 2
     stem = latest_checkpoint(run)
@@ -56,7 +56,7 @@ def test_a_gpu_run_stores_float32_weights_and_resumes_on_the_cpu(tmp_path) -> No
     answer = load_agent(run, sims=8, device="cpu").move("tictactoe", ["b2"])
     assert answer["move"] != "b2"
     # ... and the run continues there, optimizer state and all
-    resumed = Trainer(prepare_run(run, None, True, ["iterations=3", 'device="cpu"']), run,
+    resumed = game_run(prepare_run(run, None, True, ["iterations=3", 'device="cpu"']), run,
                       resume=True)
     assert resumed.plugin.device.type == "cpu" and resumed.state.iteration == 2
     resumed.run()

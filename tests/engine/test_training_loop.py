@@ -11,17 +11,17 @@ import pytest
 
 from engine.checkpoint import latest_checkpoint, load_checkpoint, load_training_state
 from engine.config import ConfigError, resolve
-from engine.replay import read_shard
 from engine.game_plugin import GamePlugin
 from engine.loop import Run
 from engine.loop import prepare_run as prepare
+from engine.replay import read_shard
 
 
 def prepare_run(run, config, resume, overrides=None):
     return prepare(GamePlugin, run, config, resume, overrides)
 
 
-def Trainer(config, run, resume=False):  # noqa: N802 (reads like the class it builds)
+def game_run(config, run, resume=False):
     return Run(GamePlugin.build(config, run), run, resume=resume)
 
 TINY = [
@@ -40,7 +40,7 @@ def test_two_iterations_write_everything(tmp_path) -> None:
     config = _config("iterations=2", "seed=4")
     run = tmp_path / "run"
     prepare_run(run, config, False)
-    trainer = Trainer(config, run)
+    trainer = game_run(config, run)
     last = trainer.run()
     plugin = trainer.plugin
     assert trainer.state.iteration == 2
@@ -66,7 +66,7 @@ def test_new_run_refuses_an_existing_directory_and_resume_needs_one(tmp_path) ->
     config = _config("iterations=1")
     run = tmp_path / "run"
     prepare_run(run, config, False)
-    Trainer(config, run).run()
+    game_run(config, run).run()
     with pytest.raises(ConfigError, match="already holds a run"):
         prepare_run(run, config, False)
     with pytest.raises(Exception, match="nothing to resume"):
@@ -79,11 +79,11 @@ def test_resume_restores_optimizer_schedule_and_counters(tmp_path) -> None:
     run = tmp_path / "run"
     config = _config("iterations=1", "seed=9")
     prepare_run(run, config, False)
-    first = Trainer(config, run)
+    first = game_run(config, run)
     first.run()
     steps_after_one = first.plugin.learner.step
     resumed_config = prepare_run(run, None, True, ["iterations=2"])
-    second = Trainer(resumed_config, run, resume=True)
+    second = game_run(resumed_config, run, resume=True)
     assert second.plugin.learner.step == steps_after_one
     assert second.state.iteration == 1
     saved = load_training_state(latest_checkpoint(run))["learner"]["optimizer"]["state"]

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_train import TINY_RUN, LLMTrainer, prepare_run  # the loop test's tiny run
+from test_train import TINY_RUN, llm_run, prepare_run  # the loop test's tiny run
 
 from engine.checkpoint import checkpoint_stem
 from llm_bridge.build import load_checkpoint_policy
@@ -40,7 +40,7 @@ def test_a_gpu_run_saves_host_tensors_and_resumes_on_the_cpu(tmp_path: Path) -> 
     base = [*TINY_RUN, f'cache_dir="{tmp_path / "cache"}"']
     run = tmp_path / "run"
     config = resolve_llm(overrides=[*base, "iterations=2", 'device="cuda"'])
-    trainer = LLMTrainer(prepare_run(run, config, False), run)
+    trainer = llm_run(prepare_run(run, config, False), run)
     assert trainer.plugin.policy.device.type == "cuda"
     trainer.run()
     weights = load_file(str(checkpoint_stem(run).with_suffix(".safetensors")))
@@ -49,7 +49,7 @@ def test_a_gpu_run_saves_host_tensors_and_resumes_on_the_cpu(tmp_path: Path) -> 
     assert policy.device.type == "cpu"
     config = prepare_run(run, None, True, ["iterations=3", 'device="cpu"'])
     with pytest.warns(UserWarning, match="derived seed"):  # a CUDA RNG state means nothing here
-        resumed = LLMTrainer(config, run, resume=True)
+        resumed = llm_run(config, run, resume=True)
     summary = resumed.run()
     assert resumed.plugin.policy.device.type == "cpu"
     assert summary["iterations"] == 3

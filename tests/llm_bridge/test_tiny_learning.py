@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_train import LLMTrainer, prepare_run  # the loop test's helpers
+from test_train import llm_run, prepare_run  # the loop test's helpers
 
 from llm_bridge.config import resolve_llm
 
@@ -28,6 +28,6 @@ def test_ten_minutes_of_rl_raise_test_pass_at_1(algo: str, cache: Path, tmp_path
     config = resolve_llm("llm-arithmetic-tiny", [f'algo="{algo}"', f'cache_dir="{cache}"',
                                                  "minutes=10"])
     run = tmp_path / algo
-    summary = LLMTrainer(prepare_run(run, config, False), run).run()
+    summary = llm_run(prepare_run(run, config, False), run).run()
     before, after = summary["test_before"]["pass@1"], summary["test_after"]["pass@1"]
     assert after - before >= 0.08, (before, after)

@@ -39,8 +39,8 @@ def prepare_run(run, config, resume, overrides=None):
     return prepare(LLMPlugin, run, config, resume, overrides)
 
 
-def LLMTrainer(config, run, resume=False, on_iteration=None):  # noqa: N802
-    """An LLM run on the loop (reads like the trainer class it replaced)."""
+def llm_run(config, run, resume=False, on_iteration=None):
+    """An LLM run of the loop over `run`."""
     return Run(LLMPlugin.build(config, run), run, resume=resume, on_iteration=on_iteration)
 
 
@@ -52,7 +52,7 @@ def test_run_directory_summary_and_gate(tmp_path: Path) -> None:
     config = _config(tmp_path, "iterations=4")
     run = tmp_path / "run"
     seen = []
-    summary = LLMTrainer(prepare_run(run, config, False), run,
+    summary = llm_run(prepare_run(run, config, False), run,
                          on_iteration=seen.append).run()
     assert [m["iteration"] for m in seen] == [1, 2, 3, 4]
     assert json.loads((run / "config.json").read_text())["grpo"]["kl_coef"] == 0.05
@@ -144,7 +144,7 @@ def test_value_head_learns_at_its_own_rate(tmp_path: Path) -> None:
     AdamW moves each weight by about its rate)."""
     config = _config(tmp_path, 'algo="search"', "optim.lr=1e-6", "optim.value_lr=0.01")
     run = tmp_path / "run"
-    trainer = LLMTrainer(prepare_run(run, config, False), run)
+    trainer = llm_run(prepare_run(run, config, False), run)
     policy, optimizer = trainer.plugin.policy, trainer.plugin.optimizer
     assert [g["lr"] for g in optimizer.param_groups] == [1e-6, 0.01]
     head = [id(p) for p in policy.value_head.parameters()]
@@ -196,7 +196,7 @@ def test_worker_processes_sample_and_the_learner_reads_their_files(tmp_path: Pat
     config = _config(tmp_path, "iterations=2", "workers=1", "eval.every_iterations=0",
                      "eval.test_problems=0")
     run = tmp_path / "run"
-    trainer = LLMTrainer(prepare_run(run, config, False), run)
+    trainer = llm_run(prepare_run(run, config, False), run)
     trainer.run()
     worker_files = sorted((run / "replay").glob("w01-*.json"))
     assert worker_files and not list((run / "replay").glob("w00-*.json"))

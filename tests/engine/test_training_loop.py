@@ -139,6 +139,8 @@ def test_kill_9_during_training_then_resume_loses_no_finished_game(tmp_path, wor
     (["train", "nosuchgame"], "unknown game"),
     (["train", "tictactoe", "--set", "train.nosuch=1"], "unknown config key"),
     (["train", "tictactoe", "--set", "train.lr=abc"], "train.lr"),
+    (["train", "tictactoe", "--set", "arena.opponents=['stockfish']"], "arena.opponents"),
+    (["train", "tictactoe", "--set", "arena.gate_threshold=2"], "gate_threshold"),
     (["train", "--resume", "/nonexistent/run"], "nothing to resume"),
     (["eval", "tictactoe", "--checkpoint", "/nonexistent/ckpt.json"], "unknown player"),
     (["move", "tictactoe", "--checkpoint", "CORRUPT", "--moves", "a1"], "corrupt"),

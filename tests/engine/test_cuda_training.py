@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_training_loop import TINY, game_run, prepare_run  # the loop test's tiny run
+from test_game_loop import TINY, game_run, prepare_run  # the loop test's tiny run
 
 from benchmarks.bench_inference import _positions
 from engine.agents import load_agent

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 from safetensors.torch import load_file
-from test_train import TINY_RUN, llm_run, prepare_run  # the loop test's tiny run
+from test_plugin import TINY_RUN, llm_run, prepare_run  # the loop test's tiny run
 
 from engine.checkpoint import checkpoint_stem
 from llm_bridge.build import load_checkpoint_policy

@@ -11,7 +11,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_train import llm_run, prepare_run  # the loop test's helpers
+from test_plugin import llm_run, prepare_run  # the loop test's helpers
 
 from llm_bridge.config import resolve_llm
 

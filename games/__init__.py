@@ -37,7 +37,7 @@ _REGISTRY: dict[str, tuple[str, str, str]] = {
     "tictactoe": ("games.tictactoe", "TicTacToe", "Tic-tac-toe on 3x3 (Numba kernels)"),
     "connect4": ("games.connect4", "ConnectFour", "Connect Four, 7x6 bitboards (Numba kernels)"),
     "go": ("games.go", "Go", "Go, 5x5 to 19x19, area scoring (Numba kernels); size=, komi="),
-    "chess": ("games.chess", "Chess", "Chess through python-chess, AlphaZero 4672-action encoding"),
+    "chess": ("games.chess", "Chess", "Chess, bitboard Numba kernels, AlphaZero 4672-action encoding"),
 }
 
 

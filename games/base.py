@@ -20,8 +20,9 @@ otherwise, from the point of view of the player to move.
 from __future__ import annotations
 
 import enum
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, Sequence, runtime_checkable
+from typing import Any, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -180,6 +181,11 @@ class BatchGame(Game, Protocol):
 
     def batch_initial(self, batch_size: int) -> np.ndarray:
         """`[B, *state_shape]` initial states."""
+        ...
+
+    def batch_stack(self, states: Sequence[State]) -> np.ndarray:
+        """`[B, *state_shape]`: a batch of single states (as `initial_state` and
+        `next_state` return them, or rows of another batch)."""
         ...
 
     def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:

@@ -263,6 +263,9 @@ class ConnectFour:
     def batch_initial(self, batch_size: int) -> np.ndarray:
         return batch_initial(int(batch_size))
 
+    def batch_stack(self, states: Sequence[np.ndarray]) -> np.ndarray:
+        return np.stack(states)
+
     def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
         return batch_legal_mask(self._rows(states))
 

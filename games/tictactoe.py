@@ -258,6 +258,9 @@ class TicTacToe:
     def batch_initial(self, batch_size: int) -> np.ndarray:
         return batch_initial(int(batch_size))
 
+    def batch_stack(self, states: Sequence[np.ndarray]) -> np.ndarray:
+        return np.stack(states)
+
     def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
         return batch_legal_mask(self._rows(states))
 

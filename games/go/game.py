@@ -112,6 +112,9 @@ class Go:
             states[:, POSITIONS] = 1  # the empty board (hash 0) is position 0 of the ring
         return states
 
+    def batch_stack(self, states: Sequence[np.ndarray]) -> np.ndarray:
+        return np.stack(states)
+
     def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
         return rules.batch_legal(self._rows(states), self.points, self.layout.window,
                                  self.max_moves, self._nbr, self._zob)

@@ -119,7 +119,7 @@ def test_cli_runs_gumbel_and_rejects_bad_options() -> None:
                              "4", "--algorithm", "gumbel", "--repeats", "1", "--json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output.strip().splitlines()[-1])["algorithm"] == "gumbel"
-    bad = runner.invoke(app, ["bench", "mcts", "--game", "chess"])
+    bad = runner.invoke(app, ["bench", "mcts", "--game", "othello"])
     assert bad.exit_code != 0
 
 

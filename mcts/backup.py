@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
 from numba import njit
 
 INVALID_STEP = -1
@@ -96,14 +97,20 @@ def set_legal(tree, b, node, legal, logits) -> None:
     their softmax of `logits` (float32 `[A]`), as `masked_softmax` computes it."""
     count = 0
     best = -math.inf
-    for a in range(legal.shape[0]):
-        if legal[a]:
-            if count == tree.legal_actions.shape[2]:
-                raise ValueError("more legal actions than the tree can list (MAX_LEGAL)")
-            tree.legal_actions[b, node, count] = a
-            tree.legal[b, node, a] = True
-            count += 1
-            best = max(best, logits[a])
+    num_actions = legal.shape[0]
+    step = 8 if num_actions % 8 == 0 else num_actions  # whole words of 8 False skipped
+    words = legal.view(np.uint64) if step == 8 else np.ones(1, dtype=np.uint64)
+    for w in range(num_actions // step):
+        if words[w] == 0:
+            continue
+        for a in range(w * step, (w + 1) * step):
+            if legal[a]:
+                if count == tree.legal_actions.shape[2]:
+                    raise ValueError("more legal actions than the tree can list (MAX_LEGAL)")
+                tree.legal_actions[b, node, count] = a
+                tree.legal[b, node, a] = True
+                count += 1
+                best = max(best, logits[a])
     tree.num_legal[b, node] = count
     total = 0.0
     for i in range(count):

@@ -113,6 +113,15 @@ def test_bench_json_is_the_last_line(capsys) -> None:
     assert results["search"]["sims_per_s"] > 0 and results["python_step"]["sims_per_s"] > 0
 
 
+def test_bench_runs_chess_fused(capsys) -> None:
+    main(["--game", "chess", "--sims", "8", "--batch", "2", "--repeats", "1",
+          "--no-python-step", "--json"])
+    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert results["game"] == "chess" and results["search"]["fused"] is True
+    assert sum(results["search"]["root_visits"].values()) == 8
+    assert results["search"]["sims_per_cpu_s"] > 0
+
+
 def test_cli_runs_gumbel_and_rejects_bad_options() -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["bench", "mcts", "--game", "tictactoe", "--sims", "16", "--batch",

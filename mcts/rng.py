@@ -82,6 +82,12 @@ def gamma(state: np.uint64, alpha: float) -> tuple[np.uint64, float]:
             return state, d * v * boost
 
 
+@njit(cache=True, nogil=True, inline="always")
+def skip(state: np.uint64) -> np.uint64:
+    """Advance the stream past one `uniform` (or `gumbel`) draw without computing it."""
+    return state + _GOLDEN
+
+
 @njit(cache=True, nogil=True)
 def gumbel(state: np.uint64) -> tuple[np.uint64, float]:
     """One standard Gumbel(0, 1) draw, -log(-log(u))."""

@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mcts.rng import ACTION_STREAM, NOISE_STREAM, gamma, gumbel, tree_stream, uniform
+from mcts.rng import ACTION_STREAM, NOISE_STREAM, gamma, gumbel, skip, tree_stream, uniform
 
 
 @njit(cache=True, nogil=True)
@@ -55,7 +55,12 @@ def prepare_roots(tree, seeds, dirichlet_alpha, dirichlet_fraction, gumbel_scale
         for a in range(num_actions):
             g = 0.0
             if gumbel_scale > 0:
-                state, g = gumbel(state)
+                # one draw per action, whether legal or not, so a draw does not depend on
+                # the others' legality; only the legal ones are ever read
+                if tree.legal[b, 0, a]:
+                    state, g = gumbel(state)
+                else:
+                    state = skip(state)
             root.gumbel[b, a] = gumbel_scale * g
 
 

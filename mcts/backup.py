@@ -85,9 +85,15 @@ def clear_row(tree, b, node) -> None:
 
 @njit(cache=True, nogil=True)
 def _count_legal(legal) -> int:
+    """True entries of a bool `[A]` row (whole words of 8 False skipped when A % 8 == 0)."""
+    num_actions = legal.shape[0]
+    step = 8 if num_actions % 8 == 0 else num_actions
+    words = legal.view(np.uint64) if step == 8 else np.ones(1, dtype=np.uint64)
     count = 0
-    for a in range(legal.shape[0]):
-        count += legal[a]
+    for w in range(num_actions // step):
+        if words[w] != 0:
+            for a in range(w * step, (w + 1) * step):
+                count += legal[a]
     return count
 
 

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from mcts.qtransforms import _EPSILON, _TINY, completed_q, improved_policy, sigma_scale
+from mcts.qtransforms import _EPSILON, _TINY
 
 LOW_LOGIT = -1e9
 """Floor of `g + logits + sigma(q)`, so that an action of prior 0 stays comparable (as mctx)."""
@@ -88,21 +88,12 @@ def considered_visit_table(max_considered: int, num_simulations: int) -> np.ndar
 
 @njit(cache=True, nogil=True)
 def _transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
-    """sigma(completed Q) of `node`'s actions into float64 `[A]` `out`."""
-    visits = tree.children_visits[b, node]
-    completed_q(tree.raw_value[b, node], visits, tree.children_value_sum[b, node],
-                tree.prior[b, node], tree.legal[b, node], out)
-    scale = sigma_scale(visits, c_visit, c_scale)
-    for a in range(out.shape[0]):
-        out[a] *= scale
+    """sigma(completed Q) of `node`'s actions into float64 `[A]` `out`, at the node's
+    listed (legal) actions only; the rest of `out` is left as it was.
 
-
-@njit(cache=True, nogil=True)
-def _listed_transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
-    """`_transformed_q` at `node`'s listed (legal) actions only; the rest of `out` is stale.
-
-    The same numbers: sums run over the actions in ascending order and skip only terms that
-    are zero, and the min, max and softmax run over the legal actions anyway.
+    `qtransforms.completed_q` times `qtransforms.sigma_scale`, with the same numbers: the
+    sums run over the actions in ascending order and skip only terms that are zero, and
+    the min and max run over the legal actions anyway.
     """
     visits = tree.children_visits[b, node]
     sums = tree.children_value_sum[b, node]
@@ -137,8 +128,9 @@ def _listed_transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
 
 
 @njit(cache=True, nogil=True)
-def _listed_improved_policy(tree, b, node, transformed_q, out) -> None:
-    """`improved_policy` of `node` at its listed actions only (the rest of `out` is stale)."""
+def _improved_policy(tree, b, node, transformed_q, out) -> None:
+    """`qtransforms.improved_policy` of `node` at its listed actions only (the rest of
+    `out` is left as it was)."""
     prior = tree.prior[b, node]
     actions = tree.legal_actions[b, node]
     count = tree.num_legal[b, node]
@@ -164,7 +156,7 @@ def _listed_improved_policy(tree, b, node, transformed_q, out) -> None:
 def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
     """The root action of tree `b` under sequential halving (scratch: float64 `[2, A]`)."""
     sigma_q = scratch[0]
-    _listed_transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
+    _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
     visits = tree.children_visits[b, 0]
     actions = tree.legal_actions[b, 0]
     count = tree.num_legal[b, 0]
@@ -191,8 +183,8 @@ def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
 def interior_action(tree, b, node, c_visit, c_scale, scratch) -> int:
     """Deterministic interior choice argmax(pi'(a) - N(a) / (1 + sum N)) (scratch `[2, A]`)."""
     sigma_q, policy = scratch[0], scratch[1]
-    _listed_transformed_q(tree, b, node, c_visit, c_scale, sigma_q)
-    _listed_improved_policy(tree, b, node, sigma_q, policy)
+    _transformed_q(tree, b, node, c_visit, c_scale, sigma_q)
+    _improved_policy(tree, b, node, sigma_q, policy)
     visits = tree.children_visits[b, node]
     actions = tree.legal_actions[b, node]
     count = tree.num_legal[b, node]
@@ -216,16 +208,20 @@ def root_targets(tree, root, c_visit, c_scale, policy_out, action_out) -> None:
     for b in range(num_trees):
         sigma_q, policy = scratch[0], scratch[1]
         _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
-        improved_policy(tree.prior[b, 0], tree.legal[b, 0], sigma_q, policy)
+        _improved_policy(tree, b, 0, sigma_q, policy)
+        actions = tree.legal_actions[b, 0]
+        count = tree.num_legal[b, 0]
+        policy_out[b, :] = 0.0
         most = -1
-        for a in range(num_actions):
+        for i in range(count):
+            a = np.int64(actions[i])
             policy_out[b, a] = policy[a]
-            if tree.legal[b, 0, a]:
-                most = max(most, tree.children_visits[b, 0, a] - root.base_visits[b, a])
+            most = max(most, tree.children_visits[b, 0, a] - root.base_visits[b, a])
         best, best_score = -1, -math.inf
-        for a in range(num_actions):
+        for i in range(count):
+            a = np.int64(actions[i])
             n = tree.children_visits[b, 0, a] - root.base_visits[b, a]
-            if tree.legal[b, 0, a] and n == most:
+            if n == most:
                 score = max(LOW_LOGIT, root.gumbel[b, a] + root.log_prior[b, a] + sigma_q[a])
                 if score > best_score:
                     best, best_score = a, score

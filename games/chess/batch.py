@@ -51,7 +51,7 @@ from games.chess.movegen import (
     make_move,
     repetition_key,
 )
-from games.chess.planes import encode_planes, num_planes
+from games.chess.planes import encode_planes
 
 HISTORY, DRAW_RULES, MAX_MOVES_FIELD, STATUS, NUM_KEYS = 0, 1, 2, 3, 4
 """Header fields (see the module docstring)."""
@@ -205,12 +205,6 @@ def batch_terminal(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 @njit(cache=True, nogil=True)
-def batch_status(states: np.ndarray) -> np.ndarray:
-    """int64 `[B]` termination codes (`bitrules.NOT_OVER` while a game goes on)."""
-    return states[:, STATUS].copy()
-
-
-@njit(cache=True, nogil=True)
 def batch_encode(states: np.ndarray) -> np.ndarray:
     """float32 `[B, 14 T + 7, 8, 8]` input planes (`games.chess.planes`) of `[B, S]` states."""
     history = states[0, HISTORY] if states.shape[0] else 1
@@ -274,7 +268,7 @@ def size_check(states: np.ndarray, history: int) -> np.ndarray:
 
 __all__ = [
     "DRAW_RULES", "HEADER", "HISTORY", "KEY_CAPACITY", "MAX_MOVES_FIELD", "NUM_KEYS", "STATUS",
-    "action_move", "batch_encode", "batch_legal_mask", "batch_random_rollout", "batch_status",
-    "batch_step", "batch_terminal", "batch_to_play", "count_key", "num_planes",
-    "refresh_status", "state_size", "step_row",
+    "action_move", "batch_encode", "batch_legal_mask", "batch_random_rollout", "batch_step",
+    "batch_terminal", "batch_to_play", "count_key", "refresh_status", "size_check",
+    "state_size", "step_row",
 ]

@@ -83,9 +83,9 @@ def gamma(state: np.uint64, alpha: float) -> tuple[np.uint64, float]:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def skip(state: np.uint64) -> np.uint64:
-    """Advance the stream past one `uniform` (or `gumbel`) draw without computing it."""
-    return state + _GOLDEN
+def skip(state: np.uint64, count: int) -> np.uint64:
+    """The stream advanced past `count` `uniform` (or `gumbel`) draws, without making them."""
+    return state + np.uint64(count) * _GOLDEN
 
 
 @njit(cache=True, nogil=True)

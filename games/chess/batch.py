@@ -159,6 +159,28 @@ def step_row(row: np.ndarray, move: int, out: np.ndarray) -> None:
 
 
 @njit(cache=True, nogil=True)
+def replay(row: np.ndarray, actions: np.ndarray, moves: np.ndarray) -> int:
+    """Play int64 `actions` `[n]` from `row`, writing their kernel moves into int32 `moves`
+    `[n]`; return how many were legal where played (n unless one is not; the game's end is
+    not checked, as `Chess.action_to_move` does not)."""
+    current, spare = row.copy(), np.empty_like(row)
+    legal = np.empty(MAX_MOVES, dtype=np.int32)
+    for i in range(actions.shape[0]):
+        pos = current[HEADER:HEADER + POSITION_SIZE]
+        found = -1
+        for k in range(generate_moves(pos, legal)):
+            if move_action(legal[k], pos[TURN]) == actions[i]:
+                found = legal[k]
+                break
+        if found < 0:
+            return i
+        moves[i] = found
+        step_row(current, found, spare)
+        current, spare = spare, current
+    return actions.shape[0]
+
+
+@njit(cache=True, nogil=True)
 def batch_step(states: np.ndarray, actions: np.ndarray) -> np.ndarray:
     """`[B, S]` successors of `states` `[B, S]` under the legal int64 `actions` `[B]`."""
     out = np.empty_like(states)
@@ -269,6 +291,6 @@ def size_check(states: np.ndarray, history: int) -> np.ndarray:
 __all__ = [
     "DRAW_RULES", "HEADER", "HISTORY", "KEY_CAPACITY", "MAX_MOVES_FIELD", "NUM_KEYS", "STATUS",
     "action_move", "batch_encode", "batch_legal_mask", "batch_random_rollout", "batch_step",
-    "batch_terminal", "batch_to_play", "count_key", "refresh_status", "size_check",
+    "batch_terminal", "batch_to_play", "count_key", "refresh_status", "replay", "size_check",
     "state_size", "step_row",
 ]

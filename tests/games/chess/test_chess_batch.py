@@ -93,3 +93,18 @@ def test_random_rollout_values_are_results() -> None:
     assert values.shape == (8,) and set(values.tolist()) <= {-1.0, 0.0, 1.0}
     mated_in_one = game.state_row(game.state_from_fen("6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"))
     assert game.batch_random_rollout(mated_in_one[None], seed=0).shape == (1,)
+
+
+def test_pgn_replays_actions_with_the_kernels_and_names_the_illegal_one() -> None:
+    from games.chess.pgn import actions_from_pgn, pgn_from_game
+
+    game = Chess()
+    row = game.batch_initial(1)[0]
+    actions = []
+    for move in ("e4", "e5", "Nf3", "Nc6", "Bb5", "a6", "Bxc6", "dxc6", "O-O"):
+        actions.append(game.text_to_action(row, move))
+        row = game.next_state(row, actions[-1])
+    text = pgn_from_game(actions, values=[0.1] * len(actions))
+    assert "5. O-O" in text and actions_from_pgn(text)[0] == actions
+    with pytest.raises(IllegalMoveError, match="move 3 of the game"):
+        pgn_from_game(actions[:2] + [actions[0]])

@@ -2,12 +2,15 @@
 
 Single states are `ChessState`s (immutable; see `games.chess.state`); every method also
 accepts a `chess.Board`, which is copied, never modified, or a state row of
-`games.chess.batch` (then `next_state` returns a row too). Batches are int64 `[B, S]` rows
-that the batch methods step with Numba kernels (`games.chess.batch`, whose kernels this
-module re-exports so the search finds them, see `engine.search_adapter`). Legal moves, successors, the game's end and
-the input planes come from the Numba kernels (`games.chess.movegen`, `games.chess.bitrules`,
-`games.chess.planes`); python-chess reads and writes the text (FEN, SAN, UCI, PGN). Actions are the AlphaZero 4,672-action
-encoding (`games.chess.actions`), the input planes AlphaZero's 119 (`games.chess.planes`).
+`games.chess.batch` (then `next_state` returns a row too; a row carries the options of the
+game that made it). Batches are int64 `[B, S]` rows that the batch methods step with the
+Numba kernels of `games.chess.batch`, which this module re-exports so that the search finds
+them (see `engine.search_adapter`).
+
+Legal moves, successors, the game's end and the input planes come from the Numba kernels
+(`games.chess.movegen`, `games.chess.bitrules`, `games.chess.planes`); python-chess reads
+and writes the text (FEN, SAN, UCI, PGN). Actions are the AlphaZero 4,672-action encoding
+(`games.chess.actions`), the input planes AlphaZero's 119 (`games.chess.planes`).
 
 A game ends, in this order (python-chess's own order, then the claimable draws):
 

@@ -1,5 +1,6 @@
-"""Search speed: simulations per second of `mcts.BatchSearch` on tic-tac-toe, Connect Four or
-Go (`--size`, komi 7.5), all B searches together, against OpenSpiel's C++ MCTS in the same run.
+"""Search speed: simulations per second of `mcts.BatchSearch` on tic-tac-toe, Connect Four,
+Go (`--size`, komi 7.5) or chess, all B searches together, against OpenSpiel's C++ MCTS in
+the same run.
 
 Measured single-threaded from B initial positions, best of `--repeats` runs (the first,
 untimed call compiles or loads the kernels; its time is reported as `compile_s`):
@@ -17,12 +18,16 @@ untimed call compiles or loads the kernels; its time is reported as `compile_s`)
   times from the initial state (a fresh tree per step): sims/s = sims * moves / time.
   Its selection rule is UCT where ours is PUCT with a uniform prior; the work per
   simulation (walk the tree, expand one node, one random playout, back up) is the same.
+  pyspiel exposes no evaluator without a playout (a zero-rollout `RandomRolloutEvaluator`
+  crashes), so a `uniform` run has no OpenSpiel row; chess playouts are whole random games
+  (up to `games.chess.batch.PLAYOUT_LIMIT` half-moves here), so `rollout` runs are slow.
 
 Rates are given per second of wall-clock time and per second of this process's CPU time
 (the fairer figure on a busy machine); ratios compare like with like.
 
     python -m benchmarks.bench_mcts --game connect4 --sims 800 --batch 256 --evaluator rollout
     python -m benchmarks.bench_mcts --game go --size 9 --sims 200 --batch 64 --evaluator rollout
+    python -m benchmarks.bench_mcts --game chess --sims 800 --batch 64
 """
 
 from __future__ import annotations
@@ -34,9 +39,12 @@ import numpy as np
 
 from benchmarks.common import emit, parser_for
 
-GAMES = ("connect4", "tictactoe", "go")
-OPENSPIEL_NAMES = {"tictactoe": "tic_tac_toe", "connect4": "connect_four", "go": "go"}
+GAMES = ("connect4", "tictactoe", "go", "chess")
+OPENSPIEL_NAMES = {"tictactoe": "tic_tac_toe", "connect4": "connect_four", "go": "go",
+                   "chess": "chess"}
 GO_KOMI = 7.5
+MAX_LISTED = 400
+"""Larger action spaces (chess) report the root's visited actions only, as {action: visits}."""
 
 
 def game_options(name: str, size: int) -> dict[str, Any]:
@@ -101,8 +109,11 @@ def search_rate(name: str, sims: int, batch: int, evaluator: str, algorithm: str
     wall, cpu = _timed(run, repeats)
     out = run()
     result = _rates(sims * batch, wall, cpu)
+    visits = out.visit_counts[0]
     result.update(compile_s=round(compile_s, 2), fused=type(step).__name__ == "KernelStep"
-                  and kernels, root_visits=out.visit_counts[0].tolist(),
+                  and kernels, root_visits=(visits.tolist() if visits.size <= MAX_LISTED
+                                            else {int(a): int(visits[a])
+                                                  for a in np.flatnonzero(visits)}),
                   root_value=round(float(out.root_value.mean()), 4))
     return result
 

@@ -89,7 +89,7 @@ def bench_inference_command(
 
 @bench_app.command("mcts")
 def bench_mcts_command(
-    game: str = typer.Option("connect4", help="connect4, tictactoe or go."),
+    game: str = typer.Option("connect4", help="connect4, tictactoe, go or chess."),
     size: int = typer.Option(9, help="Go board size (5-19)."),
     sims: int = typer.Option(800, help="Simulations per search."),
     batch: int = typer.Option(256, help="Searches run together (B)."),

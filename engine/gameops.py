@@ -1,14 +1,15 @@
 """Batched operations over any `Game`, and the glue between games, networks and the search.
 
-Games with Numba kernels (`BatchGame`) keep a batch of states in one array and every
-operation is one kernel call. Other games (chess through python-chess) keep an object array
-of states and loop in Python. Self-play, the arena and the search see the same interface
+Games with Numba kernels (`BatchGame`: tic-tac-toe, Connect Four, Go, chess) keep a batch
+of states in one array and every operation is one kernel call. Other games (LLM tasks)
+keep an object array of states and loop in Python. Self-play, the arena and the search see the same interface
 either way, so nothing above this module special-cases a game.
 """
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 
@@ -33,7 +34,7 @@ class GameOps:
     def stack(self, states: list[Any]) -> np.ndarray:
         """A batch from a list of single states."""
         if self.batched:
-            return np.stack(states)
+            return self.game.batch_stack(states)  # type: ignore[attr-defined]
         batch = np.empty(len(states), dtype=object)
         for i, state in enumerate(states):
             batch[i] = state

@@ -180,7 +180,7 @@ class SelfPlayActor:
         values = tuple(outcome.value(p) for p in range(players))
         record = GameRecord(
             observations=np.stack(g.observations),
-            policy=np.stack(g.policies).astype(np.float32),
+            policy=np.stack(g.policies).astype(np.float32, copy=False),
             legal=np.stack(g.legals),
             to_play=np.asarray(g.to_play, dtype=np.int8),
             root_value=np.asarray(g.root_values, dtype=np.float32),

@@ -91,11 +91,13 @@ def _positive_int(value: str, key: str, spec: str) -> int:
     return number
 
 
-def board_with_moves(state: ChessState | chess.Board) -> chess.Board:
+def board_with_moves(state: ChessState | chess.Board | np.ndarray) -> chess.Board:
     """The game's first position with every move since pushed on its stack (a board is
-    copied as it is)."""
+    copied as it is; a batch row, which keeps no moves, gives its position alone)."""
     if isinstance(state, chess.Board):
         return state.copy()
+    if isinstance(state, np.ndarray):
+        state = ChessState.from_row(state)
     board = state.root().board
     for move in state.moves_from_root():
         board.push(move)

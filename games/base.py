@@ -189,6 +189,11 @@ class BatchGame(Game, Protocol):
         """`[B, *state_shape]` initial states."""
         ...
 
+    def batch_stack(self, states: Sequence[State]) -> np.ndarray:
+        """`[B, *state_shape]`: a batch of single states (as `initial_state` and
+        `next_state` return them, or rows of another batch)."""
+        ...
+
     def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
         """bool `[B, A]`."""
         ...

@@ -132,6 +132,9 @@ class KernelGame:
     def batch_initial(self, batch_size: int) -> np.ndarray:
         return self._initial(int(batch_size))
 
+    def batch_stack(self, states: Sequence[np.ndarray]) -> np.ndarray:
+        return np.stack(states)
+
     def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
         return self._legal(self._rows(states))
 

@@ -7,12 +7,14 @@ edge statistics (in the parent's row) from the parent's player's view.
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 from numba import njit
 
-from mcts.qtransforms import masked_softmax
-
 INVALID_STEP = -1
-"""`expand_and_backup`'s return when a step produced a non-terminal state with no legal move."""
+"""`expand_and_backup`'s return when a step produced a non-terminal state with no legal move
+(or more than the tree's `legal_actions` can list)."""
 
 
 @njit(cache=True, nogil=True)
@@ -64,10 +66,67 @@ def _new_node(tree, b, parent, action, to_play, terminal) -> int:
     tree.terminal[b, node] = terminal
     tree.visits[b, node] = 0
     tree.value_sum[b, node] = 0.0
-    tree.children[b, node, :] = -1
-    tree.children_visits[b, node, :] = 0
-    tree.children_value_sum[b, node, :] = 0.0
+    clear_row(tree, b, node)
     return node
+
+
+@njit(cache=True, nogil=True)
+def clear_row(tree, b, node) -> None:
+    """Empty the action rows of slot `node` (only its listed actions can be set)."""
+    for i in range(tree.num_legal[b, node]):
+        a = tree.legal_actions[b, node, i]
+        tree.prior[b, node, a] = 0.0
+        tree.legal[b, node, a] = False
+        tree.children[b, node, a] = -1
+        tree.children_visits[b, node, a] = 0
+        tree.children_value_sum[b, node, a] = 0.0
+    tree.num_legal[b, node] = 0
+
+
+@njit(cache=True, nogil=True)
+def _count_legal(legal) -> int:
+    """True entries of a bool `[A]` row (whole words of 8 False skipped when A % 8 == 0)."""
+    num_actions = legal.shape[0]
+    step = 8 if num_actions % 8 == 0 else num_actions
+    words = legal.view(np.uint64) if step == 8 else np.ones(1, dtype=np.uint64)
+    count = 0
+    for w in range(num_actions // step):
+        if words[w] != 0:
+            for a in range(w * step, (w + 1) * step):
+                count += legal[a]
+    return count
+
+
+@njit(cache=True, nogil=True)
+def set_legal(tree, b, node, legal, logits) -> None:
+    """List the legal actions (bool `[A]`) of an empty slot `node` and set its prior to
+    their softmax of `logits` (float32 `[A]`), as `masked_softmax` computes it."""
+    count = 0
+    best = -math.inf
+    num_actions = legal.shape[0]
+    step = 8 if num_actions % 8 == 0 else num_actions  # whole words of 8 False skipped
+    words = legal.view(np.uint64) if step == 8 else np.ones(1, dtype=np.uint64)
+    for w in range(num_actions // step):
+        if words[w] == 0:
+            continue
+        for a in range(w * step, (w + 1) * step):
+            if legal[a]:
+                if count == tree.legal_actions.shape[2]:
+                    raise ValueError("more legal actions than the tree can list (MAX_LEGAL)")
+                tree.legal_actions[b, node, count] = a
+                tree.legal[b, node, a] = True
+                count += 1
+                best = max(best, logits[a])
+    tree.num_legal[b, node] = count
+    total = 0.0
+    for i in range(count):
+        a = tree.legal_actions[b, node, i]
+        weight = math.exp(logits[a] - best)
+        tree.prior[b, node, a] = weight
+        total += weight
+    for i in range(count):
+        a = tree.legal_actions[b, node, i]
+        tree.prior[b, node, a] = tree.prior[b, node, a] / total
 
 
 @njit(cache=True, nogil=True)
@@ -91,13 +150,11 @@ def expand_and_backup(tree, slots, num_new, new_to_play, new_legal, new_terminal
         0, or `INVALID_STEP` (and nothing is expanded) when a new state is not terminal but
         has no legal action.
     """
-    num_actions = tree.prior.shape[2]
+    room = tree.legal_actions.shape[2]
     for k in range(num_new):
         if not new_terminal[k]:
-            any_legal = False
-            for a in range(num_actions):
-                any_legal = any_legal or new_legal[k, a]
-            if not any_legal:
+            count = _count_legal(new_legal[k])
+            if count == 0 or count > room:
                 return INVALID_STEP
     j = 0
     for k in range(num_new):
@@ -108,12 +165,9 @@ def expand_and_backup(tree, slots, num_new, new_to_play, new_legal, new_terminal
         node = _new_node(tree, b, parent, action, new_to_play[k], terminal)
         if terminal:
             value = terminal_value[k]
-            tree.legal[b, node, :] = False
-            tree.prior[b, node, :] = 0.0
         else:
             value = values[j]
-            tree.legal[b, node, :] = new_legal[k]
-            masked_softmax(logits[j], new_legal[k], tree.prior[b, node])
+            set_legal(tree, b, node, new_legal[k], logits[j])
             j += 1
         tree.raw_value[b, node] = value
         if store_states:
@@ -143,9 +197,6 @@ def init_roots(tree, fresh, to_play, legal, logits, values) -> None:
         tree.terminal[b, 0] = False
         tree.parent[b, 0] = -1
         tree.action_from_parent[b, 0] = -1
-        tree.legal[b, 0, :] = legal[b]
-        tree.children[b, 0, :] = -1
-        tree.children_visits[b, 0, :] = 0
-        tree.children_value_sum[b, 0, :] = 0.0
-        masked_softmax(logits[j], legal[b], tree.prior[b, 0])
+        clear_row(tree, b, 0)
+        set_legal(tree, b, 0, legal[b], logits[j])
         j += 1

@@ -27,7 +27,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from mcts.qtransforms import completed_q, improved_policy, sigma_scale
+from mcts.qtransforms import _EPSILON, _TINY
 
 LOW_LOGIT = -1e9
 """Floor of `g + logits + sigma(q)`, so that an action of prior 0 stays comparable (as mctx)."""
@@ -88,32 +88,88 @@ def considered_visit_table(max_considered: int, num_simulations: int) -> np.ndar
 
 @njit(cache=True, nogil=True)
 def _transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
-    """sigma(completed Q) of `node`'s actions into float64 `[A]` `out`."""
+    """sigma(completed Q) of `node`'s actions into float64 `[A]` `out`, at the node's
+    listed (legal) actions only; the rest of `out` is left as it was.
+
+    `qtransforms.completed_q` times `qtransforms.sigma_scale`, with the same numbers: the
+    sums run over the actions in ascending order and skip only terms that are zero, and
+    the min and max run over the legal actions anyway.
+    """
     visits = tree.children_visits[b, node]
-    completed_q(tree.raw_value[b, node], visits, tree.children_value_sum[b, node],
-                tree.prior[b, node], tree.legal[b, node], out)
-    scale = sigma_scale(visits, c_visit, c_scale)
-    for a in range(out.shape[0]):
-        out[a] *= scale
+    sums = tree.children_value_sum[b, node]
+    prior = tree.prior[b, node]
+    actions = tree.legal_actions[b, node]
+    count = tree.num_legal[b, node]
+    total_visits, visited_prior, weighted_q, most = 0.0, 0.0, 0.0, 0
+    for i in range(count):
+        a = np.int64(actions[i])
+        n = visits[a]
+        most = max(most, n)
+        if n > 0:
+            p = max(float(prior[a]), _TINY)
+            total_visits += n
+            visited_prior += p
+            weighted_q += p * sums[a] / n
+    mixed = tree.raw_value[b, node]
+    if total_visits > 0.0:
+        mixed = (mixed + total_visits * weighted_q / visited_prior) / (total_visits + 1.0)
+    low, high = math.inf, -math.inf
+    for i in range(count):
+        a = np.int64(actions[i])
+        q = sums[a] / visits[a] if visits[a] > 0 else mixed
+        out[a] = q
+        low = min(low, q)
+        high = max(high, q)
+    scale = max(high - low, _EPSILON)
+    factor = (c_visit + most) * c_scale
+    for i in range(count):
+        a = np.int64(actions[i])
+        out[a] = (out[a] - low) / scale * factor
+
+
+@njit(cache=True, nogil=True)
+def _improved_policy(tree, b, node, transformed_q, out) -> None:
+    """`qtransforms.improved_policy` of `node` at its listed actions only (the rest of
+    `out` is left as it was)."""
+    prior = tree.prior[b, node]
+    actions = tree.legal_actions[b, node]
+    count = tree.num_legal[b, node]
+    best = -math.inf
+    for i in range(count):
+        best = max(best, transformed_q[np.int64(actions[i])])
+    total = 0.0
+    for i in range(count):
+        a = np.int64(actions[i])
+        out[a] = prior[a] * math.exp(transformed_q[a] - best)
+        total += out[a]
+    if total <= 0.0:
+        for i in range(count):
+            a = np.int64(actions[i])
+            out[a] = math.exp(transformed_q[a] - best)
+            total += out[a]
+    for i in range(count):
+        a = np.int64(actions[i])
+        out[a] = out[a] / total
 
 
 @njit(cache=True, nogil=True)
 def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
     """The root action of tree `b` under sequential halving (scratch: float64 `[2, A]`)."""
-    num_actions = tree.prior.shape[2]
     sigma_q = scratch[0]
     _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
     visits = tree.children_visits[b, 0]
+    actions = tree.legal_actions[b, 0]
+    count = tree.num_legal[b, 0]
     done = 0
-    for a in range(num_actions):
+    for i in range(count):  # illegal actions have no visits, before or now
+        a = np.int64(actions[i])
         done += visits[a] - root.base_visits[b, a]
     table = root.table
     considered = table[root.num_considered[b], min(done, table.shape[1] - 1)]
     best, best_score = -1, -math.inf
     fallback, fallback_visits, fallback_score = -1, 1 << 30, -math.inf
-    for a in range(num_actions):
-        if not tree.legal[b, 0, a]:
-            continue
+    for i in range(count):
+        a = np.int64(actions[i])
         score = max(LOW_LOGIT, root.gumbel[b, a] + root.log_prior[b, a] + sigma_q[a])
         n = visits[a] - root.base_visits[b, a]
         if n == considered and score > best_score:
@@ -126,20 +182,21 @@ def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
 @njit(cache=True, nogil=True)
 def interior_action(tree, b, node, c_visit, c_scale, scratch) -> int:
     """Deterministic interior choice argmax(pi'(a) - N(a) / (1 + sum N)) (scratch `[2, A]`)."""
-    num_actions = tree.prior.shape[2]
     sigma_q, policy = scratch[0], scratch[1]
     _transformed_q(tree, b, node, c_visit, c_scale, sigma_q)
-    improved_policy(tree.prior[b, node], tree.legal[b, node], sigma_q, policy)
+    _improved_policy(tree, b, node, sigma_q, policy)
     visits = tree.children_visits[b, node]
+    actions = tree.legal_actions[b, node]
+    count = tree.num_legal[b, node]
     total = 0
-    for a in range(num_actions):
-        total += visits[a]
+    for i in range(count):
+        total += visits[np.int64(actions[i])]
     best, best_score = -1, -math.inf
-    for a in range(num_actions):
-        if tree.legal[b, node, a]:
-            score = policy[a] - visits[a] / (1.0 + total)
-            if score > best_score:
-                best, best_score = a, score
+    for i in range(count):
+        a = np.int64(actions[i])
+        score = policy[a] - visits[a] / (1.0 + total)
+        if score > best_score:
+            best, best_score = a, score
     return best
 
 
@@ -151,16 +208,20 @@ def root_targets(tree, root, c_visit, c_scale, policy_out, action_out) -> None:
     for b in range(num_trees):
         sigma_q, policy = scratch[0], scratch[1]
         _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
-        improved_policy(tree.prior[b, 0], tree.legal[b, 0], sigma_q, policy)
+        _improved_policy(tree, b, 0, sigma_q, policy)
+        actions = tree.legal_actions[b, 0]
+        count = tree.num_legal[b, 0]
+        policy_out[b, :] = 0.0
         most = -1
-        for a in range(num_actions):
+        for i in range(count):
+            a = np.int64(actions[i])
             policy_out[b, a] = policy[a]
-            if tree.legal[b, 0, a]:
-                most = max(most, tree.children_visits[b, 0, a] - root.base_visits[b, a])
+            most = max(most, tree.children_visits[b, 0, a] - root.base_visits[b, a])
         best, best_score = -1, -math.inf
-        for a in range(num_actions):
+        for i in range(count):
+            a = np.int64(actions[i])
             n = tree.children_visits[b, 0, a] - root.base_visits[b, a]
-            if tree.legal[b, 0, a] and n == most:
+            if n == most:
                 score = max(LOW_LOGIT, root.gumbel[b, a] + root.log_prior[b, a] + sigma_q[a])
                 if score > best_score:
                     best, best_score = a, score

@@ -27,6 +27,8 @@ def _move_node(tree, b, old, new, index) -> None:
     else:
         tree.parent[b, new] = index[tree.parent[b, old]]
         tree.action_from_parent[b, new] = tree.action_from_parent[b, old]
+    tree.num_legal[b, new] = tree.num_legal[b, old]
+    tree.legal_actions[b, new] = tree.legal_actions[b, old]
     for a in range(tree.prior.shape[2]):
         tree.prior[b, new, a] = tree.prior[b, old, a]
         tree.legal[b, new, a] = tree.legal[b, old, a]

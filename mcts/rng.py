@@ -86,6 +86,12 @@ def gamma(state: np.uint64, alpha: float) -> tuple[np.uint64, float]:
             return state, d * v * boost
 
 
+@njit(cache=True, nogil=True, inline="always")
+def skip(state: np.uint64, count: int) -> np.uint64:
+    """The stream advanced past `count` `uniform` (or `gumbel`) draws, without making them."""
+    return state + np.uint64(count) * _GOLDEN
+
+
 @njit(cache=True, nogil=True)
 def gumbel(state: np.uint64) -> tuple[np.uint64, float]:
     """One standard Gumbel(0, 1) draw, -log(-log(u))."""

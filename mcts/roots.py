@@ -12,7 +12,7 @@ import math
 import numpy as np
 from numba import njit
 
-from mcts.rng import ACTION_STREAM, NOISE_STREAM, gamma, gumbel, tree_stream, uniform
+from mcts.rng import ACTION_STREAM, NOISE_STREAM, gamma, gumbel, skip, tree_stream, uniform
 
 
 @njit(cache=True, nogil=True)
@@ -32,31 +32,36 @@ def prepare_roots(tree, seeds, dirichlet_alpha, dirichlet_fraction, gumbel_scale
     noise = np.empty(num_actions, dtype=np.float64)
     for b in range(num_trees):
         state = tree_stream(seeds[b], NOISE_STREAM)
-        legal_count = 0
-        for a in range(num_actions):
-            legal = tree.legal[b, 0, a]
-            legal_count += legal
+        actions = tree.legal_actions[b, 0]
+        legal_count = tree.num_legal[b, 0]
+        root.prior[b] = tree.prior[b, 0]  # 0 at illegal actions, as the tree keeps them
+        root.base_visits[b] = tree.children_visits[b, 0]
+        root.log_prior[b] = -math.inf
+        root.gumbel[b] = 0.0
+        for i in range(legal_count):
+            a = np.int64(actions[i])
             p = tree.prior[b, 0, a]
-            root.log_prior[b, a] = math.log(p) if legal and p > 0 else -math.inf
-            root.prior[b, a] = p
-            root.base_visits[b, a] = tree.children_visits[b, 0, a]
+            if p > 0:
+                root.log_prior[b, a] = math.log(p)
         root.num_considered[b] = min(max_considered, legal_count)
         if dirichlet_fraction > 0:
             total = 0.0
-            for a in range(num_actions):
-                noise[a] = 0.0
-                if tree.legal[b, 0, a]:
-                    state, noise[a] = gamma(state, dirichlet_alpha)
-                    total += noise[a]
+            for i in range(legal_count):
+                a = np.int64(actions[i])
+                state, noise[a] = gamma(state, dirichlet_alpha)
+                total += noise[a]
             if total > 0:
-                for a in range(num_actions):
+                for i in range(legal_count):
+                    a = np.int64(actions[i])
                     root.prior[b, a] = ((1.0 - dirichlet_fraction) * tree.prior[b, 0, a]
                                         + dirichlet_fraction * noise[a] / total)
-        for a in range(num_actions):
-            g = 0.0
-            if gumbel_scale > 0:
-                state, g = gumbel(state)
-            root.gumbel[b, a] = gumbel_scale * g
+        if gumbel_scale > 0:
+            # Action a takes the stream's draw number a, legal or not, so that a draw does
+            # not depend on the other actions' legality; only the legal ones are computed.
+            for i in range(legal_count):
+                a = np.int64(actions[i])
+                _, g = gumbel(skip(state, a))
+                root.gumbel[b, a] = gumbel_scale * g
 
 
 @njit(cache=True, nogil=True)

@@ -42,10 +42,12 @@ from mcts.reuse import move_array_states, move_object_states, reroot
 from mcts.rng import seeds_from
 from mcts.roots import prepare_roots, puct_targets, root_statistics
 from mcts.selection import FPU_LOSS, FPU_REDUCTION, GUMBEL, PUCT, Params, make_slots, select_leaves
-from mcts.tree import Tree, allocate, grow, principal_variation
+from mcts.tree import MAX_LEGAL, Tree, allocate, grow, principal_variation
 
 CACHE_BUDGET = 2 << 20
 """Bytes of tree a jitted search keeps hot at once (it searches that many trees together)."""
+TOUCHED_ACTIONS = 32
+"""Actions per node a chunk's cache budget counts when A is above `MAX_LEGAL`."""
 
 
 class BatchSearch:
@@ -279,7 +281,10 @@ class BatchSearch:
 
     def _chunk(self) -> int:
         """Trees per chunk of a jitted search: as many as fit in `CACHE_BUDGET` bytes."""
-        per_tree = self.tree.capacity * (self.num_actions * 17 + 32)
+        # A node's search touches its legal actions only: with a large action space, the
+        # rows of a few dozen of them.
+        width = self.num_actions if self.num_actions <= MAX_LEGAL else TOUCHED_ACTIONS
+        per_tree = self.tree.capacity * (width * 17 + 32)
         return max(1, min(self.batch_size, CACHE_BUDGET // per_tree))
 
     def _fused_kernels(self, step: Any, evaluate: Any) -> tuple | None:

@@ -86,11 +86,10 @@ def puct_action(tree, b, node, prior, params) -> int:
         fpu = tree.value_sum[b, node] / max(visits, 1) - params.fpu_reduction
     child_visits = tree.children_visits[b, node]
     child_sums = tree.children_value_sum[b, node]
-    legal = tree.legal[b, node]
+    actions = tree.legal_actions[b, node]
     best, best_score = -1, -math.inf
-    for a in range(child_visits.shape[0]):
-        if not legal[a]:
-            continue
+    for i in range(tree.num_legal[b, node]):  # ascending: ties go to the lowest action
+        a = np.int64(actions[i])
         n = child_visits[a]
         q = child_sums[a] / n if n > 0 else fpu
         score = q + scale * prior[a] / (1.0 + n)

@@ -12,6 +12,13 @@ Two kinds of statistics are kept, and the kernels keep them in step:
   numbers seen from the *parent's* player to move. Selection reads one contiguous row per
   node instead of chasing A child indices, which is what makes it fast.
 
+Each node also lists its legal actions in ascending order (`legal_actions[b, n,
+:num_legal[b, n]]`), so that selection and expansion cost the number of legal moves, not
+A: chess has 4,672 actions but a few dozen legal moves. The kernels keep every dense row
+`[b, n, :]` at its empty value (prior 0, not legal, no child, no visit) outside the node's
+listed actions, so a node's slot is cleared by walking its list, and whoever reads a whole
+row sees the same numbers as with dense writes.
+
 Memory: 17 bytes per (tree, node, action) and 24 per (tree, node); B = 256 trees of 801
 nodes take 29 MB for Connect Four (A = 7), and 512 trees of 401 nodes 1.3 GB for 19x19
 Go (A = 362). Edge value sums are float32 (exact for sums of results in {-1, 0, 1} up to
@@ -37,6 +44,8 @@ NO_PARENT = -1
 """`parent[b, ROOT_INDEX]`: the root has none."""
 NO_ACTION = -1
 """`action_from_parent[b, ROOT_INDEX]`."""
+MAX_LEGAL = 512
+"""Room in `legal_actions` per node when A is larger (chess: at most 218 legal moves)."""
 
 
 class Tree(NamedTuple):
@@ -57,6 +66,8 @@ class Tree(NamedTuple):
         children: int32 `[B, N, A]` child node index, or `UNVISITED`.
         children_visits: int32 `[B, N, A]` visits of each child (0 if unexpanded).
         children_value_sum: float32 `[B, N, A]` children's value sums from the parent's view.
+        num_legal: int32 `[B, N]` legal actions of each node (0 at a finished game).
+        legal_actions: int16 `[B, N, min(A, MAX_LEGAL)]` the node's legal actions, ascending.
         num_nodes: int32 `[B]` nodes in use in each tree (0: an empty tree).
     """
 
@@ -72,6 +83,8 @@ class Tree(NamedTuple):
     children: np.ndarray
     children_visits: np.ndarray
     children_value_sum: np.ndarray
+    num_legal: np.ndarray
+    legal_actions: np.ndarray
     num_nodes: np.ndarray
 
     @property
@@ -96,7 +109,7 @@ def allocate(batch_size: int, max_nodes: int, num_actions: int) -> Tree:
         raise ValueError(f"tree dimensions must be >= 1, got B={batch_size}, N={max_nodes}, "
                          f"A={num_actions}")
     b, n, a = batch_size, max_nodes, num_actions
-    return Tree(
+    tree = Tree(
         visits=np.zeros((b, n), dtype=np.int32),
         value_sum=np.zeros((b, n), dtype=np.float64),
         raw_value=np.zeros((b, n), dtype=np.float32),
@@ -109,8 +122,16 @@ def allocate(batch_size: int, max_nodes: int, num_actions: int) -> Tree:
         children=np.full((b, n, a), UNVISITED, dtype=np.int32),
         children_visits=np.zeros((b, n, a), dtype=np.int32),
         children_value_sum=np.zeros((b, n, a), dtype=np.float32),
+        num_legal=np.zeros((b, n), dtype=np.int32),
+        legal_actions=np.zeros((b, n, min(a, MAX_LEGAL)), dtype=np.int16),
         num_nodes=np.zeros(b, dtype=np.int32),
     )
+    # Touch every page now: the search writes a node's rows only at its legal actions,
+    # scattered over many pages, and would otherwise take the page faults one by one.
+    for array in tree:
+        array.fill(-1 if array is tree.children or array is tree.parent
+                   or array is tree.action_from_parent else 0)
+    return tree
 
 
 def grow(tree: Tree, max_nodes: int) -> Tree:

@@ -15,8 +15,9 @@ Modules: `actions` (the 4,672-action table), `planes` (the 119 input planes), `s
 (the immutable `ChessState`), `game` (`Chess`), `pgn` (records with evaluations), `perft`
 (through the `Game` interface). The rules run on Numba kernels over int64 position arrays:
 `bitboard` (the position layout and attack tables), `movegen` (legal moves, make move,
-perft), `bitrules` (game end and actions) and `position` (their Python face: FEN and UCI
-through python-chess, legal moves, outcome, perft). python-chess handles the text.
+perft), `bitrules` (game end and actions), `batch` (fixed-size state rows with the history
+and repetition keys, and the batch rules over them) and `position` (their Python face: FEN
+and UCI through python-chess, legal moves, outcome, perft). python-chess handles the text.
 """
 
 from __future__ import annotations

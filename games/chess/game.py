@@ -1,11 +1,16 @@
-"""`Chess`: standard chess behind the `Game` protocol, the rules played by bitboard kernels.
+"""`Chess`: standard chess behind the `Game` and `BatchGame` protocols, on bitboard kernels.
 
-States are `ChessState`s (immutable; see `games.chess.state`); every method also accepts a
-`chess.Board`, which is copied, never modified. Legal moves, successors, the game's end and
-the input planes come from the Numba kernels (`games.chess.movegen`, `games.chess.bitrules`,
-`games.chess.planes`); python-chess reads and writes the text (FEN, SAN, UCI, PGN). Actions
-are the AlphaZero 4,672-action encoding (`games.chess.actions`), the input planes
-AlphaZero's 119 (`games.chess.planes`).
+Single states are `ChessState`s (immutable; see `games.chess.state`); every method also
+accepts a `chess.Board`, which is copied, never modified, or a state row of
+`games.chess.batch` (then `next_state` returns a row too; a row carries the options of the
+game that made it). Batches are int64 `[B, S]` rows that the batch methods step with the
+Numba kernels of `games.chess.batch`, which this module re-exports so that the search finds
+them (see `engine.search_adapter`).
+
+Legal moves, successors, the game's end and the input planes come from the Numba kernels
+(`games.chess.movegen`, `games.chess.bitrules`, `games.chess.planes`); python-chess reads
+and writes the text (FEN, SAN, UCI, PGN). Actions are the AlphaZero 4,672-action encoding
+(`games.chess.actions`), the input planes AlphaZero's 119 (`games.chess.planes`).
 
 A game ends, in this order (python-chess's own order, then the claimable draws):
 
@@ -40,14 +45,25 @@ from games.base import (
     Player,
     Termination,
 )
-from games.chess import bitrules
+from games.chess import batch, bitrules
 from games.chess.actions import NUM_ACTIONS, action_to_move, move_to_action
 from games.chess.pgn import write_pgn
-from games.chess.planes import encode_states, num_planes
+from games.chess.batch import (  # the kernels the search looks up in this module
+    batch_legal_mask,
+    batch_random_rollout,
+    batch_step,
+    batch_terminal,
+    batch_to_play,
+)
+from games.chess.bitboard import TURN
+from games.chess.planes import num_planes
 from games.chess.position import move_to_chess
 from games.chess.state import ChessState, InvalidPositionError
 
 _UCI_LETTERS = set("abcdefgh12345678qrbn")
+
+SingleState = ChessState | chess.Board | np.ndarray
+"""What the single-state methods accept: a state, a board, or a state row."""
 
 
 class Chess:
@@ -66,6 +82,7 @@ class Chess:
     num_actions = NUM_ACTIONS
     num_players = 2
     num_symmetries = 1
+    state_dtype = np.dtype(np.int64)
 
     def __init__(
         self, max_moves: int | None = 512, history: int = 8, draw_rules: bool = True
@@ -81,6 +98,8 @@ class Chess:
         self._rules = (max_moves, self.draw_rules)
         self._limit = bitrules.NO_LIMIT if max_moves is None else max_moves
         self._initial = ChessState.from_board(chess.Board())
+        self.state_shape = (batch.state_size(history),)
+        self._initial_row = self.state_row(self._initial)
 
     def __repr__(self) -> str:
         return (f"Chess(max_moves={self.max_moves}, history={self.history}, "
@@ -107,29 +126,83 @@ class Chess:
         """The state of `board`, its move stack included (the board is not modified)."""
         return ChessState.from_board(board)
 
+    def state_row(self, state: SingleState) -> np.ndarray:
+        """The int64 `[S]` batch row of a single state (a row is checked and returned)."""
+        if isinstance(state, np.ndarray):
+            return batch.size_check(state, self.history)[0]
+        return self._as_state(state).to_row(self.history, self.draw_rules, self._limit)
+
     @staticmethod
-    def _as_state(state: ChessState | chess.Board) -> ChessState:
+    def _as_state(state: SingleState) -> ChessState:
         if isinstance(state, ChessState):
             return state
         if isinstance(state, chess.Board):
             return ChessState.from_board(state)
-        raise TypeError(f"expected a ChessState or chess.Board, got {type(state).__name__}")
+        if isinstance(state, np.ndarray):
+            return ChessState.from_row(state)
+        raise TypeError(f"expected a ChessState, chess.Board or state row, "
+                        f"got {type(state).__name__}")
+
+    # --- batches ------------------------------------------------------------------------
+
+    def batch_initial(self, batch_size: int) -> np.ndarray:
+        return np.tile(self._initial_row, (batch_size, 1))
+
+    def batch_stack(self, states: Sequence[SingleState]) -> np.ndarray:
+        rows = np.empty((len(states), *self.state_shape), dtype=np.int64)
+        for i, state in enumerate(states):
+            rows[i] = self.state_row(state)
+        return rows
+
+    def batch_legal_mask(self, states: np.ndarray) -> np.ndarray:
+        return batch_legal_mask(self._rows(states))
+
+    def batch_step(self, states: np.ndarray, actions: np.ndarray) -> np.ndarray:
+        return batch_step(self._rows(states), np.asarray(actions, dtype=np.int64))
+
+    def batch_to_play(self, states: np.ndarray) -> np.ndarray:
+        return batch_to_play(self._rows(states))
+
+    def batch_terminal(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        return batch_terminal(self._rows(states))
+
+    def batch_encode(self, states: np.ndarray) -> np.ndarray:
+        rows = self._rows(states)
+        if len(rows) == 0:
+            return np.zeros((0, *self.observation_shape), dtype=np.float32)
+        return batch.batch_encode(rows)
+
+    def batch_random_rollout(self, states: np.ndarray, seed: int) -> np.ndarray:
+        return batch_random_rollout(self._rows(states), np.uint64(int(seed) & (2**64 - 1)))
+
+    def _rows(self, states: np.ndarray) -> np.ndarray:
+        return batch.size_check(states, self.history)
 
     # --- rules --------------------------------------------------------------------------
 
-    def legal_mask(self, state: ChessState | chess.Board) -> np.ndarray:
+    def legal_mask(self, state: SingleState) -> np.ndarray:
+        if isinstance(state, np.ndarray):
+            return self.batch_legal_mask(state)[0]
         state = self._as_state(state)
         mask = np.zeros(NUM_ACTIONS, dtype=bool)
         if self.outcome(state) is None:
             mask[list(state.action_table())] = True
         return mask
 
-    def legal_actions(self, state: ChessState | chess.Board) -> list[Action]:
+    def legal_actions(self, state: SingleState) -> list[Action]:
         """The legal actions (empty in a finished game), in move-generation order."""
         state = self._as_state(state)
         return [] if self.outcome(state) is not None else list(state.action_table())
 
-    def next_state(self, state: ChessState | chess.Board, action: Action) -> ChessState:
+    def next_state(self, state: SingleState, action: Action) -> ChessState | np.ndarray:
+        if isinstance(state, np.ndarray):
+            row = self._rows(state)
+            if batch_terminal(row)[0][0]:
+                raise GameOverError(self._game_over_message(self._as_state(row[0])))
+            if not (0 <= int(action) < NUM_ACTIONS and batch_legal_mask(row)[0, int(action)]):
+                raise IllegalMoveError(self._illegal_action_message(self._as_state(row[0]),
+                                                                    int(action)))
+            return batch_step(row, np.array([int(action)], dtype=np.int64))[0]
         state = self._as_state(state)
         if self.outcome(state) is not None:
             raise GameOverError(self._game_over_message(state))
@@ -138,10 +211,16 @@ class Chess:
             raise IllegalMoveError(self._illegal_action_message(state, action))
         return state.child_action(action)
 
-    def to_play(self, state: ChessState | chess.Board) -> Player:
+    def to_play(self, state: SingleState) -> Player:
+        if isinstance(state, np.ndarray):
+            return int(self._rows(state)[0, batch.HEADER + TURN])
         return 0 if self._as_state(state).turn else 1
 
-    def outcome(self, state: ChessState | chess.Board) -> Outcome | None:
+    def outcome(self, state: SingleState) -> Outcome | None:
+        if isinstance(state, np.ndarray):
+            row = self._rows(state)[0]
+            return self._outcome_of(int(row[batch.STATUS]),
+                                    int(row[batch.HEADER + TURN]))
         state = self._as_state(state)
         cached = state._outcome
         if isinstance(cached, tuple) and cached[0] == self._rules:
@@ -154,10 +233,15 @@ class Chess:
         has_moves = bool(state.action_table())
         code = bitrules.termination(state.pos, has_moves, state.repetitions, self.draw_rules,
                                     self._limit)
+        return self._outcome_of(code, 0 if state.turn else 1)
+
+    @staticmethod
+    def _outcome_of(code: int, to_play: Player) -> Outcome | None:
+        """The outcome of a termination code in a position where `to_play` moves."""
         if code == bitrules.NOT_OVER:
             return None
         if code == bitrules.CHECKMATE:
-            return Outcome(Termination.CHECKMATE, winner=1 if state.turn else 0)
+            return Outcome(Termination.CHECKMATE, winner=1 - to_play)
         return Outcome(bitrules.TERMINATIONS[code], NO_PLAYER)
 
     def step_many(
@@ -194,12 +278,12 @@ class Chess:
 
     # --- encodings and text -------------------------------------------------------------
 
-    def encode(self, state: ChessState | chess.Board) -> np.ndarray:
-        return encode_states([self._as_state(state)], self.history)[0]
+    def encode(self, state: SingleState) -> np.ndarray:
+        return self.batch_encode(self.batch_stack([state]))[0]
 
-    def encode_many(self, states: Sequence[ChessState]) -> np.ndarray:
+    def encode_many(self, states: Sequence[SingleState]) -> np.ndarray:
         """float32 `[B, C, 8, 8]`: `encode` of many states in one pass."""
-        return encode_states([self._as_state(s) for s in states], self.history)
+        return self.batch_encode(self.batch_stack(states))
 
     def apply_symmetry(
         self, k: int, observations: np.ndarray, policies: np.ndarray
@@ -208,7 +292,7 @@ class Chess:
             raise ValueError(f"chess has only the identity symmetry (k = 0), got k = {k}")
         return observations, policies
 
-    def action_to_move(self, state: ChessState | chess.Board, action: Action) -> chess.Move:
+    def action_to_move(self, state: SingleState, action: Action) -> chess.Move:
         """The legal move of `action`. Raises `IllegalMoveError` if it is not legal."""
         state = self._as_state(state)
         kernel_move = state.action_table().get(int(action))
@@ -216,19 +300,19 @@ class Chess:
             raise IllegalMoveError(self._illegal_action_message(state, int(action)))
         return move_to_chess(kernel_move)
 
-    def move_to_action(self, state: ChessState | chess.Board, move: chess.Move) -> Action:
+    def move_to_action(self, state: SingleState, move: chess.Move) -> Action:
         """The action of a move for the side to move (legality not checked)."""
         try:
             return move_to_action(self._as_state(state).turn, move)
         except ValueError as error:
             raise IllegalMoveError(str(error)) from None
 
-    def action_to_text(self, state: ChessState | chess.Board, action: Action) -> str:
+    def action_to_text(self, state: SingleState, action: Action) -> str:
         """The move in SAN (`Nf3`, `exd5`, `O-O`, `e8=Q+`)."""
         state = self._as_state(state)
         return state._board.san(self.action_to_move(state, action))
 
-    def text_to_action(self, state: ChessState | chess.Board, text: str) -> Action:
+    def text_to_action(self, state: SingleState, text: str) -> Action:
         """Parse a move in SAN (`Nf3`, `O-O`, `e8=Q`) or UCI (`g1f3`, `e7e8q`).
 
         Raises:
@@ -272,7 +356,7 @@ class Chess:
             raise MoveParseError(f"cannot read move {text!r} (expected SAN or UCI)") from None
         return move if move else None
 
-    def render(self, state: ChessState | chess.Board) -> str:
+    def render(self, state: SingleState) -> str:
         """The board with coordinates, White at the bottom, and who is to move."""
         board = self._as_state(state)._board
         rows = str(board).splitlines()

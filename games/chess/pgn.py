@@ -20,9 +20,12 @@ from typing import Protocol
 
 import chess
 import chess.pgn
+import numpy as np
 
 from games.base import IllegalMoveError, MoveParseError, Outcome, Termination
+from games.chess import batch
 from games.chess.actions import move_to_action
+from games.chess.position import move_to_chess
 from games.chess.state import ChessState
 
 MAX_CENTIPAWNS = 12800
@@ -57,6 +60,8 @@ class MoveReader(Protocol):
     def _as_state(self, state: ChessState | chess.Board) -> ChessState: ...
 
     def action_to_move(self, state: ChessState, action: int) -> chess.Move: ...
+
+    def state_row(self, state: ChessState) -> np.ndarray: ...
 
 
 def write_pgn(
@@ -99,23 +104,40 @@ def write_pgn(
     if state.parent is not None or state.fen() != chess.STARTING_FEN:
         record.setup(state.board)
     node: chess.pgn.GameNode = record
-    for index, action in enumerate(actions):
-        try:
-            move = game.action_to_move(state, action)
-        except IllegalMoveError as error:
-            raise IllegalMoveError(f"move {index + 1} of the game: {error}") from None
+    white = state.turn
+    for index, move in enumerate(_moves(game, state, actions)):
         parts = []
         if values is not None and values[index] is not None:
-            parts.append(eval_comment(float(values[index]), state.turn))
+            parts.append(eval_comment(float(values[index]), white))
         if comments and comments.get(index):
             parts.append(str(comments[index]))
         node = node.add_variation(move, comment=" ".join(parts))
-        state = state.child(move)
+        white = not white
     _set_result(record, node, outcome)
     for key, text in (headers or {}).items():
         record.headers[key] = str(text)
     exporter = chess.pgn.StringExporter(headers=True, variations=True, comments=True)
     return record.accept(exporter)
+
+
+def _moves(game: MoveReader, state: ChessState, actions: Sequence[int]) -> list[chess.Move]:
+    """The moves of `actions` played from `state` (one kernel call for the whole game).
+
+    Raises:
+        IllegalMoveError: an action is not legal where it is played.
+    """
+    wanted = np.asarray(actions, dtype=np.int64)
+    kernel_moves = np.empty(len(wanted), dtype=np.int32)
+    legal = batch.replay(game.state_row(state), wanted, kernel_moves)
+    if legal < len(wanted):
+        for action in wanted[:legal].tolist():
+            state = state.child_action(action)
+        try:
+            game.action_to_move(state, int(wanted[legal]))
+        except IllegalMoveError as error:
+            raise IllegalMoveError(f"move {legal + 1} of the game: {error}") from None
+        raise IllegalMoveError(f"move {legal + 1} of the game is not legal")
+    return [move_to_chess(move) for move in kernel_moves.tolist()]
 
 
 def _start_state(game: MoveReader, start: ChessState | chess.Board | str | None) -> ChessState:

@@ -11,6 +11,10 @@ read-only) that the Numba kernels play on, plus:
 * lazily computed and cached: the legal moves keyed by action (one kernel call), the
   outcome, and a python-chess board for text (SAN, FEN, rendering), built only when asked.
 
+`to_row` and `from_row` convert to and from the fixed-size rows of `games.chess.batch`
+that the batch kernels play on. A state read from a row has no parent: the row it came
+from supplies the earlier positions when it is written back (`to_row`).
+
 `position_key` is python-chess's own repetition key of a board, kept for tests and tools
 that compare with python-chess.
 """
@@ -23,7 +27,7 @@ import chess
 import numpy as np
 
 from games.base import GameError
-from games.chess import position
+from games.chess import batch, position
 from games.chess.actions import move_to_action
 from games.chess.bitboard import EP_SQUARE, FULLMOVE, HALFMOVE, POSITION_SIZE, TURN
 from games.chess.bitrules import legal_actions
@@ -82,7 +86,7 @@ class ChessState:
     """
 
     __slots__ = ("__weakref__", "_chess_board", "_kernel_move", "_moves", "_outcome",
-                 "_table", "keys", "parent", "pos", "repetitions")
+                 "_source", "_table", "keys", "parent", "pos", "repetitions")
 
     def __init__(
         self,
@@ -102,6 +106,7 @@ class ChessState:
         self._table: dict[int, int] | None = None
         self._moves: dict[int, chess.Move] | None = None
         self._outcome: object = _UNSET
+        self._source: np.ndarray | None = None
 
     @classmethod
     def from_board(cls, board: chess.Board) -> ChessState:
@@ -121,6 +126,56 @@ class ChessState:
         for move in board.move_stack:
             state = state.child(move)
         return state
+
+    @classmethod
+    def from_row(cls, row: np.ndarray) -> ChessState:
+        """The state of a `games.chess.batch` row (without parent; the row is copied)."""
+        source = np.array(row, dtype=np.int64)
+        history = int(source[batch.HISTORY])
+        count = int(source[batch.NUM_KEYS])
+        at = batch.state_size(history) - batch.KEY_CAPACITY
+        keys = tuple(int(source[at + i % batch.KEY_CAPACITY])
+                     for i in range(max(0, count - batch.KEY_CAPACITY), count))
+        state = cls(source[batch.HEADER:batch.HEADER + POSITION_SIZE].copy(), keys=keys)
+        source.setflags(write=False)
+        state._source = source
+        return state
+
+    def to_row(self, history: int, draw_rules: bool, max_moves: int) -> np.ndarray:
+        """The `games.chess.batch` row of this state (int64 `[state_size(history)]`).
+
+        Args:
+            history: positions kept for the input planes (T).
+            draw_rules: whether the draw rules end the game (as `Chess`'s).
+            max_moves: the length limit in half-moves, or `bitrules.NO_LIMIT`.
+        """
+        row = np.zeros(batch.state_size(history), dtype=np.int64)
+        row[batch.HISTORY], row[batch.DRAW_RULES] = history, int(draw_rules)
+        row[batch.MAX_MOVES_FIELD] = max_moves
+        count = len(self.keys)
+        at = batch.state_size(history) - batch.KEY_CAPACITY
+        for i in range(max(0, count - batch.KEY_CAPACITY), count):
+            row[at + i % batch.KEY_CAPACITY] = self.keys[i]
+        row[batch.NUM_KEYS] = count
+        reps = batch.HEADER + POSITION_SIZE * history
+        state: ChessState | None = self
+        t = 0
+        while state is not None and t < history:
+            source = state._source
+            if source is not None:  # read from a row: the rest of the past is in that row
+                old = int(source[batch.HISTORY])
+                for u in range(min(history - t, old)):
+                    start, old_start = batch.HEADER + POSITION_SIZE * (t + u), \
+                        batch.HEADER + POSITION_SIZE * u
+                    row[start:start + POSITION_SIZE] = source[old_start:old_start + POSITION_SIZE]
+                    row[reps + t + u] = source[batch.HEADER + POSITION_SIZE * old + u]
+                break
+            start = batch.HEADER + POSITION_SIZE * t
+            row[start:start + POSITION_SIZE] = state.pos
+            row[reps + t] = state.repetitions
+            state, t = state.parent, t + 1
+        batch.refresh_status(row)
+        return row
 
     @property
     def _board(self) -> chess.Board:

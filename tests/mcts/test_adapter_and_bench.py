@@ -27,7 +27,7 @@ class _MethodsOnly:
         return getattr(self._game, name)
 
 
-@pytest.mark.parametrize("name", ["tictactoe", "connect4"])
+@pytest.mark.parametrize("name", ["tictactoe", "connect4", "chess"])
 def test_kernel_step_is_found_and_agrees_with_the_methods(name: str) -> None:
     game = games.make(name)
     kernel_step = batch_game_step(game)
@@ -47,6 +47,31 @@ def test_kernel_step_is_found_and_agrees_with_the_methods(name: str) -> None:
         for a, b in zip(ours, theirs):
             np.testing.assert_array_equal(a, b)
         states = ours.states
+
+
+@pytest.mark.parametrize("algorithm", ["puct", "gumbel"])
+def test_fused_chess_search_matches_the_python_step(algorithm: str) -> None:
+    game = games.make("chess", max_moves=80, history=2)
+    states = game.batch_initial(3)
+    states[1] = game.state_row(game.state_from_fen("6k1/5ppp/8/8/8/8/8/R5K1 w - - 0 1"))
+    states[2] = game.batch_step(states[:1], np.array([game.text_to_action(states[0], "e4")]))[0]
+    to_play, legal = batch_game_roots(game, states)
+    config = SearchConfig(num_simulations=96, algorithm=algorithm, temperature=0.0)
+    kernel_step = batch_game_step(game)
+    assert isinstance(kernel_step, KernelStep)
+    evaluator = uniform_evaluator(game.num_actions)
+    outputs = []
+    for step, evaluate in ((kernel_step, evaluator),
+                           (batch_game_step(game, kernels=False), lambda s: evaluator(s))):
+        search = BatchSearch(config, 3, game.num_actions)
+        outputs.append(search.run(states, step, evaluate, root_to_play=to_play,
+                                  root_legal=legal, seeds=[4, 5, 6]))
+        # the first search ran in one jitted call, the second round by round in Python
+        assert (search._fused_kernels(step, evaluate) is not None) == (len(outputs) == 1)
+    fused, python = outputs
+    for a, b in zip(fused, python):
+        np.testing.assert_array_equal(a, b)
+    assert game.action_to_text(states[1], int(fused.action[1])) == "Ra8#"
 
 
 def test_games_without_kernels_get_the_python_step() -> None:
@@ -88,13 +113,22 @@ def test_bench_json_is_the_last_line(capsys) -> None:
     assert results["search"]["sims_per_s"] > 0 and results["python_step"]["sims_per_s"] > 0
 
 
+def test_bench_runs_chess_fused(capsys) -> None:
+    main(["--game", "chess", "--sims", "8", "--batch", "2", "--repeats", "1",
+          "--no-python-step", "--json"])
+    results = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert results["game"] == "chess" and results["search"]["fused"] is True
+    assert sum(results["search"]["root_visits"].values()) == 8
+    assert results["search"]["sims_per_cpu_s"] > 0
+
+
 def test_cli_runs_gumbel_and_rejects_bad_options() -> None:
     runner = CliRunner()
     ok = runner.invoke(app, ["bench", "mcts", "--game", "tictactoe", "--sims", "16", "--batch",
                              "4", "--algorithm", "gumbel", "--repeats", "1", "--json"])
     assert ok.exit_code == 0, ok.output
     assert json.loads(ok.output.strip().splitlines()[-1])["algorithm"] == "gumbel"
-    bad = runner.invoke(app, ["bench", "mcts", "--game", "chess"])
+    bad = runner.invoke(app, ["bench", "mcts", "--game", "othello"])
     assert bad.exit_code != 0
 
 

@@ -32,8 +32,8 @@ from games.chess.actions import (
 from games.chess.game import Chess, pgn_from_game
 from games.chess.perft import divide, perft
 from games.chess.pgn import actions_from_pgn, eval_comment, value_to_centipawns, write_pgn
-from games.chess.planes import encode_states, num_planes
-from games.chess.state import ChessState, InvalidPositionError, position_key
+from games.chess.planes import num_planes
+from games.chess.state import ChessState, InvalidPositionError, encode_states, position_key
 
 __all__ = [
     "NUM_ACTIONS",

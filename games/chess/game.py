@@ -47,7 +47,6 @@ from games.base import (
 )
 from games.chess import batch, bitrules
 from games.chess.actions import NUM_ACTIONS, action_to_move, move_to_action
-from games.chess.pgn import write_pgn
 from games.chess.batch import (  # the kernels the search looks up in this module
     batch_legal_mask,
     batch_random_rollout,
@@ -56,6 +55,7 @@ from games.chess.batch import (  # the kernels the search looks up in this modul
     batch_to_play,
 )
 from games.chess.bitboard import TURN
+from games.chess.pgn import write_pgn
 from games.chess.planes import num_planes
 from games.chess.position import move_to_chess
 from games.chess.state import ChessState, InvalidPositionError

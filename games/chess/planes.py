@@ -34,13 +34,11 @@ With T = 8 that is 119 planes.
 
 The planes are drawn by Numba kernels from the states' bitboard positions
 (`games.chess.bitboard`): `encode_planes` for one position and its past, `encode_batch` for
-many; `encode_states` gathers the positions of `ChessState`s and calls it.
+many; `games.chess.state.encode_states` gathers the positions of `ChessState`s and calls
+it.
 """
 
 from __future__ import annotations
-
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
 
 import numpy as np
 from numba import njit
@@ -50,14 +48,10 @@ from games.chess.bitboard import (
     CASTLING,
     FULLMOVE,
     HALFMOVE,
-    POSITION_SIZE,
     TURN,
     WHITE_OCC,
     lsb,
 )
-
-if TYPE_CHECKING:
-    from games.chess.state import ChessState
 
 PLANES_PER_POSITION = 14
 CONSTANT_PLANES = 7
@@ -128,29 +122,3 @@ def encode_batch(histories: np.ndarray, present: np.ndarray, repetitions: np.nda
     int64 `[B, T]` into float32 `[B, 14 * T + 7, 8, 8]`."""
     for b in range(histories.shape[0]):
         encode_planes(histories[b], present[b], repetitions[b], out[b])
-
-
-def encode_states(states: Sequence[ChessState], history: int) -> np.ndarray:
-    """float32 `[B, 14 * history + 7, 8, 8]` input planes of `states`."""
-    count = len(states)
-    positions = np.zeros((count, history, POSITION_SIZE), dtype=np.int64)
-    present = np.zeros((count, history), dtype=bool)
-    repetitions = np.zeros((count, history), dtype=np.int64)
-    for i, state in enumerate(states):
-        past: ChessState | None = state
-        for t in range(history):
-            if past is None:
-                break
-            positions[i, t] = past.pos
-            present[i, t] = True
-            repetitions[i, t] = past.repetitions
-            past = past.parent
-    out = np.empty((count, num_planes(history), 8, 8), dtype=np.float32)
-    if count:
-        encode_batch(positions, present, repetitions, out)
-    return out
-
-
-def encode_state(state: ChessState, history: int) -> np.ndarray:
-    """float32 `[14 * history + 7, 8, 8]` input planes of one state."""
-    return encode_states([state], history)[0]

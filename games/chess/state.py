@@ -21,13 +21,13 @@ that compare with python-chess.
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 
 import chess
 import numpy as np
 
 from games.base import GameError
-from games.chess import batch, position
+from games.chess import batch, planes, position
 from games.chess.actions import move_to_action
 from games.chess.bitboard import EP_SQUARE, FULLMOVE, HALFMOVE, POSITION_SIZE, TURN
 from games.chess.bitrules import legal_actions
@@ -272,3 +272,29 @@ class ChessState:
 
 
 _UNSET = object()
+
+
+def encode_states(states: Sequence[ChessState], history: int) -> np.ndarray:
+    """float32 `[B, 14 * history + 7, 8, 8]` input planes of `states`."""
+    count = len(states)
+    positions = np.zeros((count, history, POSITION_SIZE), dtype=np.int64)
+    present = np.zeros((count, history), dtype=bool)
+    repetitions = np.zeros((count, history), dtype=np.int64)
+    for i, state in enumerate(states):
+        past: ChessState | None = state
+        for t in range(history):
+            if past is None:
+                break
+            positions[i, t] = past.pos
+            present[i, t] = True
+            repetitions[i, t] = past.repetitions
+            past = past.parent
+    out = np.empty((count, planes.num_planes(history), 8, 8), dtype=np.float32)
+    if count:
+        planes.encode_batch(positions, present, repetitions, out)
+    return out
+
+
+def encode_state(state: ChessState, history: int) -> np.ndarray:
+    """float32 `[14 * history + 7, 8, 8]` input planes of one state."""
+    return encode_states([state], history)[0]

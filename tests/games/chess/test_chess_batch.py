@@ -96,7 +96,7 @@ def test_random_rollout_values_are_results() -> None:
 
 
 def test_pgn_replays_actions_with_the_kernels_and_names_the_illegal_one() -> None:
-    from games.chess.pgn import actions_from_pgn, pgn_from_game
+    from games.chess import actions_from_pgn, pgn_from_game
 
     game = Chess()
     row = game.batch_initial(1)[0]

@@ -109,7 +109,9 @@ def allocate(batch_size: int, max_nodes: int, num_actions: int) -> Tree:
         raise ValueError(f"tree dimensions must be >= 1, got B={batch_size}, N={max_nodes}, "
                          f"A={num_actions}")
     b, n, a = batch_size, max_nodes, num_actions
-    tree = Tree(
+    # Zeroed arrays are mapped lazily: a tree pays for the pages its nodes touch, not for
+    # its capacity (a time-limited search allocates for far more nodes than it reaches).
+    return Tree(
         visits=np.zeros((b, n), dtype=np.int32),
         value_sum=np.zeros((b, n), dtype=np.float64),
         raw_value=np.zeros((b, n), dtype=np.float32),
@@ -126,12 +128,6 @@ def allocate(batch_size: int, max_nodes: int, num_actions: int) -> Tree:
         legal_actions=np.zeros((b, n, min(a, MAX_LEGAL)), dtype=np.int16),
         num_nodes=np.zeros(b, dtype=np.int32),
     )
-    # Touch every page now: the search writes a node's rows only at its legal actions,
-    # scattered over many pages, and would otherwise take the page faults one by one.
-    for array in tree:
-        array.fill(-1 if array is tree.children or array is tree.parent
-                   or array is tree.action_from_parent else 0)
-    return tree
 
 
 def grow(tree: Tree, max_nodes: int) -> Tree:

@@ -4,8 +4,7 @@ Single states are `ChessState`s (immutable; see `games.chess.state`); every meth
 accepts a `chess.Board`, which is copied, never modified, or a state row of
 `games.chess.batch` (then `next_state` returns a row too; a row carries the options of the
 game that made it). Batches are int64 `[B, S]` rows that the batch methods step with the
-Numba kernels of `games.chess.batch`, which this module re-exports so that the search finds
-them (see `engine.search_adapter`).
+Numba kernels of `games.chess.batch`; `search_kernels` hands the same kernels to a search.
 
 Legal moves, successors, the game's end and the input planes come from the Numba kernels
 (`games.chess.movegen`, `games.chess.bitrules`, `games.chess.planes`); python-chess reads
@@ -43,11 +42,12 @@ from games.base import (
     MoveParseError,
     Outcome,
     Player,
+    SearchKernels,
     Termination,
 )
 from games.chess import batch, bitrules
 from games.chess.actions import NUM_ACTIONS, action_to_move, move_to_action
-from games.chess.batch import (  # the kernels the search looks up in this module
+from games.chess.batch import (
     batch_legal_mask,
     batch_random_rollout,
     batch_step,
@@ -174,6 +174,11 @@ class Chess:
 
     def batch_random_rollout(self, states: np.ndarray, seed: int) -> np.ndarray:
         return batch_random_rollout(self._rows(states), np.uint64(int(seed) & (2**64 - 1)))
+
+    def search_kernels(self) -> SearchKernels:
+        """The batch kernels themselves: a row carries its game's options."""
+        return SearchKernels(batch_step, batch_legal_mask, batch_to_play, batch_terminal,
+                             batch_random_rollout)
 
     def _rows(self, states: np.ndarray) -> np.ndarray:
         return batch.size_check(states, self.history)

@@ -14,27 +14,24 @@ what `BatchSearch.run` takes:
     >>> out.visit_counts.sum(axis=1).tolist()
     [16, 16]
 
-Where the game's module defines its rules as plain Numba batch kernels (`batch_step`,
-`batch_legal_mask`, `batch_to_play`, `batch_terminal` over `[K, S]` states, as tic-tac-toe
-and Connect Four do), `batch_game_step` returns them as an `mcts.KernelStep`, after
-checking on a few positions that they agree with the game's own methods; the search can
-then run a uniform or rollout search without leaving Numba. Any other game gets a Python
-function over its batch methods.
+Where the game hands out its rules as Numba kernels of the states alone
+(`BatchGame.search_kernels`: tic-tac-toe and Connect Four their module kernels, Go kernels
+bound to its board size and rules), `batch_game_step` returns them as an `mcts.KernelStep`,
+after checking on a few positions that they agree with the game's own methods; the search
+can then run a uniform or rollout search without leaving Numba. Any other game gets a
+Python function over its batch methods.
 """
 
 from __future__ import annotations
 
-import sys
 from typing import Any
 
 import numpy as np
 from numba.extending import is_jitted
 
+from games.base import SearchKernels
 from mcts import KernelStep, RolloutEvaluator, StepResult, rollout_evaluator
 from mcts.base import StepFn
-
-KERNEL_NAMES = ("batch_step", "batch_legal_mask", "batch_to_play", "batch_terminal")
-"""Module-level kernels `batch_game_step` looks for, in `KernelStep` order."""
 
 
 def batch_game_step(game: Any, *, kernels: bool = True) -> StepFn:
@@ -46,12 +43,11 @@ def batch_game_step(game: Any, *, kernels: bool = True) -> StepFn:
             agree with the game's methods; False always gives the Python function.
     """
     python_step = _python_step(game)
-    if kernels:
-        found = _module_kernels(game, KERNEL_NAMES)
-        if found is not None:
-            kernel_step = KernelStep(*found)
-            if _steps_agree(game, kernel_step, python_step):
-                return kernel_step
+    found = _search_kernels(game) if kernels else None
+    if found is not None:
+        kernel_step = KernelStep(found.step, found.legal_mask, found.to_play, found.terminal)
+        if _steps_agree(game, kernel_step, python_step):
+            return kernel_step
     return python_step
 
 
@@ -63,17 +59,17 @@ def batch_game_roots(game: Any, states: np.ndarray) -> tuple[np.ndarray, np.ndar
 
 def batch_game_rollout(game: Any, seed: int = 0) -> RolloutEvaluator:
     """An evaluator valuing each state by one random playout (the game's
-    `batch_random_rollout`); a Numba kernel when the module has one that agrees."""
-    found = _module_kernels(game, ("batch_random_rollout",))
+    `batch_random_rollout`); the game's rollout kernel when it has one that agrees."""
+    found = _search_kernels(game)
     if found is not None:
         states = _sample_states(game)
         try:
-            same = np.array_equal(found[0](states, np.uint64(12345)),
+            same = np.array_equal(found.rollout(states, np.uint64(12345)),
                                   game.batch_random_rollout(states, 12345))
         except Exception:  # noqa: BLE001 - a kernel of another signature: use the method
             same = False
         if same:
-            return rollout_evaluator(game.num_actions, found[0], seed)
+            return rollout_evaluator(game.num_actions, found.rollout, seed)
     return rollout_evaluator(game.num_actions, game.batch_random_rollout, seed)
 
 
@@ -87,10 +83,10 @@ def _python_step(game: Any) -> StepFn:
     return step
 
 
-def _module_kernels(game: Any, names: tuple[str, ...]) -> tuple[Any, ...] | None:
-    module = sys.modules.get(type(game).__module__)
-    found = tuple(getattr(module, name, None) for name in names)
-    return found if all(f is not None and is_jitted(f) for f in found) else None
+def _search_kernels(game: Any) -> SearchKernels | None:
+    """The game's `search_kernels()`, if every one is a Numba kernel."""
+    found = game.search_kernels()
+    return found if found is not None and all(is_jitted(f) for f in found) else None
 
 
 def _sample_states(game: Any, plies: int = 6, batch: int = 8) -> np.ndarray:

@@ -23,7 +23,7 @@ from __future__ import annotations
 import enum
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Protocol, runtime_checkable
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
@@ -174,6 +174,28 @@ class Game(Protocol):
         ...
 
 
+class SearchKernels(NamedTuple):
+    """A game's rules as Numba kernels over `[K, S]` states (one flat row per state), called
+    with the states alone, so that a search can run its whole loop inside Numba.
+
+    Each agrees with the `BatchGame` method of the same rules on the same states.
+
+    Attributes:
+        step: `(states [K, S], actions int64 [K]) -> states [K, S]` (`batch_step`).
+        legal_mask: `states [K, S] -> bool [K, A]` (`batch_legal_mask`).
+        to_play: `states [K, S] -> int8 [K]` (`batch_to_play`).
+        terminal: `states [K, S] -> (bool [K], float32 [K])` (`batch_terminal`).
+        rollout: `(states [K, S], seed uint64) -> float32 [K]`, the same playouts as
+            `batch_random_rollout(states, seed)`.
+    """
+
+    step: Any
+    legal_mask: Any
+    to_play: Any
+    terminal: Any
+    rollout: Any
+
+
 @runtime_checkable
 class BatchGame(Game, Protocol):
     """A game whose rules are also available as batched (Numba) kernels.
@@ -212,6 +234,11 @@ class BatchGame(Game, Protocol):
     def batch_random_rollout(self, states: np.ndarray, seed: int) -> np.ndarray:
         """float32 `[B]`: the result of one uniformly random playout from each state, from
         the point of view of the player to move in that state."""
+        ...
+
+    def search_kernels(self) -> SearchKernels | None:
+        """The rules as jitted kernels of the states alone (see `SearchKernels`), or None
+        where the game has none (its batch methods are then the only way in)."""
         ...
 
 

@@ -10,8 +10,9 @@ API (a state as a batch of one) come from here, so the two can never disagree::
         kernels = Kernels.named_in(globals())  # batch_initial, batch_legal_mask, ...
 
 `kernels` binds each hook below to the module's kernel of the conventional name (see
-`Kernels`); a game whose kernels take its own tables (Go: board size, neighbours) writes
-the hooks as methods instead. The hooks get batches already checked and made contiguous:
+`Kernels`), and `search_kernels` hands the same kernels to a search; a game whose kernels
+take its own tables (Go: board size, neighbours) writes the hooks as methods instead, and
+its `search_kernels` binds its tables into kernels of the states alone. The hooks get batches already checked and made contiguous:
 
 * `_initial(batch_size) -> [B, *state_shape]`;
 * `_legal(rows) -> bool [B, A]`, all False in a finished game;
@@ -44,6 +45,7 @@ from games.base import (
     IllegalMoveError,
     Outcome,
     Player,
+    SearchKernels,
     Termination,
 )
 from games.prng import seed_to_u64
@@ -156,6 +158,14 @@ class KernelGame:
         if self._bulk is None:
             raise NotImplementedError(f"{self.title} has no fused playout kernel")
         return self._bulk(int(num_playouts), seed_to_u64(seed))
+
+    def search_kernels(self) -> SearchKernels | None:
+        """The bound module kernels (see `SearchKernels`); None for a game that writes its
+        hooks as methods, unless it overrides this."""
+        k = self.kernels
+        if k is None:
+            return None
+        return SearchKernels(k.step, k.legal, k.to_play, k.terminal, k.rollout)
 
     # --- single-state API (a batch of one) ------------------------------------------------
     def initial_state(self) -> np.ndarray:

@@ -34,11 +34,13 @@ from games.base import (
     Action,
     Outcome,
     Player,
+    SearchKernels,
     Termination,
 )
 from games.batched import KernelGame
 from games.go import encode, playout, rules
 from games.go.coords import COLUMNS, point_to_vertex, vertex_to_point
+from games.go.kernels import configured_kernels
 from games.go.layout import (
     HASH,
     HEADER_BYTES,
@@ -136,6 +138,12 @@ class Go(KernelGame):
         return playout.batch_rollout(rows, int(seed) & (2**63 - 1), self.points,
                                      self.layout.window, self.max_moves, self._nbr,
                                      self._diag, self.komi)
+
+    def search_kernels(self) -> SearchKernels:
+        """This configuration's rules as kernels of the states alone (see `games.go.kernels`),
+        compiled once per configuration and shared by every `Go` of that configuration."""
+        return configured_kernels(self.size, self.komi, self.max_moves, self.layout.window,
+                                      self.layout.history)
 
     def _finished(self, row: np.ndarray) -> bool:
         return self.is_over(row[0])

@@ -21,14 +21,30 @@ the same functions (and the search compiles its loop over them once).
 
 from __future__ import annotations
 
+import hashlib
 from functools import cache
+from pathlib import Path
 
 import numpy as np
 from numba import njit
 
 from games.base import SearchKernels
-from games.go import playout, rules
+from games.go import layout, playout, rules
 from games.go.layout import TO_PLAY, ZOBRIST, neighbour_tables
+
+
+def _source_stamp() -> int:
+    """A hash of the source of the kernels the closures call."""
+    digest = hashlib.sha256()
+    for module in (layout, rules, playout):
+        digest.update(Path(module.__file__).read_bytes())
+    return int.from_bytes(digest.digest()[:7], "little")
+
+
+_SOURCE_STAMP = _source_stamp()
+"""Part of every closure's `config`. Numba's disk cache keys a closure by its code and the
+values it closes over, blind to the functions it calls; with this stamp among those values,
+a change to the rules compiles the closures anew instead of loading stale ones."""
 
 _SEED_BITS = np.uint64(2**63 - 1)
 """`Go.batch_random_rollout` seeds the playouts with the low 63 bits of its uint64 seed."""
@@ -47,14 +63,16 @@ def configured_kernels(size: int, komi: float, max_moves: int, window: int,
     n = size * size
     nbr, diag = neighbour_tables(size)
     zob = np.ascontiguousarray(ZOBRIST[:n])
-    komi = float(komi)
+    config = (n, window, history, max_moves, float(komi), _SOURCE_STAMP)
 
     @njit(cache=True, nogil=True)
     def step(states, actions):
+        n, window, history, _, _, _ = config
         return rules.batch_step(states, actions, n, window, history, nbr, zob)
 
     @njit(cache=True, nogil=True)
     def legal_mask(states):
+        n, window, _, max_moves, _, _ = config
         return rules.batch_legal(states, n, window, max_moves, nbr, zob)
 
     @njit(cache=True, nogil=True)
@@ -66,10 +84,12 @@ def configured_kernels(size: int, komi: float, max_moves: int, window: int,
 
     @njit(cache=True, nogil=True)
     def terminal(states):
+        n, window, _, max_moves, komi, _ = config
         return rules.batch_terminal(states, n, window, max_moves, nbr, komi)
 
     @njit(cache=True, nogil=True)
     def rollout(states, seed):
+        n, window, _, max_moves, komi, _ = config
         return playout.batch_rollout(states, np.int64(seed & _SEED_BITS), n, window,
                                      max_moves, nbr, diag, komi)
 

@@ -337,14 +337,20 @@ def batch_score(states, n, window, nbr, komi) -> np.ndarray:
 
 @njit(cache=True, nogil=True)
 def batch_terminal(states, n, window, max_moves, nbr, komi) -> tuple:
-    """(bool `[B]` finished, float32 `[B]` value for the player to move, 0 if unfinished)."""
+    """(bool `[B]` finished, float32 `[B]` value for the player to move, 0 if unfinished).
+    Only finished games are scored."""
     batch = states.shape[0]
+    base = HEADER_BYTES + 8 * window
     done = np.zeros(batch, np.bool_)
     value = np.zeros(batch, np.float32)
-    scores = batch_score(states, n, window, nbr, komi)
+    stack = np.empty(n, np.int32)
+    mark = np.empty(n, np.int32)
     for b in range(batch):
         if is_finished(states[b], max_moves):
             done[b] = True
-            s = scores[b] if states[b, TO_PLAY] == 0 else -scores[b]
+            black, white = area(states[b, base : base + n], n, nbr, stack, mark)
+            s = np.float32(black - white - komi)
+            if states[b, TO_PLAY] == 1:
+                s = -s
             value[b] = 1.0 if s > 0 else (-1.0 if s < 0 else 0.0)
     return done, value

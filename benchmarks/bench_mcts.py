@@ -4,11 +4,10 @@ Go (`--size`, komi 7.5), all B searches together, against OpenSpiel's C++ MCTS i
 Measured single-threaded from B initial positions, best of `--repeats` runs (the first,
 untimed call compiles or loads the kernels; its time is reported as `compile_s`):
 
-* `search`: the game as Numba kernels (`engine.search_adapter.batch_game_step`) with a
-  kernel evaluator, so the whole search runs in one jitted loop: `uniform` (prior logits
-  0, value 0: the cost of the tree alone) or `rollout` (one random playout per leaf). Go
-  has no fused step kernel: its batch methods (Numba kernels each) are called once per
-  round of B leaves, as a network evaluator would call them.
+* `search`: the game as Numba kernels (`engine.search_adapter.batch_game_step`, from the
+  game's `search_kernels`) with a kernel evaluator, so the whole search runs in one jitted
+  loop: `uniform` (prior logits 0, value 0: the cost of the tree alone) or `rollout` (one
+  random playout per leaf). Go's kernels are compiled for the board size asked for.
 * `python_step`: the same search through plain Python callables (a step function over the
   game's batch methods, an evaluator function): the path a network evaluator takes, with
   a handful of Python calls per round of B leaves.

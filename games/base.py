@@ -12,7 +12,9 @@ Two layers:
   of states stored as one array `[B, *state_shape]`. The search and self-play use these to
   step hundreds of games per call. For such games the single-state API is a thin wrapper
   around the batch kernels, so the two can never disagree; `games.batched.KernelGame`
-  writes both APIs once, and a game binds its kernels.
+  writes both APIs once, and a game binds its kernels. `search_kernels` hands the same
+  rules to a search as kernels of the states alone, which it can call from its own
+  jitted loop.
 
 Players are numbered 0 (moves first) and 1. Values are always in [-1, 1] and, unless stated
 otherwise, from the point of view of the player to move.

@@ -13,7 +13,7 @@ rollout kernels with the states alone (see `games.base.SearchKernels`), so
     (2, 26)
 
 The configuration's scalars and tables become constants of the compiled code. Each
-configuration compiles its own five closures once (a second or so in all); Numba's disk
+configuration compiles its own five closures once (a few seconds in all); Numba's disk
 cache keeps them, keyed by the values they close over, and `configured_kernels` keeps one set
 per configuration and process, so that every `Go` of that configuration hands the search
 the same functions (and the search compiles its loop over them once).

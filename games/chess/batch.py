@@ -49,6 +49,7 @@ from games.chess.movegen import (
     MAX_MOVES,
     generate_moves,
     make_move,
+    piece_on,
     repetition_key,
 )
 from games.chess.planes import encode_planes
@@ -102,14 +103,6 @@ def refresh_status(row: np.ndarray) -> None:
                               row[DRAW_RULES] != 0, row[MAX_MOVES_FIELD])
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _piece_on(pos: np.ndarray, square: int) -> int:
-    for piece in range(6):
-        if (pos[piece] >> square) & 1:
-            return piece
-    return -1
-
-
 @njit(cache=True, nogil=True)
 def action_move(pos: np.ndarray, action: int) -> int:
     """The kernel move (`games.chess.movegen`) of the legal `action` in `pos`; the result is
@@ -117,7 +110,7 @@ def action_move(pos: np.ndarray, action: int) -> int:
     flip = 56 * pos[TURN]
     origin = _FROM[action] ^ flip
     to = _TO[action] ^ flip
-    piece = _piece_on(pos, origin)
+    piece = piece_on(pos, origin)
     promotion = _PROMOTION[action] - 1 if _PROMOTION[action] else 0
     flag = 0
     if piece == PAWN:

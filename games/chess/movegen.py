@@ -292,7 +292,8 @@ def compute_hash(pos: np.ndarray) -> int:
 
 
 @njit(cache=True, nogil=True, inline="always")
-def _piece_on(pos: np.ndarray, square: int) -> int:
+def piece_on(pos: np.ndarray, square: int) -> int:
+    """The piece type (0-5) on `square` in `pos`, or -1 for an empty square."""
     for piece in range(6):
         if (pos[piece] >> square) & 1:
             return piece
@@ -308,10 +309,10 @@ def make_move(pos: np.ndarray, move: int, out: np.ndarray) -> None:
     us = pos[TURN]
     them = 1 - us
     key = pos[HASH] ^ ZOBRIST_BLACK
-    piece = _piece_on(pos, origin)
+    piece = piece_on(pos, origin)
     reset = piece == PAWN
     if (pos[WHITE_OCC + them] >> to) & 1:
-        captured = _piece_on(pos, to)
+        captured = piece_on(pos, to)
         out[captured] ^= 1 << to
         out[WHITE_OCC + them] ^= 1 << to
         key ^= ZOBRIST_PIECES[them, captured, to]

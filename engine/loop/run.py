@@ -136,14 +136,15 @@ class Run:
                             "gate/score": decision.score})
             if np.isfinite(decision.elo):
                 metrics["gate/elo"] = decision.elo
-        promote = decision.promote if decision is not None and p.gate.gating else True
+        # Gated: only a judged and accepted candidate becomes best. Ungated: every checkpoint.
+        promote = (decision is not None and decision.promote) if p.gate.gating else True
         metrics["time/act_seconds"] = act_seconds
         metrics["time/iteration_seconds"] = time.perf_counter() - start
         self.state.elapsed_seconds += metrics["time/iteration_seconds"]
         self.state.history.append({k: v for k, v in metrics.items()
                                    if k == "iteration" or k.startswith(p.history_prefixes)})
         due = cfg.checkpoint_every and self.state.iteration % cfg.checkpoint_every == 0
-        if due or (decision is not None and decision.promote and p.gate.gating):
+        if due or (promote and decision is not None):
             stem = self.save()
             if promote:
                 self.store.promote(stem)

@@ -84,6 +84,14 @@ def test_a_rejecting_gate_keeps_best_and_workers_play_it(tmp_path: Path) -> None
     assert run.plugin.gate.judged == 4
 
 
+def test_between_judgements_a_gated_run_promotes_nothing(tmp_path: Path) -> None:
+    run = _run(tmp_path, "iterations=5", "gate_every=2", "gate_promotes=false")
+    run.run()
+    best = json.loads((run.run_dir / "checkpoints" / "best.json").read_text())
+    assert best["step"] == 0 and run.plugin.gate.judged == 2
+    assert (run.run_dir / "checkpoints" / "step-000000005.json").is_file()
+
+
 def test_a_promoting_gate_moves_best_and_workers_follow(tmp_path: Path) -> None:
     run = _run(tmp_path, "iterations=5", "workers=1", "gate_every=1", "pulls_per_round=8",
                "round_seconds=0.05")

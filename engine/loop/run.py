@@ -42,13 +42,11 @@ class Run:
     """One run of a plug-in over a run directory (see the module docstring)."""
 
     def __init__(self, plugin: Plugin, run_dir: Path, *, resume: bool = False,
-                 on_iteration: Callable[[dict[str, Any]], None] | None = None,
-                 log: Callable[[str], None] | None = None) -> None:
+                 on_iteration: Callable[[dict[str, Any]], None] | None = None) -> None:
         check_plugin(plugin)
         self.plugin, self.config = plugin, plugin.config
         self.run_dir = Path(run_dir)
         self.on_iteration = on_iteration
-        self.log = log or (lambda message: None)
         self.store = CheckpointStore(self.run_dir / "checkpoints", self.config.keep_checkpoints)
         self.state = RunState()
         self.pool: Any = None

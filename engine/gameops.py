@@ -2,8 +2,8 @@
 
 Games with Numba kernels (`BatchGame`: tic-tac-toe, Connect Four, Go, chess) keep a batch
 of states in one array and every operation is one kernel call. Other games (LLM tasks)
-keep an object array of states and loop in Python. Self-play, the arena and the search see the same interface
-either way, so nothing above this module special-cases a game.
+keep an object array of states and loop in Python. Self-play, the arena and the search see
+the same interface either way, so nothing above this module special-cases a game.
 """
 
 from __future__ import annotations

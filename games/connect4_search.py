@@ -6,8 +6,8 @@ immediate win, moves ordered by the number of winning threats they create (centr
 among equals), a transposition table holding upper and lower bounds, and the exact score
 found by a sequence of null-window searches.
 
-Bitboard layout (`games.connect4_bitboard`, shared with `games.connect4`): bit `column * 7 + row`, row 0 at the
-bottom; the 7th bit of each column is a sentinel that is always empty. A position is the
+Bitboard layout (`games.connect4_bitboard`, shared with `games.connect4`): bit
+`column * 7 + row`, row 0 at the bottom; the 7th bit of each column is a sentinel that is always empty. A position is the
 pair (stones of the player to move, mask of all stones) plus the number of moves played.
 
 Scores are Pons': relative to the player to move, 0 for a draw, `(43 - n) // 2` for a win

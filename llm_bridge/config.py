@@ -1,8 +1,9 @@
 """Configuration of an LLM run: dataclasses with a doc per field, presets and overrides.
 
-The same rules as the game engine's config (`engine.config`), whose resolver is reused: defaults, then a preset
-(`configs/llm-*.toml` or a path), then `--set section.key=value` overrides; unknown keys and
-wrong types are errors; the resolved config is saved as `config.json` in the run directory.
+The same rules as the game engine's config (`engine.config`), whose resolver is reused:
+defaults, then a preset (`configs/llm-*.toml` or a path), then `--set section.key=value`
+overrides; unknown keys and wrong types are errors; the resolved config is saved as
+`config.json` in the run directory.
 """
 
 from __future__ import annotations

@@ -203,6 +203,39 @@ def make_agent(spec: str, game: Game, *, device: str = "auto", seed: int = 0,
                          "ckpt:PATH[:SIMS], gtp:COMMAND or uci:COMMAND")
 
 
+def check_agent_spec(spec: str, game: Game) -> None:
+    """Check, without building it, that `make_agent(spec, game)` could: the spec parses, a
+    checkpoint exists, an external engine's command is on the PATH, a solver knows the game.
+
+    Raises:
+        AgentSpecError, CheckpointError or GameError: why the player could not be built.
+    """
+    import shlex
+    import shutil
+
+    from engine.checkpoint import checkpoint_stem
+    from engine.solvers import make_solver
+
+    text = spec.strip()
+    kind, _, rest = text.partition(":")
+    kind = kind.lower()
+    if kind == "random" or (kind == "perfect" and make_solver(game)):
+        return
+    if kind == "mcts":
+        _parse_sims(rest or "100", spec)
+    elif kind in ("ckpt", "checkpoint"):
+        path, _ = _split_checkpoint_spec(rest, spec)
+        if not checkpoint_stem(path).with_suffix(".json").is_file():
+            raise AgentSpecError(f"no checkpoint at {path!r}")
+    elif kind in ("gtp", "uci"):
+        words = shlex.split(rest.split(";")[0]) if kind == "uci" else shlex.split(rest)
+        if not words or shutil.which(words[0]) is None:
+            raise AgentSpecError(f"command {words[0] if words else ''!r} not found")
+    elif not Path(text).exists():
+        raise AgentSpecError(f"unknown player {spec!r}; use random, mcts:SIMS, perfect, "
+                             "ckpt:PATH[:SIMS], gtp:COMMAND or uci:COMMAND")
+
+
 def _parse_sims(text: str, spec: str) -> int:
     try:
         sims = int(text)

@@ -12,8 +12,6 @@
 from __future__ import annotations
 
 import json
-import shlex
-import shutil
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -21,7 +19,7 @@ import numpy as np
 import torch
 
 import games as games_registry
-from engine.checkpoint import CheckpointError, atomic_write_text, checkpoint_stem
+from engine.checkpoint import CheckpointError, atomic_write_text, latest_checkpoint
 from engine.config import ConfigError, RunConfig, play_search_config, resolve, to_dict
 from engine.gameops import GameOps, NetworkEvaluator
 from engine.learner import Learner
@@ -38,7 +36,7 @@ from engine.replay import (
     write_shard,
 )
 from engine.selfplay import SelfPlayActor, stats_summary
-from games.base import Game
+from games.base import Game, GameError
 
 WORKER_GAMES_PER_ROUND = 32
 """Games a worker process plays between two looks for a newer `best`."""
@@ -264,8 +262,6 @@ class GamePlugin(Plugin):
     def store_latest(self) -> Path | None:
         """The run's newest checkpoint (the `previous` arena opponent while the current
         weights are not yet saved)."""
-        from engine.checkpoint import latest_checkpoint
-
         return latest_checkpoint(self.run_dir / "checkpoints")
 
     def weights(self) -> dict[str, torch.Tensor]:
@@ -293,34 +289,12 @@ def check_opponents(specs: list[str], game: Game) -> None:
     Raises:
         ConfigError: naming the bad spec.
     """
-    from engine.solvers import make_solver
+    from engine.agents import check_agent_spec
 
     for spec in specs:
-        kind, _, rest = spec.strip().partition(":")
-        kind = kind.lower()
-        problem = None
-        if kind in ("random", "previous") and not rest:
+        if spec.strip() == "previous":
             continue
-        if kind == "perfect" and not rest:
-            try:
-                make_solver(game)
-            except Exception as error:  # noqa: BLE001 (GameError with the reason)
-                problem = str(error)
-        elif kind == "mcts":
-            problem = None if rest.isdigit() else "needs a simulation count, e.g. mcts:64"
-        elif kind in ("ckpt", "checkpoint"):
-            path, sep, sims = rest.rpartition(":")
-            path = path if sep and sims.isdigit() else rest
-            try:
-                checkpoint_stem(path).with_suffix(".json").stat()
-            except (OSError, CheckpointError):
-                problem = f"no checkpoint at {path!r}"
-        elif kind in ("gtp", "uci"):
-            words = shlex.split(rest) if rest else []
-            if not words or shutil.which(words[0]) is None:
-                problem = f"command {words[0] if words else ''!r} not found"
-        else:
-            problem = ("unknown player; use random, mcts:SIMS, perfect, ckpt:PATH[:SIMS], "
-                       "gtp:COMMAND, uci:COMMAND or previous")
-        if problem:
-            raise ConfigError(f"arena.opponents: {spec!r}: {problem}")
+        try:
+            check_agent_spec(spec, game)
+        except (GameError, CheckpointError) as error:
+            raise ConfigError(f"arena.opponents: {spec!r}: {error}") from None

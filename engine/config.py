@@ -165,7 +165,11 @@ class LoopConfig:
     minutes: float = 0.0
     """Stop after this much wall-clock time in this invocation (0 = no limit)."""
     workers: int = 0
-    """Actor processes besides the learner (0 = the learner's process acts)."""
+    """Actor processes besides the learner (0 = the learner's process acts); with
+    `cluster`, the number of Ray actors."""
+    cluster: str = ""
+    """Run the actors on a Ray cluster: `auto` (the running cluster, else a local one
+    started for the run), `HOST:PORT` (a cluster's head), or empty (no Ray)."""
     checkpoint_every: int = 1
     """Write a checkpoint every this many iterations (and whenever the gate promotes)."""
     keep_checkpoints: int = 5

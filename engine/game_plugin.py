@@ -77,6 +77,10 @@ class ShardReplay:
         atomic_write_text(self.games_dir / f"{Path(name).stem}.{extension}", text)
         return len(episodes)
 
+    def written(self, worker: int) -> int:
+        sequence = self._sequence.get(worker)
+        return next_shard_sequence(self.shard_dir, worker) if sequence is None else sequence
+
     def refresh(self) -> tuple[int, int]:
         games_before = self.buffer.total_games
         positions = self.buffer.refresh()
@@ -221,7 +225,7 @@ class GamePlugin(Plugin):
 
     name: ClassVar[str] = "game"
     resume_keys: ClassVar[tuple[str, ...]] = ("minutes", "iterations", "device", "workers",
-                                              "compile")
+                                              "cluster", "compile")
     history_prefixes: ClassVar[tuple[str, ...]] = ("loss/", "gate/", "arena/")
 
     @classmethod
@@ -230,11 +234,12 @@ class GamePlugin(Plugin):
         return resolve(preset, overrides, base)
 
     @classmethod
-    def build(cls, config: RunConfig, run_dir: Path, *, worker: int = 0,
-              log: Any = None) -> GamePlugin:
-        return cls(config, Path(run_dir), worker)
+    def build(cls, config: RunConfig, run_dir: Path, *, worker: int = 0, log: Any = None,
+              written: int | None = None) -> GamePlugin:
+        return cls(config, Path(run_dir), worker, written)
 
-    def __init__(self, config: RunConfig, run_dir: Path, worker: int = 0) -> None:
+    def __init__(self, config: RunConfig, run_dir: Path, worker: int = 0,
+                 written: int | None = None) -> None:
         self.config, self.run_dir = config, run_dir
         self.game = games_registry.make(config.game, **config.game_options)
         check_opponents(config.arena.opponents, self.game)
@@ -249,7 +254,8 @@ class GamePlugin(Plugin):
         # Every stream derives from the run's seed: the learner's actor by its role, each
         # worker by its number and how many shards it wrote before (so a restarted worker
         # goes on with new games rather than repeating its first ones).
-        written = next_shard_sequence(self.replay.shard_dir, worker)
+        if written is None:
+            written = self.replay.written(worker)
         seed = int(np.random.SeedSequence([config.seed, 2, worker, written]).generate_state(1)[0])
         selfplay = SelfPlayActor(self.game, config, self.evaluator, seed=seed)
         per_round = config.selfplay.games_per_iteration

@@ -42,6 +42,9 @@ def llm_train(
     seed: int | None = typer.Option(None, help="Root seed."),
     device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
     workers: int | None = typer.Option(None, help="Actor processes besides the learner."),
+    cluster: str | None = typer.Option(
+        None, help="Run the actors on Ray: auto or the head's HOST:PORT (docs/distributed.md)."),
+    actors: int | None = typer.Option(None, help="Ray actors with --cluster (as --workers)."),
     resume: Path | None = typer.Option(None, help="Continue the run in this directory."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     quiet: bool = typer.Option(False, help="One plain line per iteration, no live display."),
@@ -53,10 +56,12 @@ def llm_train(
     from llm_bridge.plugin import LLMPlugin
 
     limits = limit_overrides(minutes=minutes, iterations=iterations, device=device,
-                             workers=workers)
+                             workers=actors if actors is not None else workers,
+                             cluster=cluster)
     if resume is not None:
         if any(x is not None for x in (task, model, algo, preset, seed, out)) or set_:
-            fail("--resume takes only --minutes, --iterations, --device and --workers")
+            fail("--resume takes only --minutes, --iterations, --device, --workers/--actors "
+                 "and --cluster")
         config = prepare_run(LLMPlugin, resume, None, True, limits)
         run_dir = resume
     else:

@@ -69,6 +69,12 @@ class RolloutReplay:
         episodes.save(self.directory / f"w{worker:02d}-{sequence:06d}.json")
         return len(episodes)
 
+    def written(self, worker: int) -> int:
+        sequence = self.next_sequence.get(worker)
+        if sequence is None:
+            return max((s for w, s in self.on_disk() if w == worker), default=0)
+        return sequence - 1
+
     def on_disk(self) -> list[tuple[int, int]]:
         found = (_NAME.match(p.name) for p in self.directory.iterdir())
         return sorted((int(m.group(1)), int(m.group(2))) for m in found if m)
@@ -107,7 +113,7 @@ class RolloutReplay:
 class LLMActor:
     """Plays the next train problems of a reshuffled stream with the algorithm."""
 
-    def __init__(self, plugin: LLMPlugin, worker: int) -> None:
+    def __init__(self, plugin: LLMPlugin, worker: int, written: int | None = None) -> None:
         config = plugin.config
         self.plugin, self.worker = plugin, worker
         self.pool = plugin.task.generate("train", config.train_problems, seed=config.seed)
@@ -115,7 +121,8 @@ class LLMActor:
         # The learner's own actor keeps the run's seed; each worker derives its own from the
         # run's seed, its number and how many rollouts it wrote before (a restarted worker
         # goes on with new samples rather than repeating its first ones).
-        written = max((s for w, s in plugin.replay.on_disk() if w == worker), default=0)
+        if written is None:
+            written = plugin.replay.written(worker)
         seed = config.seed if worker == 0 else int(
             np.random.SeedSequence([config.seed, 5, worker, written]).generate_state(1)[0])
         self.generator = torch.Generator(device=plugin.policy.device).manual_seed(seed)
@@ -248,7 +255,7 @@ class LLMPlugin(Plugin):
 
     name: ClassVar[str] = "llm"
     resume_keys: ClassVar[tuple[str, ...]] = ("minutes", "iterations", "device", "threads",
-                                              "workers")
+                                              "workers", "cluster")
     history_prefixes: ClassVar[tuple[str, ...]] = ("llm/reward", "llm/pass_at_1")
 
     @classmethod
@@ -258,11 +265,13 @@ class LLMPlugin(Plugin):
 
     @classmethod
     def build(cls, config: LLMRunConfig, run_dir: Path, *, worker: int = 0,
-              log: Callable[[str], None] | None = None) -> LLMPlugin:
-        return cls(config, Path(run_dir), worker, log)
+              log: Callable[[str], None] | None = None,
+              written: int | None = None) -> LLMPlugin:
+        return cls(config, Path(run_dir), worker, log, written)
 
     def __init__(self, config: LLMRunConfig, run_dir: Path, worker: int = 0,
-                 log: Callable[[str], None] | None = None) -> None:
+                 log: Callable[[str], None] | None = None,
+                 written: int | None = None) -> None:
         torch.set_num_threads(config.threads if worker == 0 else 1)
         self.config, self.run_dir = config, run_dir
         self.log = log or (lambda message: None)
@@ -274,7 +283,7 @@ class LLMPlugin(Plugin):
         self.algorithm = make_algorithm(config, self.policy, self.task, reward,
                                         self.optimizer, config.seed)
         self.replay = RolloutReplay(run_dir)
-        self.actor = LLMActor(self, worker)
+        self.actor = LLMActor(self, worker, written)
         self.learner = LLMLearner(self)
         self.gate = DevGate(self)
         self.test_before: dict[str, Any] = {}

@@ -21,6 +21,9 @@ def train_command(
     seed: Optional[int] = typer.Option(None, help="Root seed of the run."),
     device: Optional[str] = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
     workers: Optional[int] = typer.Option(None, help="Self-play processes besides the learner."),
+    cluster: Optional[str] = typer.Option(
+        None, help="Run the actors on Ray: auto or the head's HOST:PORT (docs/distributed.md)."),
+    actors: Optional[int] = typer.Option(None, help="Ray actors with --cluster (as --workers)."),
     resume: Optional[Path] = typer.Option(None, help="Continue the run in this directory."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     quiet: bool = typer.Option(False, help="No live display; one line per iteration."),
@@ -31,10 +34,12 @@ def train_command(
     from engine.loop import prepare_run
 
     limits = limit_overrides(minutes=minutes, iterations=iterations, device=device,
-                             workers=workers)
+                             workers=actors if actors is not None else workers,
+                             cluster=cluster)
     if resume is not None:
         if game is not None or preset is not None or seed is not None or set_:
-            fail("--resume takes only --minutes, --iterations, --device and --workers")
+            fail("--resume takes only --minutes, --iterations, --device, --workers/--actors "
+                 "and --cluster")
         config = prepare_run(GamePlugin, resume, None, True, limits)
         run_dir = resume
     else:

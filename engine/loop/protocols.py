@@ -57,6 +57,11 @@ class Replay(Protocol):
         learner step `version`; return how many episodes it held."""
         ...
 
+    def written(self, worker: int) -> int:
+        """Batches of episodes written for `worker` so far (a restarted worker derives a
+        fresh seed stream from it)."""
+        ...
+
     def refresh(self) -> tuple[int, int]:
         """Pick up files that appeared since the last call: `(episodes, items)` new."""
         ...
@@ -137,7 +142,8 @@ class Plugin(ABC):
 
     name: ClassVar[str]
     """Registry key (`engine.loop.registry`), also written to each checkpoint as `kind`."""
-    resume_keys: ClassVar[tuple[str, ...]] = ("minutes", "iterations", "device", "workers")
+    resume_keys: ClassVar[tuple[str, ...]] = ("minutes", "iterations", "device", "workers",
+                                              "cluster")
     """Config keys that `--resume` may change."""
     history_prefixes: ClassVar[tuple[str, ...]] = ("loss/", "gate/")
     """Figures kept per iteration in the run state's history (besides the iteration)."""
@@ -157,10 +163,12 @@ class Plugin(ABC):
 
     @classmethod
     @abstractmethod
-    def build(cls, config: Any, run_dir: Path, *, worker: int = 0,
-              log: Any = None) -> Plugin:
+    def build(cls, config: Any, run_dir: Path, *, worker: int = 0, log: Any = None,
+              written: int | None = None) -> Plugin:
         """The plug-in for `run_dir`: worker 0 is the learner's process (it may also act);
-        workers 1.. only act, each with its own seed stream."""
+        workers 1.. only act, each with its own seed stream, derived from the run's seed,
+        the worker's number and `written`, the batches the worker wrote before (None:
+        counted in `run_dir`; a Ray actor, whose episodes the driver writes, is told)."""
 
     # ------------------------------------------------------------------ the model
     @abstractmethod

@@ -9,9 +9,9 @@ Run directory (the same for games and language models):
     summary.json         the plug-in's summary after the latest iteration
 
 An iteration: the actor plays a round and adds each finished batch of episodes to the
-replay (or, with `workers > 0`, worker processes do, and the learner waits for a round's
-worth); the learner trains on the replay; every `gate.every` iterations the gate judges the
-current weights against `best`; a checkpoint is written every `checkpoint_every`
+replay (or, with `workers > 0`, worker processes or Ray actors do, and the learner waits
+for a round's worth); the learner trains on the replay; every `gate.every` iterations the
+gate judges the current weights against `best`; a checkpoint is written every `checkpoint_every`
 iterations and whenever the gate promotes. Without gating every checkpoint is `best`.
 
 Resume rebuilds the run from the directory alone: config, newest checkpoint (weights,
@@ -36,6 +36,7 @@ from engine.checkpoint import CheckpointError, atomic_write_text
 from engine.config import ConfigError, to_json
 from engine.loop.protocols import Plugin, RunState, check_plugin
 from engine.loop.store import CheckpointStore
+from engine.loop.workers import ActorPool, make_pool
 
 
 class Run:
@@ -49,7 +50,7 @@ class Run:
         self.on_iteration = on_iteration
         self.store = CheckpointStore(self.run_dir / "checkpoints", self.config.keep_checkpoints)
         self.state = RunState()
-        self.pool: Any = None
+        self.pool: ActorPool | None = None
         self._writer: Any = None
         if resume:
             self._restore()
@@ -160,10 +161,8 @@ class Run:
         if self.store.latest() is None:
             self.state.begun = {**p.begin(), **p.gate.begin()}
             self.store.promote(self.save())  # the starting weights: incumbent and workers' net
-        if cfg.workers > 0:
-            from engine.loop.workers import WorkerPool
-
-            self.pool = WorkerPool(p.name, self.run_dir, cfg.workers)
+        self.pool = make_pool(p.name, self.run_dir, cfg, p.replay, self.store)
+        if self.pool is not None:
             self.pool.start()
         start, first = time.monotonic(), self.state.iteration
         last: dict[str, Any] = {}
@@ -196,8 +195,7 @@ class Run:
         """Block until the workers have added `episodes` more episodes; return new items."""
         replay, got, items = self.plugin.replay, 0, 0
         while got < episodes:
-            if self.pool.alive() == 0:
-                raise RuntimeError("all worker processes have stopped")
+            self.pool.check()
             time.sleep(poll_seconds)
             new_episodes, new_items = replay.refresh()
             got, items = got + new_episodes, items + new_items
@@ -221,7 +219,8 @@ def prepare_run(plugin: type[Plugin], run_dir: Path, config: Any, resume: bool,
     """Check the run directory against the request; return the config to run with.
 
     A new run refuses a directory that already holds one (nothing is overwritten); a resume
-    reads the saved config and applies only the overrides the plug-in allows on resume.
+    reads the saved config and applies only the overrides the plug-in allows on resume. A
+    run on a Ray cluster joins it here.
     """
     config_path = Path(run_dir) / "config.json"
     if resume:
@@ -236,9 +235,21 @@ def prepare_run(plugin: type[Plugin], run_dir: Path, config: Any, resume: bool,
             if key not in plugin.resume_keys:
                 raise ConfigError(f"on --resume only {', '.join(plugin.resume_keys)} may "
                                   f"change, not {key!r}")
-        return plugin.resolve_config(base=saved, overrides=overrides)
+        return _join_cluster(plugin.resolve_config(base=saved, overrides=overrides))
     if config_path.exists() or (Path(run_dir) / "checkpoints").exists():
         raise ConfigError(f"{run_dir} already holds a run; use --resume or another --out")
     if config is None:
         raise ConfigError("a new run needs a config")
+    return _join_cluster(config)
+
+
+def _join_cluster(config: Any) -> Any:
+    """Join the config's Ray cluster now, so that a bad address fails before anything is
+    written (`engine.loop.ray_pool.ClusterError`)."""
+    if config.cluster:
+        if config.workers < 1:
+            raise ConfigError("a run on a Ray cluster needs actors: --actors N (N >= 1)")
+        from engine.loop.ray_pool import connect
+
+        connect(config.cluster, config.workers)
     return config

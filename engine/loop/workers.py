@@ -6,6 +6,10 @@ before any is promoted), reloads it whenever it changes, and adds its episodes t
 replay files. The processes talk to the learner through the directory alone, so the same
 worker could run on another machine against a shared directory. A worker exits when its
 parent dies, even by `kill -9`.
+
+`ActorPool` is what the loop asks of a pool of actors; `WorkerPool` (processes on this
+machine) and `engine.loop.ray_pool.RayActorPool` (Ray actors anywhere) are its two kinds,
+and `make_pool` picks one from the config.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ import multiprocessing as mp
 import os
 import time
 from pathlib import Path
+from typing import Any, Protocol
 
 
 def worker_main(plugin_name: str, run_dir: str, worker: int,
@@ -50,6 +55,37 @@ def worker_main(plugin_name: str, run_dir: str, worker: int,
     plugin.close()
 
 
+class ActorPool(Protocol):
+    """Actors beside the learner that add their episodes to the run's replay."""
+
+    def start(self) -> None: ...
+
+    def check(self) -> None:
+        """Raise if the actors can no longer feed the run."""
+        ...
+
+    def alive(self) -> int:
+        """Actors running (or being restarted)."""
+        ...
+
+    def stop(self, timeout: float = 30.0) -> None:
+        """Let rounds in flight finish (within `timeout` seconds), then end the actors."""
+        ...
+
+
+def make_pool(plugin_name: str, run_dir: Path, config: Any, replay: Any,
+              store: Any) -> ActorPool | None:
+    """The actor pool the config asks for: Ray actors with `cluster`, worker processes with
+    `workers`, or None (the learner's process acts)."""
+    if config.workers <= 0:
+        return None
+    if config.cluster:
+        from engine.loop.ray_pool import RayActorPool
+
+        return RayActorPool(plugin_name, config, replay, store, config.workers)
+    return WorkerPool(plugin_name, run_dir, config.workers)
+
+
 class WorkerPool:
     """N worker processes for one run directory."""
 
@@ -69,6 +105,10 @@ class WorkerPool:
 
     def alive(self) -> int:
         return sum(p.is_alive() for p in self.processes)
+
+    def check(self) -> None:
+        if self.alive() == 0:
+            raise RuntimeError("all worker processes have stopped")
 
     def stop(self, timeout: float = 30.0) -> None:
         self.stop_event.set()

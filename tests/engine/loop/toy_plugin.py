@@ -45,11 +45,13 @@ class PullReplay:
         self.learned: set[str] = set()
 
     def add(self, episodes: list[dict[str, Any]], *, worker: int, version: int) -> int:
-        count = len(list(self.directory.glob(f"w{worker:02d}-*.json")))
-        name = f"w{worker:02d}-{count:06d}.json"
+        name = f"w{worker:02d}-{self.written(worker):06d}.json"
         atomic_write_text(self.directory / name, json.dumps(
             {"version": version, "pulls": episodes}))
         return len(episodes)
+
+    def written(self, worker: int) -> int:
+        return len(list(self.directory.glob(f"w{worker:02d}-*.json")))
 
     def files(self) -> list[Path]:
         return sorted(self.directory.glob("w*.json"))
@@ -72,9 +74,9 @@ class PullReplay:
 
 
 class BanditActor:
-    def __init__(self, plugin: ToyPlugin, worker: int) -> None:
+    def __init__(self, plugin: ToyPlugin, worker: int, written: int) -> None:
         self.plugin, self.worker = plugin, worker
-        self.rng = np.random.default_rng([plugin.config.seed, worker])
+        self.rng = np.random.default_rng([plugin.config.seed, worker, written])
         self.episodes_per_round = plugin.config.pulls_per_round
 
     def act(self, replay: PullReplay, version: int) -> dict[str, float]:
@@ -151,15 +153,17 @@ class ToyPlugin(Plugin):
         return resolve_config(ToyConfig, preset, overrides, base)
 
     @classmethod
-    def build(cls, config: ToyConfig, run_dir: Path, *, worker: int = 0,
-              log: Any = None) -> ToyPlugin:
-        return cls(config, Path(run_dir), worker)
+    def build(cls, config: ToyConfig, run_dir: Path, *, worker: int = 0, log: Any = None,
+              written: int | None = None) -> ToyPlugin:
+        return cls(config, Path(run_dir), worker, written)
 
-    def __init__(self, config: ToyConfig, run_dir: Path, worker: int) -> None:
+    def __init__(self, config: ToyConfig, run_dir: Path, worker: int,
+                 written: int | None = None) -> None:
         self.config = config
         self.logits = torch.zeros(len(ARM_REWARD))
         self.replay = PullReplay(run_dir)
-        self.actor = BanditActor(self, worker)
+        self.actor = BanditActor(self, worker,
+                                 self.replay.written(worker) if written is None else written)
         self.learner = CountingLearner(self)
         self.gate = FixedGate(config)
 

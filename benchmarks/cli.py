@@ -130,8 +130,22 @@ def bench_selfplay_command(
     seed: int = typer.Option(0),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON last line."),
+    cluster: Optional[str] = typer.Option(
+        None, help="Ray cluster (auto or HOST:PORT): time 1..--actors Ray actors instead."),
+    actors: int = typer.Option(2, help="With --cluster: the most actors to time."),
+    seconds: float = typer.Option(30.0, help="With --cluster: timing window per count."),
 ) -> None:
-    """Time the self-play actor: positions/s, network vs search+game share."""
+    """Time the self-play actor: positions/s, network vs search+game share; with --cluster,
+    positions/s of 1..N Ray actors and the scaling efficiency against one."""
+    if cluster:
+        if actors < 1 or seconds <= 0:
+            fail("--actors must be at least 1 and --seconds positive")
+        from benchmarks.bench_cluster import report, run_cluster
+        from benchmarks.common import emit
+
+        emit(run_cluster(game, preset, list(set_), cluster, actors, seconds, seed), report,
+             as_json)
+        return
     from benchmarks.bench_selfplay import main
 
     argv = ["--game", game, "--games", str(games), "--seed", str(seed)]

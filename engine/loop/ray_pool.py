@@ -86,10 +86,11 @@ def connect(address: str, actors: int = 0) -> str:
                                "logging_level": "ERROR"}
     try:
         if address == "auto":
-            try:
-                ray.init(address="auto", **options)
-            except ConnectionError:
-                ray.init(num_cpus=max(os.cpu_count() or 1, actors), **options)
+            running = _running_cluster()
+            if running and _reachable(running):
+                ray.init(address=running, **options)
+            else:  # none, or a stale record of a stopped one: start a fresh local cluster
+                ray.init(address="local", num_cpus=max(os.cpu_count() or 1, actors), **options)
         else:
             # Ray aborts the whole process when a GCS it was pointed at never answers: look
             # for a listener first, so a wrong address is one line and nothing written.
@@ -147,6 +148,19 @@ def _runtime_env() -> dict[str, Any]:
     paths = [str(code_root())] + [p for p in os.environ.get("PYTHONPATH", "").split(
         os.pathsep) if p]
     return {"env_vars": {"PYTHONPATH": os.pathsep.join(paths)}}
+
+
+def _running_cluster() -> str | None:
+    """The address of the cluster `ray start` last started on this machine (or
+    `RAY_ADDRESS`), as Ray itself records it; None when there is no record."""
+    if os.environ.get("RAY_ADDRESS"):
+        return os.environ["RAY_ADDRESS"]
+    record = Path(os.environ.get("RAY_TMPDIR", tempfile.gettempdir())) / "ray" / \
+        "ray_current_cluster"
+    try:
+        return record.read_text().strip() or None
+    except OSError:
+        return None
 
 
 def _present_token() -> None:

@@ -11,8 +11,9 @@ Run directory (the same for games and language models):
 An iteration: the actor plays a round and adds each finished batch of episodes to the
 replay (or, with `workers > 0`, worker processes or Ray actors do, and the learner waits
 for a round's worth); the learner trains on the replay; every `gate.every` iterations the
-gate judges the current weights against `best`; a checkpoint is written every `checkpoint_every`
-iterations and whenever the gate promotes. Without gating every checkpoint is `best`.
+gate judges the current weights against `best`; a checkpoint is written every
+`checkpoint_every` iterations and whenever the gate promotes. Without gating every
+checkpoint is `best`.
 
 Resume rebuilds the run from the directory alone: config, newest checkpoint (weights,
 learner, actor, replay and gate state, RNGs) and every episode on disk, including those

@@ -130,6 +130,10 @@ class TrainConfig:
     """Weight of the value loss beside the policy loss."""
     root_value_blend: float = 0.0
     """Value target = (1 - blend) * game result + blend * search root value."""
+    learner_processes: int = 1
+    """Processes that share every gradient step through DistributedDataParallel, each on
+    its own GPU (`cuda:0..K-1`) or, on the CPU, joined by gloo; each takes 1/K of every
+    batch (`batch_size` must divide by it). `--learner-gpus K` sets it."""
 
 
 @dataclass
@@ -355,6 +359,9 @@ def validate(config: RunConfig) -> None:
         (config.train.lr_schedule in ("constant", "cosine"),
          "train.lr_schedule must be constant or cosine"),
         (0.0 <= config.train.root_value_blend <= 1.0, "train.root_value_blend must be in [0, 1]"),
+        (config.train.learner_processes >= 1, "train.learner_processes must be >= 1"),
+        (config.train.batch_size % config.train.learner_processes == 0,
+         "train.batch_size must divide by train.learner_processes"),
         (config.workers >= 0, "workers must be >= 0"),
         (config.compile in COMPILE_MODES, f"compile must be one of {', '.join(COMPILE_MODES)}"),
         (config.replay.window_min >= 1, "replay.window_min must be >= 1"),

@@ -20,7 +20,7 @@ import torch
 
 import games as games_registry
 from engine.checkpoint import CheckpointError, atomic_write_text, latest_checkpoint
-from engine.config import ConfigError, RunConfig, play_search_config, resolve, to_dict
+from engine.config import ConfigError, RunConfig, play_search_config, resolve, to_dict, to_json
 from engine.gameops import GameOps, NetworkEvaluator
 from engine.learner import Learner
 from engine.loop.gate import GateDecision, match_decision
@@ -120,7 +120,15 @@ class GameLearner:
     def __init__(self, model: torch.nn.Module, game: Game, config: RunConfig,
                  device: torch.device) -> None:
         self.game, self.config = game, config
-        self.inner = Learner(model, config.train, device, config.train.root_value_blend)
+        processes = config.train.learner_processes
+        if processes > 1:
+            from engine.ddp_learner import DistributedLearner
+
+            self.inner: Learner = DistributedLearner(
+                model, config.train, device, config.train.root_value_blend, processes,
+                (config.game, to_json(config)))
+        else:
+            self.inner = Learner(model, config.train, device, config.train.root_value_blend)
         self.rng = np.random.default_rng([config.seed, 1])
 
     @property
@@ -148,6 +156,9 @@ class GameLearner:
         result.update({"train/steps": steps, "replay/window": replay.buffer.size,
                        "replay/positions_generated": replay.total_items})
         return result
+
+    def close(self) -> None:
+        self.inner.close()
 
     def state_dict(self) -> dict[str, Any]:
         return {**self.inner.state_dict(), "rng_state": json.dumps(self.rng.bit_generator.state)}
@@ -283,6 +294,9 @@ class GamePlugin(Plugin):
                 "positions_generated": self.replay.total_items,
                 "games_played": self.replay.total_episodes,
                 "parameters": count_parameters(self.model)}
+
+    def close(self) -> None:
+        self.learner.close()
 
     def summary(self, metrics: dict[str, Any], final: bool, state: Any) -> dict[str, Any]:
         return {**metrics, "games_played": self.replay.total_episodes,

@@ -103,6 +103,9 @@ class Learner:
             "train/grad_norm": grad_norm,
         }
 
+    def close(self) -> None:
+        """Release what the learner holds (`engine.ddp_learner` stops its replicas)."""
+
     def state_dict(self) -> dict[str, Any]:
         return {
             "optimizer": self.optimizer.state_dict(),

@@ -24,6 +24,8 @@ def train_command(
     cluster: Optional[str] = typer.Option(
         None, help="Run the actors on Ray: auto or the head's HOST:PORT (docs/distributed.md)."),
     actors: Optional[int] = typer.Option(None, help="Ray actors with --cluster (as --workers)."),
+    learner_gpus: Optional[int] = typer.Option(
+        None, help="Learner processes joined by DDP, one per GPU (gloo on the CPU)."),
     resume: Optional[Path] = typer.Option(None, help="Continue the run in this directory."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     quiet: bool = typer.Option(False, help="No live display; one line per iteration."),
@@ -37,7 +39,8 @@ def train_command(
                              workers=actors if actors is not None else workers,
                              cluster=cluster)
     if resume is not None:
-        if game is not None or preset is not None or seed is not None or set_:
+        if game is not None or preset is not None or seed is not None or set_ \
+                or learner_gpus is not None:
             fail("--resume takes only --minutes, --iterations, --device, --workers/--actors "
                  "and --cluster")
         config = prepare_run(GamePlugin, resume, None, True, limits)
@@ -51,6 +54,8 @@ def train_command(
         games.make(game_key)  # fails early, with the list of games, on an unknown name
         chosen = preset or (game_key if game_key in available_presets() else None)
         overrides = [f"game=\"{game_key}\""] + list(set_) + limits
+        if learner_gpus is not None:
+            overrides.append(f"train.learner_processes={learner_gpus}")
         if seed is not None:
             overrides.append(f"seed={seed}")
         config = resolve(chosen, overrides)

@@ -134,12 +134,22 @@ def bench_selfplay_command(
         None, help="Ray cluster (auto or HOST:PORT): time 1..--actors Ray actors instead."),
     actors: int = typer.Option(2, help="With --cluster: the most actors to time."),
     seconds: float = typer.Option(30.0, help="With --cluster: timing window per count."),
+    compare_inference: bool = typer.Option(
+        False, help="With --cluster: --actors actors with a model each, then with one shared "
+                    "inference actor that batches their requests (--games each)."),
 ) -> None:
     """Time the self-play actor: positions/s, network vs search+game share; with --cluster,
     positions/s of 1..N Ray actors and the scaling efficiency against one."""
     if cluster:
         if actors < 1 or seconds <= 0:
             fail("--actors must be at least 1 and --seconds positive")
+        if compare_inference:
+            from benchmarks.bench_cluster import compare_designs, report_designs
+            from benchmarks.common import emit
+
+            emit(compare_designs(game, preset, list(set_), cluster, actors, games, seed),
+                 report_designs, as_json)
+            return
         from benchmarks.bench_cluster import report, run_cluster
         from benchmarks.common import emit
 

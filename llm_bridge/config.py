@@ -143,6 +143,7 @@ def resolve_llm(preset: str | None = None, overrides: list[str] | None = None,
 def validate(config: LLMRunConfig) -> None:
     """Cross-field checks a type hint cannot express."""
     from llm_bridge.algorithms import ALGORITHMS
+    from llm_bridge.algorithms.advantages import ESTIMATORS, SCALES
 
     checks = [
         (config.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {config.algo!r}"),
@@ -152,6 +153,15 @@ def validate(config: LLMRunConfig) -> None:
         (config.grpo.group_size >= 1, "grpo.group_size must be >= 1"),
         (config.grpo.epochs >= 1, "grpo.epochs must be >= 1"),
         (config.grpo.minibatch_size >= 1, "grpo.minibatch_size must be >= 1"),
+        (config.grpo.advantage in ESTIMATORS,
+         f"grpo.advantage must be one of {', '.join(ESTIMATORS)}"),
+        (config.grpo.scale_rewards in SCALES,
+         f"grpo.scale_rewards must be one of {', '.join(SCALES)}"),
+        (config.grpo.advantage != "rloo" or config.grpo.group_size >= 2,
+         "grpo.advantage rloo needs grpo.group_size >= 2"),
+        (config.grpo.clip_eps_high is None or config.grpo.clip_eps_high >= 0,
+         "grpo.clip_eps_high must be >= 0 (or unset)"),
+        (config.grpo.max_refill_rounds >= 0, "grpo.max_refill_rounds must be >= 0"),
         (config.optim.prompts_per_iteration >= 1, "optim.prompts_per_iteration must be >= 1"),
         (config.sampling.max_new_tokens >= 1, "sampling.max_new_tokens must be >= 1"),
         (config.sampling.temperature > 0, "sampling.temperature must be > 0"),

@@ -140,7 +140,7 @@ class LLMActor:
 
     def act(self, replay: RolloutReplay, version: int) -> dict[str, float]:
         problems = self.next_problems(self.plugin.config.optim.prompts_per_iteration)
-        rollout = self.plugin.algorithm.rollout(problems, self.generator)
+        rollout = self.plugin.algorithm.rollout(problems, self.generator, self.next_problems)
         replay.add(rollout, worker=self.worker, version=version)
         return dict(rollout.metrics)
 

@@ -142,7 +142,8 @@ class ExpertIteration:
 
     # ------------------------------------------------------------------ actor
     @torch.no_grad()
-    def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout:
+    def rollout(self, problems: Sequence[Any], generator: torch.Generator,
+                more: Callable[[int], list[Any]] | None = None) -> Rollout:
         self.policy.eval()
         game = self.game(generator)
         config = search_config(self.settings, self.settings.simulations)

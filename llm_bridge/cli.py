@@ -20,6 +20,22 @@ llm_app = typer.Typer(help="Train and evaluate language-model policies on verifi
 app.add_typer(llm_app, name="llm")
 
 
+def task_overrides(overrides: list[str]) -> list[str]:
+    """`task.KEY=VALUE` read as `task_options.KEY=VALUE` (the task's own options).
+
+    >>> task_overrides(["task.prompt_field=question", "grpo.epochs=2"])
+    ['task_options.prompt_field=question', 'grpo.epochs=2']
+    """
+    return [f"task_options.{o[len('task.'):]}" if o.strip().startswith("task.") else o
+            for o in overrides]
+
+
+def run_name(task: str) -> str:
+    """A task spec as a directory name part (`jsonl:data/x.jsonl` -> `jsonl-x`)."""
+    source, sep, path = task.partition(":")
+    return f"{source}-{Path(path).stem}" if sep else task
+
+
 def _default_preset(task: str, model: str) -> str | None:
     """`llm-TASK-MODEL` when configs/ holds that preset (a model path never names one)."""
     from engine.config import CONFIG_DIR
@@ -32,7 +48,8 @@ def _default_preset(task: str, model: str) -> str | None:
 
 @llm_app.command("train")
 def llm_train(
-    task: str | None = typer.Option(None, help="Task (arithmetic, countdown, humaneval)."),
+    task: str | None = typer.Option(None, help="Task (arithmetic, countdown, humaneval), or a "
+                                               "data file: jsonl:PATH or hf:DIR."),
     model: str | None = typer.Option(None, help="tiny, smollm2, a local directory or a hub name."),
     algo: str | None = typer.Option(None, help="grpo or search."),
     preset: str | None = typer.Option(None, help="Preset in configs/ (default llm-TASK-MODEL)."),
@@ -62,13 +79,14 @@ def llm_train(
     else:
         task_name, model_name = task or "arithmetic", model or "tiny"
         chosen = preset or _default_preset(task_name, model_name)
-        overrides = [f'task="{task_name}"', f'model="{model_name}"', *set_, *limits]
+        overrides = [f'task="{task_name}"', f'model="{model_name}"', *task_overrides(set_),
+                     *limits]
         if algo is not None:
             overrides.append(f'algo="{algo}"')
         if seed is not None:
             overrides.append(f"seed={seed}")
         config = resolve_llm(chosen, overrides)
-        run_dir = out or Path("runs") / f"llm-{task_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        run_dir = out or Path("runs") / f"llm-{run_name(task_name)}-{time.strftime('%Y%m%d-%H%M%S')}"
         prepare_run(LLMPlugin, run_dir, config, False)
     _train_with_display(config, run_dir, resume is not None, quiet)
 
@@ -179,7 +197,7 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
         task_name = task or "arithmetic"
         chosen = preset or _default_preset(task_name, checkpoint)
         config = resolve_llm(chosen, [f'task="{task_name}"', f'model="{checkpoint}"',
-                                      f'device="{device}"', *set_])
+                                      f'device="{device}"', *task_overrides(set_)])
         the_task = tasks.make(config.task, **config.task_options)
         policy = build_policy(config, the_task, log=lambda m: typer.echo(m, err=True))
     the_task = tasks.make(config.task, **config.task_options)

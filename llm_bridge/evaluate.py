@@ -87,6 +87,7 @@ def evaluate_policy(policy: LLMPolicy, task: Any, *, split: str = "test", n: int
         `temperature`) and, with `return_rewards`, the per-problem greedy rewards.
     """
     problems = task.generate(split, n, seed=seed)
+    n = len(problems)  # a data file's split may hold fewer
     greedy = [c[0] for c in completions(policy, task, problems, max_new_tokens=max_new_tokens,
                                         batch_size=batch_size)]
     rewards = task.rewards(problems, greedy)

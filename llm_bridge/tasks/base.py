@@ -194,6 +194,23 @@ class Task(abc.ABC):
         """
         raise NotImplementedError(f"task {self.name!r} has no answer-only solutions")
 
+    def fingerprint(self) -> str:
+        """What identifies the task's problems beyond its name and options ("" when they
+        do): a data file's content hash, so a model warm-started on one file is not taken
+        for another's."""
+        return ""
+
+    def lenient_reward(self, problem: Problem, completion: str) -> float | None:
+        """The reward under a lenient reading of a numeric answer (the tag, `#### N`,
+        `\\boxed{N}` or the last number: `llm_bridge.verifiers.numeric`), or None where the
+        task's answers are not numbers. Set beside the strict reward, it shows how much of
+        a score is the answer format."""
+        from llm_bridge.verifiers.numeric import grade_numeric, reference_value
+
+        if reference_value(problem.answer) is None:
+            return None
+        return grade_numeric(completion, problem.answer, lenient=True)
+
     def outcome(self, problem: Problem, completion: str) -> Outcome:
         """The terminal outcome of the one-player game this task is played as."""
         return Outcome(Termination.VERIFIED, reward=self.reward(problem, completion))

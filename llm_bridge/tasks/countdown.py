@@ -150,6 +150,11 @@ class CountdownTask(GeneratedTask):
     def extract_answer(self, completion: str) -> str | None:
         return extract_tagged(completion)
 
+    def lenient_reward(self, problem: Problem, completion: str) -> float | None:
+        """None: the answer is an expression, and the last number of a text is the target
+        the prompt itself states."""
+        return None
+
     def grade(self, problem: Problem, answer: str) -> float:
         numbers, target = problem.metadata["numbers"], problem.metadata["target"]
         return 1.0 if check_solution(answer, numbers, target, use_all=self.use_all) else 0.0

@@ -66,7 +66,13 @@ def available() -> dict[str, str]:
 
 
 def make(name: str, **kwargs: Any) -> Task:
-    """Build the task registered as `name`; keyword arguments go to its constructor."""
+    """Build the task registered as `name`, or read from a data file named `jsonl:PATH` or
+    `hf:DIR` (`llm_bridge.tasks.datafile`); keyword arguments go to its constructor."""
+    from llm_bridge.tasks.datafile import make_data_task
+
+    data_task = make_data_task(name, **kwargs) if isinstance(name, str) else None
+    if data_task is not None:
+        return data_task
     key = normalize(name)
     if key in _USER_TASKS:
         task = _USER_TASKS[key][0](**kwargs)

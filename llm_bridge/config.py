@@ -105,6 +105,11 @@ class LLMRunConfig(LoopConfig):
     rewards: dict[str, float] = field(default_factory=dict)
     """Reward name -> weight, added to the task's own grader (weight 1 unless named here;
     weight 0 drops a reward)."""
+    reward_timeout_s: float = 60.0
+    """Deadline of one batch call of a reward function; past it its worker process is killed,
+    the batch gets no reward from it, and `rewards/<name>/failed` counts it."""
+    reward_workers: int = 2
+    """Worker processes the reward functions run on (side by side)."""
     model: str = "tiny"
     """`tiny`, `smollm2`, a save_pretrained directory or a hub name."""
     algo: str = "grpo"
@@ -173,6 +178,8 @@ def validate(config: LLMRunConfig) -> None:
         (config.train_problems >= config.optim.prompts_per_iteration,
          "train_problems must be >= optim.prompts_per_iteration"),
         (config.threads >= 1, "threads must be >= 1"),
+        (config.reward_timeout_s > 0, "reward_timeout_s must be > 0"),
+        (config.reward_workers >= 1, "reward_workers must be >= 1"),
         (config.optim.value_lr is None or config.optim.value_lr > 0,
          "optim.value_lr must be > 0 (or unset)"),
         (0.0 <= config.warm_start.answer_only_share <= 1.0,

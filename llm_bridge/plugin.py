@@ -270,7 +270,9 @@ class LLMPlugin(Plugin):
         self.policy = build_policy(config, self.task, self.log)
         self.optimizer = build_optimizer(self.policy, config.optim)
         reward = tasks.combine_rewards(reward_weights(config, self.task.name),
-                                       functions={self.task.name: self.task})
+                                       functions={self.task.name: self.task},
+                                       timeout_s=config.reward_timeout_s,
+                                       workers=config.reward_workers)
         self.algorithm = make_algorithm(config, self.policy, self.task, reward,
                                         self.optimizer, config.seed)
         self.replay = RolloutReplay(run_dir)

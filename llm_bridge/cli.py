@@ -60,6 +60,8 @@ def llm_train(
     device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
     workers: int | None = typer.Option(None, help="Actor processes besides the learner."),
     resume: Path | None = typer.Option(None, help="Continue the run in this directory."),
+    control: str | None = typer.Option(None, help="A control run, rewards replaced: random "
+                                                  "(at the verifier's rate) or format."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     quiet: bool = typer.Option(False, help="One plain line per iteration, no live display."),
 ) -> None:
@@ -72,7 +74,7 @@ def llm_train(
     limits = limit_overrides(minutes=minutes, iterations=iterations, device=device,
                              workers=workers)
     if resume is not None:
-        if any(x is not None for x in (task, model, algo, preset, seed, out)) or set_:
+        if any(x is not None for x in (task, model, algo, preset, seed, out, control)) or set_:
             fail("--resume takes only --minutes, --iterations, --device and --workers")
         config = prepare_run(LLMPlugin, resume, None, True, limits)
         run_dir = resume
@@ -85,6 +87,8 @@ def llm_train(
             overrides.append(f'algo="{algo}"')
         if seed is not None:
             overrides.append(f"seed={seed}")
+        if control is not None:
+            overrides.append(f'control="{control}"')
         config = resolve_llm(chosen, overrides)
         run_dir = out or Path("runs") / f"llm-{run_name(task_name)}-{time.strftime('%Y%m%d-%H%M%S')}"
         prepare_run(LLMPlugin, run_dir, config, False)
@@ -211,8 +215,11 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
                                  temperature=temperature,
                                  max_new_tokens=config.sampling.max_new_tokens)
     report["checkpoint"] = checkpoint
-    typer.echo(f"{config.task} {split} n={n} seed={seed}: pass@1 {report['pass@1']:.3f} "
-               f"[{report['pass@1_low']:.3f}, {report['pass@1_high']:.3f}]"
+    lenient = report.get("lenient_pass@1")
+    typer.echo(f"{config.task} {split} n={report['n']} seed={seed}: pass@1 "
+               f"{report['pass@1']:.3f} [{report['pass@1_low']:.3f}, "
+               f"{report['pass@1_high']:.3f}] strict"
+               + (f", {lenient:.3f} lenient" if lenient is not None else "")
                + (f" ({simulations} simulations/step)" if simulations else ""))
     for k, value in report.get("pass@k", {}).items():
         typer.echo(f"  pass@{k} ({samples} samples at T={temperature:g}): {value:.3f}")

@@ -105,6 +105,10 @@ class LLMRunConfig(LoopConfig):
     rewards: dict[str, float] = field(default_factory=dict)
     """Reward name -> weight, added to the task's own grader (weight 1 unless named here;
     weight 0 drops a reward)."""
+    control: str = "none"
+    """`none`, or a control run with the verifier's reward replaced: `random` (1 with the
+    verifier's mean rate on the batch, regardless of the text) or `format` (1 when an answer
+    can be read, right or wrong); see `llm_bridge.tasks.controls`."""
     reward_timeout_s: float = 60.0
     """Deadline of one batch call of a reward function; past it its worker process is killed,
     the batch gets no reward from it, and `rewards/<name>/failed` counts it."""
@@ -179,6 +183,8 @@ def validate(config: LLMRunConfig) -> None:
          "train_problems must be >= optim.prompts_per_iteration"),
         (config.threads >= 1, "threads must be >= 1"),
         (config.reward_timeout_s > 0, "reward_timeout_s must be > 0"),
+        (config.control in ("none", "random", "format"),
+         "control must be none, random or format"),
         (config.reward_workers >= 1, "reward_workers must be >= 1"),
         (config.optim.value_lr is None or config.optim.value_lr > 0,
          "optim.value_lr must be > 0 (or unset)"),

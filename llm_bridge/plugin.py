@@ -45,6 +45,7 @@ from llm_bridge.build import (
 )
 from llm_bridge.config import LLMRunConfig, resolve_llm
 from llm_bridge.evaluate import evaluate_policy
+from llm_bridge.tasks.controls import ControlReward
 
 _NAME = re.compile(r"^w(\d{2})-(\d{6})\.json$")
 
@@ -273,6 +274,8 @@ class LLMPlugin(Plugin):
                                        functions={self.task.name: self.task},
                                        timeout_s=config.reward_timeout_s,
                                        workers=config.reward_workers)
+        if config.control != "none":
+            reward = ControlReward(reward, self.task, config.control, config.seed)
         self.algorithm = make_algorithm(config, self.policy, self.task, reward,
                                         self.optimizer, config.seed)
         self.replay = RolloutReplay(run_dir)

@@ -191,7 +191,13 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
     from llm_bridge.evaluate import evaluate_policy
     from llm_bridge.build import build_policy, load_checkpoint_policy
 
-    if path.exists() and (path.suffix in (".json", ".safetensors") or
+    from llm_bridge.export import is_export, load_exported
+
+    if is_export(path):
+        config, policy = load_exported(path, device=device)
+        if task is not None and task != config.task:
+            config = resolve_llm(base=_asdict(config), overrides=[f'task="{task}"'])
+    elif path.exists() and (path.suffix in (".json", ".safetensors") or
                           (path / "checkpoints").is_dir() or (path / "best.json").is_file() or
                           path.with_suffix(".json").is_file()):
         config, policy = load_checkpoint_policy(path, device=device)
@@ -225,6 +231,40 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
         typer.echo(f"  pass@{k} ({samples} samples at T={temperature:g}): {value:.3f}")
     if as_json:
         typer.echo(json.dumps(report))
+
+
+@llm_app.command("export")
+def llm_export(
+    run: Path = typer.Argument(..., help="A run directory or checkpoint."),
+    out: Path = typer.Option(..., help="The directory to write."),
+    merged: bool = typer.Option(False, "--merged", help="The whole model, any LoRA adapter "
+                                                        "merged in (the default)."),
+    adapter: bool = typer.Option(False, "--adapter", help="The PEFT adapter alone."),
+    force: bool = typer.Option(False, help="Replace OUT if it holds files."),
+) -> None:
+    """Write a trained policy as a Hugging Face `save_pretrained` folder (or a PEFT adapter)
+    plus its value head: loadable by `transformers` alone, and by `llm eval --checkpoint`."""
+    from dataclasses import asdict
+
+    from engine.checkpoint import CheckpointError
+    from llm_bridge.build import load_checkpoint_policy
+    from llm_bridge.export import export_policy
+
+    if merged and adapter:
+        fail("--merged and --adapter exclude each other")
+    if out.exists() and any(out.iterdir()) and not force:
+        fail(f"{out} is not empty (pass --force to replace it)")
+    if not run.exists():
+        fail(f"run {run} not found")
+    with _one_line_errors():
+        try:
+            config, policy = load_checkpoint_policy(run, device="cpu")
+            export_policy(policy, out, mode="adapter" if adapter else "merged",
+                          config=asdict(config))
+        except CheckpointError as error:
+            fail(str(error))
+    typer.echo(f"exported {'the adapter' if adapter else 'the merged model'} of {run} to {out} "
+               f"(value head in value_head.safetensors)")
 
 
 def _asdict(config) -> dict:

@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from llm_bridge.policy import LLMPolicy
+from llm_bridge.tools import generate_with_tools
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -66,6 +67,14 @@ def completions(policy: LLMPolicy, task: Any, problems: Sequence[Any], *, sample
     policy.eval()
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
+        if task.tools:
+            done = generate_with_tools(policy, [r[1] for r in chunk],
+                                       max_new_tokens=max_new_tokens, greedy=greedy,
+                                       temperature=temperature, top_p=top_p,
+                                       generator=generator)
+            for (i, _), d in zip(chunk, done):
+                texts[i].append(policy.codec.decode(d.ids))
+            continue
         out = policy.generate([r[1] for r in chunk], max_new_tokens=max_new_tokens,
                               greedy=greedy, temperature=temperature, top_p=top_p,
                               generator=generator)

@@ -55,6 +55,8 @@ class Rollout:
         steps: per-decision search targets (expert iteration only).
         truncated: `[N]` the completion was cut at the token cap before its end-of-sequence
             token (empty in records written before it was kept: none truncated).
+        tool_mask: `[N]` per completion token, 1 where a tool wrote it (no loss there);
+            empty when no completion called a tool.
     """
 
     problem_ids: list[str]
@@ -66,6 +68,7 @@ class Rollout:
     metrics: dict[str, float] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
     truncated: list[bool] = field(default_factory=list)
+    tool_mask: list[list[int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.completions)
@@ -124,6 +127,9 @@ def concat_rollouts(rollouts: Sequence[Rollout]) -> Rollout:
         out.texts += r.texts
         out.rewards += r.rewards
         out.truncated += r.truncated or [False] * len(r)
+        out.tool_mask += r.tool_mask or [[0] * len(c) for c in r.completions]
+    if not any(any(m) for m in out.tool_mask):
+        out.tool_mask = []
         out.steps += [StepRecord(s.sample + sample_offset, s.prefix, s.candidates, s.target)
                       for s in r.steps]
     return out
@@ -135,13 +141,15 @@ def select_groups(rollout: Rollout, groups: Sequence[int]) -> Rollout:
     rows = [[i for i, g in enumerate(rollout.group) if g == group] for group in groups]
     flat = [i for block in rows for i in block]
     truncated = rollout.truncated or [False] * len(rollout)
+    tools = rollout.tool_mask
     return Rollout(problem_ids=[rollout.problem_ids[i] for i in flat],
                    group=[k for k, block in enumerate(rows) for _ in block],
                    prompts=[rollout.prompts[i] for i in flat],
                    completions=[rollout.completions[i] for i in flat],
                    texts=[rollout.texts[i] for i in flat],
                    rewards=[rollout.rewards[i] for i in flat], metrics=dict(rollout.metrics),
-                   truncated=[truncated[i] for i in flat])
+                   truncated=[truncated[i] for i in flat],
+                   tool_mask=[tools[i] for i in flat] if tools else [])
 
 
 def reward_metrics(breakdown: Any, lengths: Sequence[int], group_size: int) -> dict[str, float]:

@@ -60,6 +60,7 @@ import torch
 from llm_bridge.algorithms.advantages import estimate_advantages, informative_groups
 from llm_bridge.algorithms.base import Rollout, concat_rollouts, reward_metrics, select_groups
 from llm_bridge.policy import LLMPolicy
+from llm_bridge.tools import generate_with_tools
 
 
 @dataclass
@@ -168,6 +169,20 @@ def completion_mask(lengths: Sequence[int], device: torch.device | str = "cpu") 
     return (steps < torch.tensor(list(lengths), device=device)[:, None]).float()
 
 
+def completion_mask_of(rows: Sequence[Sequence[int]], width: int,
+                       device: torch.device | str = "cpu") -> torch.Tensor:
+    """float `[B, width]`: per-token 0/1 lists, right-padded with 0."""
+    out = torch.zeros(len(rows), width, device=device)
+    for i, row in enumerate(rows):
+        out[i, :len(row)] = torch.tensor(row[:width], dtype=torch.float32, device=device)
+    return out
+
+
+def _runs(flags: Sequence[int]) -> int:
+    """How many separate runs of 1s `flags` holds (one per tool output)."""
+    return sum(1 for i, f in enumerate(flags) if f and (i == 0 or not flags[i - 1]))
+
+
 def loss_normaliser(masks: Sequence[torch.Tensor], *, dr_grpo: bool, max_tokens: int) -> float:
     """What the batch's token-loss sum is divided by: its token count, or, for Dr. GRPO,
     completions x max_tokens (a constant)."""
@@ -257,9 +272,22 @@ class GRPO:
         rows = [i for i in range(len(problems)) for _ in range(g)]
         completions: list[list[int]] = []
         truncated: list[bool] = []
+        tool_mask: list[list[int]] = []
         entropy, tokens = 0.0, 0
         self.policy.eval()
         for start in range(0, len(rows), self.config.minibatch_size):
+            if self.task.tools:
+                done = generate_with_tools(
+                    self.policy, [prompt_ids[i] for i in
+                                  rows[start:start + self.config.minibatch_size]],
+                    max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                    top_p=self.top_p, generator=generator)
+                completions += [d.ids for d in done]
+                tool_mask += [d.tool_mask for d in done]
+                truncated += [not d.ended for d in done]
+                entropy += sum(d.entropy for d in done)
+                tokens += sum(len(d.ids) - sum(d.tool_mask) for d in done)
+                continue
             chunk = rows[start:start + self.config.minibatch_size]
             out = self.policy.generate([prompt_ids[i] for i in chunk],
                                        max_new_tokens=self.max_new_tokens,
@@ -277,10 +305,15 @@ class GRPO:
         metrics = reward_metrics(breakdown, [len(c) for c in completions], g)
         metrics["llm/entropy"] = entropy / max(1, tokens)
         metrics["llm/truncated_frac"] = sum(truncated) / max(1, len(truncated))
+        if self.task.tools:
+            metrics["llm/tool_tokens_frac"] = sum(map(sum, tool_mask)) / max(
+                1, sum(map(len, tool_mask)))
+            metrics["llm/tool_calls"] = sum(map(_runs, tool_mask)) / max(1, len(tool_mask))
         return Rollout(problem_ids=[problems[i].id for i in rows], group=rows,
                        prompts=[prompt_ids[i] for i in rows], completions=completions,
                        texts=texts, rewards=[float(r) for r in breakdown.total],
-                       metrics=metrics, truncated=truncated)
+                       metrics=metrics, truncated=truncated,
+                       tool_mask=tool_mask if any(map(any, tool_mask)) else [])
 
     # ------------------------------------------------------------------ learner
     def learn(self, rollout: Rollout) -> dict[str, float]:
@@ -309,8 +342,11 @@ class GRPO:
             for chunk in chunks:
                 prompts = [rollout.prompts[i] for i in chunk]
                 comps = [rollout.completions[i] for i in chunk]
-                masks.append(completion_mask([len(c) for c in comps], self.policy.device)
-                             * keep[chunk].to(self.policy.device)[:, None])
+                mask = completion_mask([len(c) for c in comps], self.policy.device)
+                if rollout.tool_mask:  # what a tool wrote is not the policy's to learn
+                    mask = mask * (1.0 - completion_mask_of(
+                        [rollout.tool_mask[i] for i in chunk], mask.shape[1], mask.device))
+                masks.append(mask * keep[chunk].to(self.policy.device)[:, None])
                 old.append(self.policy.completion_logprobs(prompts, comps)[0] if rescore else None)
                 ref.append(self.policy.reference_logprobs(prompts, comps) if cfg.kl_coef else None)
         normaliser = loss_normaliser(masks, dr_grpo=cfg.dr_grpo, max_tokens=self.max_new_tokens)

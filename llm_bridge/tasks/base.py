@@ -142,6 +142,9 @@ class Task(abc.ABC):
     name: ClassVar[str]
     answer_format: ClassVar[str] = ""
     """One line saying what a correct completion ends with (for docs and prompts)."""
+    tools: bool = False
+    """Completions may call Python (`llm_bridge.tools`); a task that offers it sets this
+    from its `tools` option and says so in its prompt."""
 
     @abc.abstractmethod
     def generate(self, split: Split, n: int, seed: int = 0) -> list[Problem]:

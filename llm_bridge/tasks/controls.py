@@ -18,9 +18,8 @@ The verifier's own values stay in the breakdown (`rewards/<task>/mean`), beside 
 from __future__ import annotations
 
 import hashlib
+import random
 from typing import Any
-
-import numpy as np
 
 from llm_bridge.tasks.base import Task
 from llm_bridge.tasks.rewards import RewardBreakdown
@@ -57,6 +56,6 @@ def bernoulli_like(rewards: list[float], seed: int, texts: list[str]) -> list[fl
     if not rewards:
         return []
     rate = min(1.0, max(0.0, sum(rewards) / len(rewards)))
-    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).digest()
-    rng = np.random.default_rng([seed, int.from_bytes(digest[:8], "big")])
-    return [float(x) for x in (rng.random(len(rewards)) < rate)]
+    digest = hashlib.sha256("\x00".join(texts).encode("utf-8")).hexdigest()
+    rng = random.Random(f"control:{seed}:{digest}")
+    return [float(rng.random() < rate) for _ in rewards]

@@ -13,7 +13,8 @@ command line):
   `\\boxed{}` or the last number), `math-verify` (the `math-verify` package) or `exact`
   (the tag's content equals the answer text);
 * `instructions`: appended to each prompt (says how to write the answer);
-* `split_fractions`: train, dev and test shares.
+* `split_fractions`: train, dev and test shares;
+* `tools`: completions may run Python in the sandbox (`llm_bridge.tools`).
 
 Splits are by a SHA-256 hash of the prompt text (`split_of`), so a prompt is in one split
 only, whatever the file's order; duplicate prompts keep their first row. A data file is
@@ -43,6 +44,7 @@ from llm_bridge.tasks.base import (
     check_split,
     seeded_rng,
 )
+from llm_bridge.tools import TOOL_INSTRUCTIONS
 from llm_bridge.verifiers.answer import extract_tagged, format_answer
 from llm_bridge.verifiers.numeric import (
     extract_lenient,
@@ -118,13 +120,15 @@ class DataFileTask(ListedTask):
     def __init__(self, source: str, path: str | Path, *, prompt_field: str = "prompt",
                  answer_field: str = "answer", reference_field: str = "",
                  grader: str = "numeric", instructions: str = DEFAULT_INSTRUCTIONS,
-                 split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS) -> None:
+                 split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS,
+                 tools: bool = False) -> None:
         if grader not in GRADERS:
             raise TaskError(f"grader must be one of {', '.join(GRADERS)}, got {grader!r}")
         if grader == "math-verify":
             _math_verify()  # fail now, not at the first reward
         self.source, self.path, self.grader = source, Path(path), grader
         self.instructions = instructions
+        self.tools = tools
         rows = read_rows(source, path)
         if not rows:
             raise TaskError(f"{path} holds no rows")
@@ -164,7 +168,8 @@ class DataFileTask(ListedTask):
         return problems if n is None else problems[:check_count(n)]
 
     def format_prompt(self, problem: Problem) -> str:
-        return f"{problem.prompt} {self.instructions}".strip()
+        tools = f" {TOOL_INSTRUCTIONS}" if self.tools else ""
+        return f"{problem.prompt} {self.instructions}{tools}".strip()
 
     def extract_answer(self, completion: str) -> str | None:
         if self.grader == "numeric-lenient":
@@ -231,4 +236,4 @@ def make_data_task(spec: str, **options: Any) -> DataFileTask | None:
         return DataFileTask(source.strip().lower(), path, **options)
     except TypeError as error:  # an unknown option
         raise TaskError(f"task {spec!r}: {error}; options: prompt_field, answer_field, "
-                        "reference_field, grader, instructions, split_fractions") from None
+                        "reference_field, grader, instructions, split_fractions, tools") from None

@@ -1,0 +1,102 @@
+"""Tool calls inside completions: rounds, sandboxed output appended and masked from the loss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from llm_bridge import tasks
+from llm_bridge.algorithms.base import Rollout
+from llm_bridge.algorithms.grpo import GRPO, GRPOConfig
+from llm_bridge.policy import LLMPolicy
+from llm_bridge.tasks import CombinedReward
+from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
+from llm_bridge.tools import closed_call, generate_with_tools, tool_output
+
+
+@dataclass
+class _Out:
+    rows: list[list[int]]
+    entropy: torch.Tensor
+
+    def ids(self, j: int) -> list[int]:
+        return self.rows[j]
+
+
+class ScriptedPolicy:
+    """Writes a fixed text per round: the round is the number of tool outputs seen so far."""
+
+    def __init__(self, script: list[str]) -> None:
+        self.codec, self.script = CharTokenizer(), script
+
+    def generate(self, prompts, *, max_new_tokens, **kwargs) -> _Out:
+        rows = []
+        for prompt in prompts:
+            text = self.script[min(self.codec.decode(prompt).count("<output>"),
+                                   len(self.script) - 1)]
+            rows.append((self.codec.encode(text) + [self.codec.eos_id])[:max_new_tokens])
+        return _Out(rows, torch.ones(len(rows), max_new_tokens))
+
+
+def test_a_call_runs_in_the_sandbox_and_its_output_is_marked() -> None:
+    policy = ScriptedPolicy(["7*6=<python>print(7*6)</python> and then junk",
+                             "so <answer>42</answer>"])
+    tok = policy.codec
+    done, = generate_with_tools(policy, [tok.encode("q\n")], max_new_tokens=200)
+    model_1, shown = tok.encode("7*6=<python>print(7*6)</python>"), tok.encode(
+        "<output>\n42\n</output>\n")
+    model_2 = tok.encode("so <answer>42</answer>") + [tok.eos_id]
+    assert done.ids == model_1 + shown + model_2
+    assert done.tool_mask == [0] * len(model_1) + [1] * len(shown) + [0] * len(model_2)
+    assert done.calls == 1 and done.ended
+    assert done.entropy == len(model_1) + len(model_2)  # the model's tokens only
+
+
+def test_calls_stop_at_the_cap_and_the_token_budget() -> None:
+    looping = ScriptedPolicy(["<python>print(1)</python>"])
+    done, = generate_with_tools(looping, [[5]], max_new_tokens=500, max_calls=2)
+    assert done.calls == 2  # the third call is sampled but not run
+    assert looping.codec.decode(done.ids).endswith("<python>print(1)</python>")
+    short, = generate_with_tools(looping, [[5]], max_new_tokens=30, max_calls=2)
+    assert len(short.ids) == 30 and not short.ended
+
+
+def test_tool_output_is_the_sandbox_run_without_tags() -> None:
+    assert tool_output("print(12 * 34)") == "408"
+    assert tool_output("1 / 0") == "ZeroDivisionError: division by zero"
+    assert tool_output("print('<answer>5</answer>')") == "5"
+    assert closed_call("<python>x = 1") is None
+
+
+def test_tool_tokens_get_no_loss() -> None:
+    tok = CharTokenizer()
+    policy = LLMPolicy(build_tiny_model(tok, TinyConfig(layers=1, d_model=32, heads=2, ffn=64,
+                                                        max_len=64)), tok)
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+", tools=True)
+    optimizer = torch.optim.SGD([p for p in policy.parameters() if p.requires_grad], lr=0.1)
+    reward = CombinedReward({"one": (lambda prompts, completions, **kw: [1.0] * len(completions),
+                                     1.0)})
+    algo = GRPO(policy, task, reward, optimizer, GRPOConfig(group_size=2, value_coef=0.0,
+                                                            scale_rewards="none"))
+    completions = [tok.encode("ab<output>\n1\n</output>\ncd"), tok.encode("xyz")]
+    masks = [[0, 0] + [1] * (len(completions[0]) - 4) + [0, 0], [0, 0, 0]]
+    rollout = Rollout(["p", "p"], [0, 0], [[5, 6], [5, 6]], completions, ["", ""], [1.0, 0.0],
+                      tool_mask=masks)
+    # one pass, ratio 1: each scored token's loss is -A, A = +-0.5; 4 and 3 model tokens
+    assert algo.learn(rollout)["loss/policy"] == pytest.approx(-(0.5 * 4 - 0.5 * 3) / 7)
+
+
+def test_a_rollout_with_tools_on_runs_through_the_tool_rounds() -> None:
+    tok = CharTokenizer()
+    policy = LLMPolicy(build_tiny_model(tok, TinyConfig(layers=1, d_model=32, heads=2, ffn=64,
+                                                        max_len=64)), tok)
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+", tools=True)
+    algo = GRPO(policy, task, CombinedReward({"arithmetic": (task, 1.0)}),
+                torch.optim.SGD(policy.parameters(), lr=0.1), GRPOConfig(group_size=2),
+                max_new_tokens=6)
+    rollout = algo.rollout(task.generate("train", 2), torch.Generator().manual_seed(0))
+    assert len(rollout) == 4 and rollout.metrics["llm/tool_calls"] == 0.0
+    assert all(len(c) <= 6 for c in rollout.completions)
+    algo.learn(rollout)

@@ -90,7 +90,8 @@ def llm_train(
         if control is not None:
             overrides.append(f'control="{control}"')
         config = resolve_llm(chosen, overrides)
-        run_dir = out or Path("runs") / f"llm-{run_name(task_name)}-{time.strftime('%Y%m%d-%H%M%S')}"
+        stamp = time.strftime('%Y%m%d-%H%M%S')
+        run_dir = out or Path("runs") / f"llm-{run_name(task_name)}-{stamp}"
         prepare_run(LLMPlugin, run_dir, config, False)
     _train_with_display(config, run_dir, resume is not None, quiet)
 

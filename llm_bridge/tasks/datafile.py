@@ -137,9 +137,10 @@ class DataFileTask(ListedTask):
             for needed in (prompt_field, answer_field) + ((reference_field,) if
                                                           reference_field else ()):
                 if needed not in row:
+                    option = _option_of(needed, prompt_field, answer_field)
                     raise TaskError(f"{path}: row {number} has no field {needed!r} (fields: "
                                     f"{', '.join(sorted(row))}); name the field with "
-                                    f"task_options.{_option_of(needed, prompt_field, answer_field)}")
+                                    f"task_options.{option}")
             prompt = str(row[prompt_field]).strip()
             key = f"data/{hashlib.sha256(prompt.encode('utf-8')).hexdigest()[:20]}"
             if key not in problems:

@@ -30,7 +30,8 @@ def _columns(problems) -> dict:
 
 def test_format_control_pays_for_a_readable_answer_only() -> None:
     problem = TASK.generate("train", 1)[0]
-    right, wrong = f"<answer>{problem.answer}</answer>", f"<answer>{int(problem.answer) + 1}</answer>"
+    right = f"<answer>{problem.answer}</answer>"
+    wrong = f"<answer>{int(problem.answer) + 1}</answer>"
     texts = [right, wrong, problem.answer, f"{right} {right}"]
     control = ControlReward(_verifier(), TASK, "format")
     breakdown = control(["q"] * 4, texts, **_columns([problem] * 4))

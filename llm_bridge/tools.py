@@ -43,6 +43,15 @@ if TYPE_CHECKING:
 _TAGS = re.compile(r"<\s*/?\s*(?:answer|python|output)\b[^>]*>", re.IGNORECASE)
 
 
+def transcript(code: str, output: str) -> str:
+    """A call and its output as they read in a completion (for worked solutions).
+
+    >>> transcript("print(2 + 3)", "5")
+    '<python>print(2 + 3)</python><output>\\n5\\n</output>\\n'
+    """
+    return f"{TOOL_OPEN}{code}{TOOL_CLOSE}{OUTPUT_OPEN}{output}{OUTPUT_CLOSE}"
+
+
 def closed_call(text: str) -> str | None:
     """The code of the first complete `<python>...</python>` call in `text`, or None.
 

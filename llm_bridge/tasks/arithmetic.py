@@ -17,8 +17,14 @@ import random
 from collections.abc import Sequence
 from typing import ClassVar
 
-from llm_bridge.tasks.base import DEFAULT_SPLIT_FRACTIONS, GeneratedTask, Problem, TaskError
-from llm_bridge.tools import TOOL_INSTRUCTIONS
+from llm_bridge.tasks.base import (
+    DEFAULT_SPLIT_FRACTIONS,
+    GeneratedTask,
+    Problem,
+    TaskError,
+    split_of,
+)
+from llm_bridge.tools import TOOL_INSTRUCTIONS, transcript
 from llm_bridge.verifiers.answer import extract_tagged, format_answer, parse_integer
 
 OPERATORS = "+-*"
@@ -156,8 +162,13 @@ class ArithmeticTask(GeneratedTask):
         return 1.0 if value is not None and str(value) == problem.answer else 0.0
 
     def worked_solution(self, problem: Problem) -> str:
-        steps = solution_steps(problem.metadata["operands"], problem.metadata["ops"])
-        return "\n".join(steps + [format_answer(problem.answer)])
+        """The working line by line; with `tools`, half of the problems (by a hash of the id)
+        are worked by one Python call instead, so a warm start shows both ways."""
+        operands, ops = problem.metadata["operands"], problem.metadata["ops"]
+        if self.tools and split_of(f"tool/{problem.id}", (0.5, 0.5, 0.0)) == "train":
+            return transcript(f"print({render(operands, ops)})", problem.answer) + \
+                format_answer(problem.answer)
+        return "\n".join(solution_steps(operands, ops) + [format_answer(problem.answer)])
 
     def answer_only_solution(self, problem: Problem) -> str:
         return format_answer(problem.answer)

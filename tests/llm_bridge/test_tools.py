@@ -100,3 +100,18 @@ def test_a_rollout_with_tools_on_runs_through_the_tool_rounds() -> None:
     assert len(rollout) == 4 and rollout.metrics["llm/tool_calls"] == 0.0
     assert all(len(c) <= 6 for c in rollout.completions)
     algo.learn(rollout)
+
+
+def test_worked_solutions_with_tools_call_python_for_half_the_problems() -> None:
+    task = tasks.make("arithmetic", digits=2, terms=3, tools=True)
+    problems = task.generate("train", 40, seed=0)
+    solutions = [task.worked_solution(p) for p in problems]
+    with_calls = [(p, s) for p, s in zip(problems, solutions) if "<python>" in s]
+    assert 10 <= len(with_calls) <= 30
+    assert all(task.reward(p, s) == 1.0 for p, s in zip(problems, solutions))
+    problem, solution = with_calls[0]
+    # the call shown is the one the sandbox would answer with the same output
+    assert tool_output(closed_call(solution)) == problem.answer
+    assert f"<output>\n{problem.answer}\n</output>" in solution
+    plain = tasks.make("arithmetic", digits=2, terms=3)
+    assert "<python>" not in plain.worked_solution(problem)

@@ -12,7 +12,8 @@ standard library only), and
 
 is appended as tokens the model did not choose: `tool_mask` marks them, and the learner
 gives them no loss. After `max_calls` calls a completion is sampled to its end without
-further calls being run. Tool output never carries tags (`<answer>`, `<python>`,
+further calls being run. In the tree search (`llm_bridge.game`) a step that closes a call
+ends there, and its output is appended with it: a call is one move. Tool output never carries tags (`<answer>`, `<python>`,
 `<output>`), so code cannot print the final answer in the model's place.
 
 This module imports no torch, so tasks may import it and stay light. A task turns tools on
@@ -98,7 +99,17 @@ class ToolCompletion:
     entropy: float = 0.0
 
 
-def _cut_after_call(codec: Any, ids: Sequence[int]) -> int | None:
+def step_output(codec: Any, prefix: Sequence[int], step: Sequence[int],
+                max_calls: int = MAX_CALLS, limits: SandboxLimits = TOOL_LIMITS) -> list[int]:
+    """The tool output tokens to append after a search step: the step's call run in the
+    sandbox when the step closes one and fewer than `max_calls` ran before, else none."""
+    code = closed_call(codec.decode(step))
+    if code is None or codec.decode(prefix).count(TOOL_CLOSE) >= max_calls:
+        return []
+    return codec.encode(f"{OUTPUT_OPEN}{tool_output(code, limits)}{OUTPUT_CLOSE}")
+
+
+def cut_after_call(codec: Any, ids: Sequence[int]) -> int | None:
     """The fewest leading tokens of `ids` whose text holds a complete call, or None."""
     if closed_call(codec.decode(ids)) is None:
         return None
@@ -130,7 +141,7 @@ def generate_with_tools(policy: Any, prompts: Sequence[Sequence[int]], *, max_ne
             for j, i in enumerate(active):
                 state = states[i]
                 new = out.ids(j)[:max_new_tokens - len(state.ids)]
-                cut = _cut_after_call(policy.codec, new) if round_ < max_calls else None
+                cut = cut_after_call(policy.codec, new) if round_ < max_calls else None
                 kept = new if cut is None else new[:cut]
                 state.ids += kept
                 state.tool_mask += [0] * len(kept)

@@ -115,3 +115,43 @@ def test_worked_solutions_with_tools_call_python_for_half_the_problems() -> None
     assert f"<output>\n{problem.answer}\n</output>" in solution
     plain = tasks.make("arithmetic", digits=2, terms=3)
     assert "<python>" not in plain.worked_solution(problem)
+
+
+class _SteppingPolicy(ScriptedPolicy):
+    """A scripted policy as the search's game calls it: one line per call, with log-probs."""
+
+    def __init__(self, script: list[str]) -> None:
+        super().__init__(script)
+        self.model = type("M", (), {"config": type("C", (), {"max_position_embeddings": 256})})
+
+    def prompt_ids(self, problems, task=None):
+        return [self.codec.encode("q\n") for _ in problems]
+
+    def generate(self, prompts, *, max_new_tokens, stop_at_newline=False, **kwargs):
+        rows = []
+        for prompt in prompts:
+            text = self.script[min(self.codec.decode(prompt).count("<output>"),
+                                   len(self.script) - 1)]
+            ids = self.codec.encode(text) + [self.codec.eos_id]
+            if stop_at_newline and "\n" in text:
+                ids = self.codec.encode(text[:text.index("\n") + 1])
+            rows.append(ids[:max_new_tokens])
+        out = _Out(rows, torch.zeros(len(rows), max_new_tokens))
+        out.logprobs = torch.zeros(len(rows), max_new_tokens)
+        return out
+
+
+def test_in_the_search_a_tool_call_and_its_output_are_one_step() -> None:
+    from llm_bridge.game import ReasoningGame
+
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+", tools=True)
+    problem = next(p for p in task.generate("train", 30) if p.answer == "5")
+    policy = _SteppingPolicy(["<python>print(2 + 3)</python>stray text\n", "<answer>5</answer>"])
+    game = ReasoningGame(task, policy, candidates=2, max_step_tokens=60, max_new_tokens=120)
+    state, = game.start([problem])
+    assert policy.codec.decode(state.candidates[0]) == "<python>print(2 + 3)</python>"
+    child, = game.advance([state], [0])
+    assert game.text(child) == "<python>print(2 + 3)</python><output>\n5\n</output>\n"
+    assert child.steps == 1 and not child.terminal
+    final, = game.advance([child], [0])
+    assert final.terminal and final.reward == 1.0 and final.steps == 2

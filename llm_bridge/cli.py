@@ -20,6 +20,22 @@ llm_app = typer.Typer(help="Train and evaluate language-model policies on verifi
 app.add_typer(llm_app, name="llm")
 
 
+def task_overrides(overrides: list[str]) -> list[str]:
+    """`task.KEY=VALUE` read as `task_options.KEY=VALUE` (the task's own options).
+
+    >>> task_overrides(["task.prompt_field=question", "grpo.epochs=2"])
+    ['task_options.prompt_field=question', 'grpo.epochs=2']
+    """
+    return [f"task_options.{o[len('task.'):]}" if o.strip().startswith("task.") else o
+            for o in overrides]
+
+
+def run_name(task: str) -> str:
+    """A task spec as a directory name part (`jsonl:data/x.jsonl` -> `jsonl-x`)."""
+    source, sep, path = task.partition(":")
+    return f"{source}-{Path(path).stem}" if sep else task
+
+
 def _default_preset(task: str, model: str) -> str | None:
     """`llm-TASK-MODEL` when configs/ holds that preset (a model path never names one)."""
     from engine.config import CONFIG_DIR
@@ -32,7 +48,8 @@ def _default_preset(task: str, model: str) -> str | None:
 
 @llm_app.command("train")
 def llm_train(
-    task: str | None = typer.Option(None, help="Task (arithmetic, countdown, humaneval)."),
+    task: str | None = typer.Option(None, help="Task (arithmetic, countdown, humaneval), or a "
+                                               "data file: jsonl:PATH or hf:DIR."),
     model: str | None = typer.Option(None, help="tiny, smollm2, a local directory or a hub name."),
     algo: str | None = typer.Option(None, help="grpo or search."),
     preset: str | None = typer.Option(None, help="Preset in configs/ (default llm-TASK-MODEL)."),
@@ -46,6 +63,8 @@ def llm_train(
         None, help="Run the actors on Ray: auto or the head's HOST:PORT (docs/distributed.md)."),
     actors: int | None = typer.Option(None, help="Ray actors with --cluster (as --workers)."),
     resume: Path | None = typer.Option(None, help="Continue the run in this directory."),
+    control: str | None = typer.Option(None, help="A control run, rewards replaced: random "
+                                                  "(at the verifier's rate) or format."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
     quiet: bool = typer.Option(False, help="One plain line per iteration, no live display."),
 ) -> None:
@@ -59,7 +78,7 @@ def llm_train(
                              workers=actors if actors is not None else workers,
                              cluster=cluster)
     if resume is not None:
-        if any(x is not None for x in (task, model, algo, preset, seed, out)) or set_:
+        if any(x is not None for x in (task, model, algo, preset, seed, out, control)) or set_:
             fail("--resume takes only --minutes, --iterations, --device, --workers/--actors "
                  "and --cluster")
         config = prepare_run(LLMPlugin, resume, None, True, limits)
@@ -67,13 +86,17 @@ def llm_train(
     else:
         task_name, model_name = task or "arithmetic", model or "tiny"
         chosen = preset or _default_preset(task_name, model_name)
-        overrides = [f'task="{task_name}"', f'model="{model_name}"', *set_, *limits]
+        overrides = [f'task="{task_name}"', f'model="{model_name}"', *task_overrides(set_),
+                     *limits]
         if algo is not None:
             overrides.append(f'algo="{algo}"')
         if seed is not None:
             overrides.append(f"seed={seed}")
+        if control is not None:
+            overrides.append(f'control="{control}"')
         config = resolve_llm(chosen, overrides)
-        run_dir = out or Path("runs") / f"llm-{task_name}-{time.strftime('%Y%m%d-%H%M%S')}"
+        stamp = time.strftime('%Y%m%d-%H%M%S')
+        run_dir = out or Path("runs") / f"llm-{run_name(task_name)}-{stamp}"
         prepare_run(LLMPlugin, run_dir, config, False)
     _train_with_display(config, run_dir, resume is not None, quiet)
 
@@ -174,7 +197,13 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
     from llm_bridge.evaluate import evaluate_policy
     from llm_bridge.build import build_policy, load_checkpoint_policy
 
-    if path.exists() and (path.suffix in (".json", ".safetensors") or
+    from llm_bridge.export import is_export, load_exported
+
+    if is_export(path):
+        config, policy = load_exported(path, device=device)
+        if task is not None and task != config.task:
+            config = resolve_llm(base=_asdict(config), overrides=[f'task="{task}"'])
+    elif path.exists() and (path.suffix in (".json", ".safetensors") or
                           (path / "checkpoints").is_dir() or (path / "best.json").is_file() or
                           path.with_suffix(".json").is_file()):
         config, policy = load_checkpoint_policy(path, device=device)
@@ -184,7 +213,7 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
         task_name = task or "arithmetic"
         chosen = preset or _default_preset(task_name, checkpoint)
         config = resolve_llm(chosen, [f'task="{task_name}"', f'model="{checkpoint}"',
-                                      f'device="{device}"', *set_])
+                                      f'device="{device}"', *task_overrides(set_)])
         the_task = tasks.make(config.task, **config.task_options)
         policy = build_policy(config, the_task, log=lambda m: typer.echo(m, err=True))
     the_task = tasks.make(config.task, **config.task_options)
@@ -198,13 +227,50 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
                                  temperature=temperature,
                                  max_new_tokens=config.sampling.max_new_tokens)
     report["checkpoint"] = checkpoint
-    typer.echo(f"{config.task} {split} n={n} seed={seed}: pass@1 {report['pass@1']:.3f} "
-               f"[{report['pass@1_low']:.3f}, {report['pass@1_high']:.3f}]"
+    lenient = report.get("lenient_pass@1")
+    typer.echo(f"{config.task} {split} n={report['n']} seed={seed}: pass@1 "
+               f"{report['pass@1']:.3f} [{report['pass@1_low']:.3f}, "
+               f"{report['pass@1_high']:.3f}] strict"
+               + (f", {lenient:.3f} lenient" if lenient is not None else "")
                + (f" ({simulations} simulations/step)" if simulations else ""))
     for k, value in report.get("pass@k", {}).items():
         typer.echo(f"  pass@{k} ({samples} samples at T={temperature:g}): {value:.3f}")
     if as_json:
         typer.echo(json.dumps(report))
+
+
+@llm_app.command("export")
+def llm_export(
+    run: Path = typer.Argument(..., help="A run directory or checkpoint."),
+    out: Path = typer.Option(..., help="The directory to write."),
+    merged: bool = typer.Option(False, "--merged", help="The whole model, any LoRA adapter "
+                                                        "merged in (the default)."),
+    adapter: bool = typer.Option(False, "--adapter", help="The PEFT adapter alone."),
+    force: bool = typer.Option(False, help="Replace OUT if it holds files."),
+) -> None:
+    """Write a trained policy as a Hugging Face `save_pretrained` folder (or a PEFT adapter)
+    plus its value head: loadable by `transformers` alone, and by `llm eval --checkpoint`."""
+    from dataclasses import asdict
+
+    from engine.checkpoint import CheckpointError
+    from llm_bridge.build import load_checkpoint_policy
+    from llm_bridge.export import export_policy
+
+    if merged and adapter:
+        fail("--merged and --adapter exclude each other")
+    if out.exists() and any(out.iterdir()) and not force:
+        fail(f"{out} is not empty (pass --force to replace it)")
+    if not run.exists():
+        fail(f"run {run} not found")
+    with _one_line_errors():
+        try:
+            config, policy = load_checkpoint_policy(run, device="cpu")
+            export_policy(policy, out, mode="adapter" if adapter else "merged",
+                          config=asdict(config))
+        except CheckpointError as error:
+            fail(str(error))
+    typer.echo(f"exported {'the adapter' if adapter else 'the merged model'} of {run} to {out} "
+               f"(value head in value_head.safetensors)")
 
 
 def _asdict(config) -> dict:

@@ -105,6 +105,15 @@ class LLMRunConfig(LoopConfig):
     rewards: dict[str, float] = field(default_factory=dict)
     """Reward name -> weight, added to the task's own grader (weight 1 unless named here;
     weight 0 drops a reward)."""
+    control: str = "none"
+    """`none`, or a control run with the verifier's reward replaced: `random` (1 with the
+    verifier's mean rate on the batch, regardless of the text) or `format` (1 when an answer
+    can be read, right or wrong); see `llm_bridge.tasks.controls`."""
+    reward_timeout_s: float = 60.0
+    """Deadline of one batch call of a reward function; past it its worker process is killed,
+    the batch gets no reward from it, and `rewards/<name>/failed` counts it."""
+    reward_workers: int = 2
+    """Worker processes the reward functions run on (side by side)."""
     model: str = "tiny"
     """`tiny`, `smollm2`, a save_pretrained directory or a hub name."""
     algo: str = "grpo"
@@ -143,6 +152,7 @@ def resolve_llm(preset: str | None = None, overrides: list[str] | None = None,
 def validate(config: LLMRunConfig) -> None:
     """Cross-field checks a type hint cannot express."""
     from llm_bridge.algorithms import ALGORITHMS
+    from llm_bridge.algorithms.advantages import ESTIMATORS, SCALES
 
     checks = [
         (config.algo in ALGORITHMS, f"algo must be one of {ALGORITHMS}, got {config.algo!r}"),
@@ -152,6 +162,15 @@ def validate(config: LLMRunConfig) -> None:
         (config.grpo.group_size >= 1, "grpo.group_size must be >= 1"),
         (config.grpo.epochs >= 1, "grpo.epochs must be >= 1"),
         (config.grpo.minibatch_size >= 1, "grpo.minibatch_size must be >= 1"),
+        (config.grpo.advantage in ESTIMATORS,
+         f"grpo.advantage must be one of {', '.join(ESTIMATORS)}"),
+        (config.grpo.scale_rewards in SCALES,
+         f"grpo.scale_rewards must be one of {', '.join(SCALES)}"),
+        (config.grpo.advantage != "rloo" or config.grpo.group_size >= 2,
+         "grpo.advantage rloo needs grpo.group_size >= 2"),
+        (config.grpo.clip_eps_high is None or config.grpo.clip_eps_high >= 0,
+         "grpo.clip_eps_high must be >= 0 (or unset)"),
+        (config.grpo.max_refill_rounds >= 0, "grpo.max_refill_rounds must be >= 0"),
         (config.optim.prompts_per_iteration >= 1, "optim.prompts_per_iteration must be >= 1"),
         (config.sampling.max_new_tokens >= 1, "sampling.max_new_tokens must be >= 1"),
         (config.sampling.temperature > 0, "sampling.temperature must be > 0"),
@@ -163,6 +182,10 @@ def validate(config: LLMRunConfig) -> None:
         (config.train_problems >= config.optim.prompts_per_iteration,
          "train_problems must be >= optim.prompts_per_iteration"),
         (config.threads >= 1, "threads must be >= 1"),
+        (config.reward_timeout_s > 0, "reward_timeout_s must be > 0"),
+        (config.control in ("none", "random", "format"),
+         "control must be none, random or format"),
+        (config.reward_workers >= 1, "reward_workers must be >= 1"),
         (config.optim.value_lr is None or config.optim.value_lr > 0,
          "optim.value_lr must be > 0 (or unset)"),
         (0.0 <= config.warm_start.answer_only_share <= 1.0,

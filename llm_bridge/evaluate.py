@@ -21,6 +21,7 @@ from typing import Any
 import torch
 
 from llm_bridge.policy import LLMPolicy
+from llm_bridge.tools import generate_with_tools
 
 
 def pass_at_k(n: int, c: int, k: int) -> float:
@@ -66,6 +67,14 @@ def completions(policy: LLMPolicy, task: Any, problems: Sequence[Any], *, sample
     policy.eval()
     for start in range(0, len(rows), batch_size):
         chunk = rows[start:start + batch_size]
+        if task.tools:
+            done = generate_with_tools(policy, [r[1] for r in chunk],
+                                       max_new_tokens=max_new_tokens, greedy=greedy,
+                                       temperature=temperature, top_p=top_p,
+                                       generator=generator)
+            for (i, _), d in zip(chunk, done):
+                texts[i].append(policy.codec.decode(d.ids))
+            continue
         out = policy.generate([r[1] for r in chunk], max_new_tokens=max_new_tokens,
                               greedy=greedy, temperature=temperature, top_p=top_p,
                               generator=generator)
@@ -83,20 +92,17 @@ def evaluate_policy(policy: LLMPolicy, task: Any, *, split: str = "test", n: int
 
     Returns:
         `{"split", "n", "seed", "pass@1", "pass@1_low", "pass@1_high", "mean_reward",
-        "completion_chars"}` plus `"pass@k"` for k = 1, 2, 4, ... up to `samples` (sampled at
-        `temperature`) and, with `return_rewards`, the per-problem greedy rewards.
+        "completion_chars"}`, `"lenient_pass@1"` where the task's answers are numbers (the
+        answer read leniently: `Task.lenient_reward`), plus `"pass@k"` for k = 1, 2, 4, ...
+        up to `samples` (sampled at `temperature`) and, with `return_rewards`, the
+        per-problem greedy rewards.
     """
     problems = task.generate(split, n, seed=seed)
     greedy = [c[0] for c in completions(policy, task, problems, max_new_tokens=max_new_tokens,
                                         batch_size=batch_size)]
-    rewards = task.rewards(problems, greedy)
-    solved = sum(1 for r in rewards if r >= 1.0)
-    low, high = wilson_interval(solved, n)
-    report: dict[str, Any] = {
-        "task": task.name, "split": split, "n": n, "seed": seed, "pass@1": solved / n,
-        "pass@1_low": low, "pass@1_high": high, "mean_reward": sum(rewards) / n,
-        "completion_chars": sum(len(c) for c in greedy) / n,
-    }
+    report = {"task": task.name, "split": split, "seed": seed,
+              **score_texts(task, problems, greedy, return_rewards)}
+    n = len(problems)
     if samples >= 1:
         generator = torch.Generator(device=policy.device).manual_seed(seed)
         sampled = completions(policy, task, problems, samples=samples, greedy=False,
@@ -110,6 +116,23 @@ def evaluate_policy(policy: LLMPolicy, task: Any, *, split: str = "test", n: int
         report["temperature"] = temperature
         report["pass@k"] = {str(k): sum(pass_at_k(samples, c, k) for c in correct) / n
                             for k in ks}
+    return report
+
+
+def score_texts(task: Any, problems: Sequence[Any], texts: Sequence[str],
+                return_rewards: bool = False) -> dict[str, Any]:
+    """pass@1 of one answer per problem, strict (the task's grader) with its Wilson interval
+    and, where the task's answers are numbers, lenient (`Task.lenient_reward`)."""
+    n = len(problems)
+    rewards = task.rewards(problems, texts)
+    solved = sum(1 for r in rewards if r >= 1.0)
+    low, high = wilson_interval(solved, n)
+    report: dict[str, Any] = {
+        "n": n, "pass@1": solved / n, "pass@1_low": low, "pass@1_high": high,
+        "mean_reward": sum(rewards) / n, "completion_chars": sum(len(c) for c in texts) / n}
+    lenient = [task.lenient_reward(p, c) for p, c in zip(problems, texts)]
+    if all(value is not None for value in lenient):
+        report["lenient_pass@1"] = sum(1 for value in lenient if value >= 1.0) / n
     if return_rewards:
         report["rewards"] = rewards
     return report

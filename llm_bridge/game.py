@@ -31,6 +31,7 @@ import torch
 
 from games.base import GameOverError, IllegalMoveError, MoveParseError, Outcome, Termination
 from llm_bridge.policy import LLMPolicy
+from llm_bridge.tools import cut_after_call, step_output
 
 NEG_INF = np.float32(-1e9)
 
@@ -129,6 +130,8 @@ class ReasoningGame:
             for j in range(k):
                 r = i * k + j
                 ids = tuple(out.ids(r)[: room[i]])
+                cut = cut_after_call(self.policy.codec, ids) if self.task.tools else None
+                ids = ids if cut is None else ids[:cut]  # a call ends its step
                 if ids and ids not in seen:
                     seen.add(ids)
                     cands.append(ids)
@@ -157,9 +160,14 @@ class ReasoningGame:
                 raise GameOverError("the completion is finished")
             if not 0 <= int(a) < len(state.candidates) or not state.candidates[int(a)]:
                 raise IllegalMoveError(f"candidate {a} is not a legal step here")
+            step = state.candidates[int(a)]
+            # a step that calls a tool brings the tool's output with it: one move
+            shown = tuple(step_output(self.policy.codec, state.prefix, step)) \
+                if self.task.tools else ()
+            prefix = (state.prefix + step + shown)[:max(self.max_new_tokens,
+                                                       len(state.prefix) + len(step))]
             children.append(ReasoningState(problem=state.problem, prompt=state.prompt,
-                                           prefix=state.prefix + state.candidates[int(a)],
-                                           steps=state.steps + 1))
+                                           prefix=prefix, steps=state.steps + 1))
         done = [i for i, c in enumerate(children) if self._finished(c)]
         if done:
             scores = self._terminal_scores([children[i] for i in done])

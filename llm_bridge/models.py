@@ -174,7 +174,8 @@ def tiny_model_dir(task: Any, task_options: dict[str, Any], cache: Path, *,
                    tiny: TinyConfig = TinyConfig(), warm: WarmStartConfig = WarmStartConfig(),
                    seed: int = 0, log: Callable[[str], None] | None = None) -> Path:
     """The directory of the warm-started tiny model for `task`, building it if missing."""
-    target = cache / "tiny" / f"{task.name}-{tiny_key(task.name, task_options, tiny, warm, seed)}"
+    keyed = {**task_options, "data": task.fingerprint()} if task.fingerprint() else task_options
+    target = cache / "tiny" / f"{task.name}-{tiny_key(task.name, keyed, tiny, warm, seed)}"
     if (target / "config.json").is_file():
         return target
     tokenizer = CharTokenizer()

@@ -45,6 +45,7 @@ from llm_bridge.build import (
 )
 from llm_bridge.config import LLMRunConfig, resolve_llm
 from llm_bridge.evaluate import evaluate_policy
+from llm_bridge.tasks.controls import ControlReward
 
 _NAME = re.compile(r"^w(\d{2})-(\d{6})\.json$")
 
@@ -147,7 +148,7 @@ class LLMActor:
 
     def act(self, replay: RolloutReplay, version: int) -> dict[str, float]:
         problems = self.next_problems(self.plugin.config.optim.prompts_per_iteration)
-        rollout = self.plugin.algorithm.rollout(problems, self.generator)
+        rollout = self.plugin.algorithm.rollout(problems, self.generator, self.next_problems)
         replay.add(rollout, worker=self.worker, version=version)
         return dict(rollout.metrics)
 
@@ -279,7 +280,11 @@ class LLMPlugin(Plugin):
         self.policy = build_policy(config, self.task, self.log)
         self.optimizer = build_optimizer(self.policy, config.optim)
         reward = tasks.combine_rewards(reward_weights(config, self.task.name),
-                                       functions={self.task.name: self.task})
+                                       functions={self.task.name: self.task},
+                                       timeout_s=config.reward_timeout_s,
+                                       workers=config.reward_workers)
+        if config.control != "none":
+            reward = ControlReward(reward, self.task, config.control, config.seed)
         self.algorithm = make_algorithm(config, self.policy, self.task, reward,
                                         self.optimizer, config.seed)
         self.replay = RolloutReplay(run_dir)

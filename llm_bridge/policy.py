@@ -113,6 +113,8 @@ class Generation:
         lengths: long `[B]` tokens in each completion (the eos or stop token included).
         eos: bool `[B]` the completion ended with the end-of-sequence token.
         stopped: bool `[B]` the completion ended at a stop token (end of a line).
+        entropy: float `[B, T]` entropy in nats of the model's next-token distribution at
+            temperature 1 where each token was drawn (0 after the end).
     """
 
     tokens: torch.Tensor
@@ -120,6 +122,7 @@ class Generation:
     lengths: torch.Tensor
     eos: torch.Tensor
     stopped: torch.Tensor
+    entropy: torch.Tensor
 
     def ids(self, i: int) -> list[int]:
         """Completion `i`'s token ids (its eos/stop token included)."""
@@ -452,6 +455,7 @@ class LLMPolicy(nn.Module):
         tokens = torch.full((batch, max_new_tokens), self.codec.pad_id, dtype=torch.long,
                             device=self.device)
         logprobs = torch.zeros(batch, max_new_tokens, device=self.device)
+        entropy = torch.zeros(batch, max_new_tokens, device=self.device)
         lengths = torch.zeros(batch, dtype=torch.long, device=self.device)
         eos = torch.zeros(batch, dtype=torch.bool, device=self.device)
         stopped = torch.zeros(batch, dtype=torch.bool, device=self.device)
@@ -461,6 +465,9 @@ class LLMPolicy(nn.Module):
             active = ~(eos | stopped)
             tokens[:, t] = torch.where(active, token, tokens[:, t])
             logprobs[:, t] = torch.where(active, full.gather(1, token[:, None])[:, 0], 0.0)
+            # clamped: a -inf log-prob (a masked token) would make 0 * -inf = nan
+            entropy[:, t] = torch.where(active, -(full.exp() * full.clamp(min=-1e30)).sum(-1),
+                                        0.0)
             lengths += active.long()
             eos |= active & (token == self.codec.eos_id)
             if stop is not None:
@@ -473,7 +480,8 @@ class LLMPolicy(nn.Module):
             past, logits = out.past_key_values, out.logits[:, -1]
             next_position = next_position + 1
         width = max(1, int(lengths.max()))
-        return Generation(tokens[:, :width], logprobs[:, :width], lengths, eos, stopped)
+        return Generation(tokens[:, :width], logprobs[:, :width], lengths, eos, stopped,
+                          entropy[:, :width])
 
 
 def _sample(logprobs: torch.Tensor, temperature: float, top_p: float,

@@ -14,7 +14,7 @@ inspected, and a learner could run from the files alone.
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -53,6 +53,10 @@ class Rollout:
         rewards: `[N]` total rewards.
         metrics: figures of the acting stage (reward means, lengths, ...).
         steps: per-decision search targets (expert iteration only).
+        truncated: `[N]` the completion was cut at the token cap before its end-of-sequence
+            token (empty in records written before it was kept: none truncated).
+        tool_mask: `[N]` per completion token, 1 where a tool wrote it (no loss there);
+            empty when no completion called a tool.
     """
 
     problem_ids: list[str]
@@ -63,6 +67,8 @@ class Rollout:
     rewards: list[float]
     metrics: dict[str, float] = field(default_factory=dict)
     steps: list[StepRecord] = field(default_factory=list)
+    truncated: list[bool] = field(default_factory=list)
+    tool_mask: list[list[int]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.completions)
@@ -90,7 +96,11 @@ class Algorithm(Protocol):
         """Optimiser steps one `learn` call takes."""
         ...
 
-    def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout: ...
+    def rollout(self, problems: Sequence[Any], generator: torch.Generator,
+                more: Callable[[int], list[Any]] | None = None) -> Rollout:
+        """Play `problems`; `more(n)` hands out the next n problems of the stream, for an
+        algorithm that replaces problems it could not learn from (dynamic sampling)."""
+        ...
 
     def learn(self, rollout: Rollout) -> dict[str, float]: ...
 
@@ -116,14 +126,35 @@ def concat_rollouts(rollouts: Sequence[Rollout]) -> Rollout:
         out.completions += r.completions
         out.texts += r.texts
         out.rewards += r.rewards
+        out.truncated += r.truncated or [False] * len(r)
+        out.tool_mask += r.tool_mask or [[0] * len(c) for c in r.completions]
+    if not any(any(m) for m in out.tool_mask):
+        out.tool_mask = []
         out.steps += [StepRecord(s.sample + sample_offset, s.prefix, s.candidates, s.target)
                       for s in r.steps]
     return out
 
 
+def select_groups(rollout: Rollout, groups: Sequence[int]) -> Rollout:
+    """The samples of the given problem groups, in that order, groups renumbered from 0;
+    metrics kept. (GRPO's records hold no search steps.)"""
+    rows = [[i for i, g in enumerate(rollout.group) if g == group] for group in groups]
+    flat = [i for block in rows for i in block]
+    truncated = rollout.truncated or [False] * len(rollout)
+    tools = rollout.tool_mask
+    return Rollout(problem_ids=[rollout.problem_ids[i] for i in flat],
+                   group=[k for k, block in enumerate(rows) for _ in block],
+                   prompts=[rollout.prompts[i] for i in flat],
+                   completions=[rollout.completions[i] for i in flat],
+                   texts=[rollout.texts[i] for i in flat],
+                   rewards=[rollout.rewards[i] for i in flat], metrics=dict(rollout.metrics),
+                   truncated=[truncated[i] for i in flat],
+                   tool_mask=[tools[i] for i in flat] if tools else [])
+
+
 def reward_metrics(breakdown: Any, lengths: Sequence[int], group_size: int) -> dict[str, float]:
     """The acting stage's figures under the `llm/` namespace."""
     raw = breakdown.metrics(num_generations=group_size if group_size > 1 else None)
-    out = {f"llm/{k}": float(v) for k, v in raw.items() if not k.endswith("/failed")}
+    out = {f"llm/{k}": float(v) for k, v in raw.items()}
     out["llm/completion_length"] = float(sum(lengths) / max(1, len(lengths)))
     return out

@@ -49,7 +49,7 @@ greedy 0.41.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -142,7 +142,8 @@ class ExpertIteration:
 
     # ------------------------------------------------------------------ actor
     @torch.no_grad()
-    def rollout(self, problems: Sequence[Any], generator: torch.Generator) -> Rollout:
+    def rollout(self, problems: Sequence[Any], generator: torch.Generator,
+                more: Callable[[int], list[Any]] | None = None) -> Rollout:
         self.policy.eval()
         game = self.game(generator)
         config = search_config(self.settings, self.settings.simulations)
@@ -248,7 +249,7 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
         simulations: the search budget per move.
         batch: problems searched together.
     """
-    from llm_bridge.evaluate import wilson_interval
+    from llm_bridge.evaluate import score_texts
 
     problems = task.generate(split, n, seed=seed)
     algo = ExpertIteration(policy, task, None, None, config.search,  # type: ignore[arg-type]
@@ -260,14 +261,9 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
     rng = np.random.default_rng([seed, 13])
     texts: list[str] = []
     policy.eval()
-    for start in range(0, n, batch):
+    for start in range(0, len(problems), batch):
         finals, _ = play_with_search(game, problems[start:start + batch], search, rng,
                                      record=False)
         texts += [game.text(s) for s in finals]
-    rewards = task.rewards(problems, texts)
-    solved = sum(1 for r in rewards if r >= 1.0)
-    low, high = wilson_interval(solved, n)
-    return {"task": task.name, "split": split, "n": n, "seed": seed, "simulations": simulations,
-            "pass@1": solved / n, "pass@1_low": low, "pass@1_high": high,
-            "mean_reward": sum(rewards) / n,
-            "completion_chars": sum(len(t) for t in texts) / n, "examples": texts[:3]}
+    return {"task": task.name, "split": split, "seed": seed, "simulations": simulations,
+            **score_texts(task, problems, texts), "examples": texts[:3]}

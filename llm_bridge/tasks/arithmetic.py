@@ -17,7 +17,14 @@ import random
 from collections.abc import Sequence
 from typing import ClassVar
 
-from llm_bridge.tasks.base import DEFAULT_SPLIT_FRACTIONS, GeneratedTask, Problem, TaskError
+from llm_bridge.tasks.base import (
+    DEFAULT_SPLIT_FRACTIONS,
+    GeneratedTask,
+    Problem,
+    TaskError,
+    split_of,
+)
+from llm_bridge.tools import TOOL_INSTRUCTIONS, transcript
 from llm_bridge.verifiers.answer import extract_tagged, format_answer, parse_integer
 
 OPERATORS = "+-*"
@@ -94,6 +101,7 @@ class ArithmeticTask(GeneratedTask):
         terms: number of operands, an int or an inclusive range (2 or more).
         ops: the operators to draw from, a non-empty subset of `"+-*"`.
         split_fractions: train, dev and test shares of the problem space.
+        tools: completions may run Python in the sandbox (`llm_bridge.tools`).
     """
 
     name: ClassVar[str] = "arithmetic"
@@ -105,8 +113,10 @@ class ArithmeticTask(GeneratedTask):
         terms: int | Sequence[int] = (2, 3),
         ops: str = OPERATORS,
         split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS,
+        tools: bool = False,
     ) -> None:
         super().__init__(split_fractions)
+        self.tools = tools
         self.digits = _range(digits, "digits", 1)
         if self.digits[1] > 18:
             raise TaskError("digits must be at most 18")
@@ -141,7 +151,7 @@ class ArithmeticTask(GeneratedTask):
             f"{problem.prompt}{precedence} "
             "Work it out, then end your reply with the exact integer result in answer "
             "tags, written with plain digits and a leading minus sign if negative, "
-            "for example <answer>-17</answer>."
+            "for example <answer>-17</answer>." + (f" {TOOL_INSTRUCTIONS}" if self.tools else "")
         )
 
     def extract_answer(self, completion: str) -> str | None:
@@ -152,8 +162,13 @@ class ArithmeticTask(GeneratedTask):
         return 1.0 if value is not None and str(value) == problem.answer else 0.0
 
     def worked_solution(self, problem: Problem) -> str:
-        steps = solution_steps(problem.metadata["operands"], problem.metadata["ops"])
-        return "\n".join(steps + [format_answer(problem.answer)])
+        """The working line by line; with `tools`, half of the problems (by a hash of the id)
+        are worked by one Python call instead, so a warm start shows both ways."""
+        operands, ops = problem.metadata["operands"], problem.metadata["ops"]
+        if self.tools and split_of(f"tool/{problem.id}", (0.5, 0.5, 0.0)) == "train":
+            return transcript(f"print({render(operands, ops)})", problem.answer) + \
+                format_answer(problem.answer)
+        return "\n".join(solution_steps(operands, ops) + [format_answer(problem.answer)])
 
     def answer_only_solution(self, problem: Problem) -> str:
         return format_answer(problem.answer)

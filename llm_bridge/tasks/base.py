@@ -142,6 +142,9 @@ class Task(abc.ABC):
     name: ClassVar[str]
     answer_format: ClassVar[str] = ""
     """One line saying what a correct completion ends with (for docs and prompts)."""
+    tools: bool = False
+    """Completions may call Python (`llm_bridge.tools`); a task that offers it sets this
+    from its `tools` option and says so in its prompt."""
 
     @abc.abstractmethod
     def generate(self, split: Split, n: int, seed: int = 0) -> list[Problem]:
@@ -193,6 +196,23 @@ class Task(abc.ABC):
             NotImplementedError: the task has no answer-only solutions.
         """
         raise NotImplementedError(f"task {self.name!r} has no answer-only solutions")
+
+    def fingerprint(self) -> str:
+        """What identifies the task's problems beyond its name and options ("" when they
+        do): a data file's content hash, so a model warm-started on one file is not taken
+        for another's."""
+        return ""
+
+    def lenient_reward(self, problem: Problem, completion: str) -> float | None:
+        """The reward under a lenient reading of a numeric answer (the tag, `#### N`,
+        `\\boxed{N}` or the last number: `llm_bridge.verifiers.numeric`), or None where the
+        task's answers are not numbers. Set beside the strict reward, it shows how much of
+        a score is the answer format."""
+        from llm_bridge.verifiers.numeric import grade_numeric, reference_value
+
+        if reference_value(problem.answer) is None:
+            return None
+        return grade_numeric(completion, problem.answer, lenient=True)
 
     def outcome(self, problem: Problem, completion: str) -> Outcome:
         """The terminal outcome of the one-player game this task is played as."""

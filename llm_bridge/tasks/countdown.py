@@ -29,6 +29,7 @@ from collections.abc import Sequence
 from typing import ClassVar
 
 from llm_bridge.tasks.base import DEFAULT_SPLIT_FRACTIONS, GeneratedTask, Problem, TaskError
+from llm_bridge.tools import TOOL_INSTRUCTIONS
 from llm_bridge.verifiers.answer import extract_tagged, format_answer
 from llm_bridge.verifiers.expression import ExpressionError, evaluate
 
@@ -94,6 +95,7 @@ class CountdownTask(GeneratedTask):
         max_target: targets lie in 1 to `max_target` (and are never one of the numbers).
         use_all: require every number exactly once (default: at most once).
         split_fractions: train, dev and test shares of the problem space.
+        tools: completions may run Python in the sandbox (`llm_bridge.tools`).
     """
 
     name: ClassVar[str] = "countdown"
@@ -107,8 +109,10 @@ class CountdownTask(GeneratedTask):
         max_target: int = 100,
         use_all: bool = False,
         split_fractions: Sequence[float] = DEFAULT_SPLIT_FRACTIONS,
+        tools: bool = False,
     ) -> None:
         super().__init__(split_fractions)
+        self.tools = tools
         pair = (count, count) if isinstance(count, int) else tuple(count)
         if len(pair) != 2 or not 2 <= pair[0] <= pair[1] <= 6:
             raise TaskError(f"count must be in 2..6 (an int or a (min, max) pair), got {count!r}")
@@ -144,11 +148,16 @@ class CountdownTask(GeneratedTask):
             f"{problem.prompt} Use each number {once}, with + - * / and parentheses "
             "(division is exact, fractions are allowed along the way). End your reply "
             "with the expression alone in answer tags, for example "
-            "<answer>(1 + 2) * 3</answer>."
+            "<answer>(1 + 2) * 3</answer>." + (f" {TOOL_INSTRUCTIONS}" if self.tools else "")
         )
 
     def extract_answer(self, completion: str) -> str | None:
         return extract_tagged(completion)
+
+    def lenient_reward(self, problem: Problem, completion: str) -> float | None:
+        """None: the answer is an expression, and the last number of a text is the target
+        the prompt itself states."""
+        return None
 
     def grade(self, problem: Problem, answer: str) -> float:
         numbers, target = problem.metadata["numbers"], problem.metadata["target"]

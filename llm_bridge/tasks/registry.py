@@ -66,7 +66,13 @@ def available() -> dict[str, str]:
 
 
 def make(name: str, **kwargs: Any) -> Task:
-    """Build the task registered as `name`; keyword arguments go to its constructor."""
+    """Build the task registered as `name`, or read from a data file named `jsonl:PATH` or
+    `hf:DIR` (`llm_bridge.tasks.datafile`); keyword arguments go to its constructor."""
+    from llm_bridge.tasks.datafile import make_data_task
+
+    data_task = make_data_task(name, **kwargs) if isinstance(name, str) else None
+    if data_task is not None:
+        return data_task
     key = normalize(name)
     if key in _USER_TASKS:
         task = _USER_TASKS[key][0](**kwargs)
@@ -155,7 +161,8 @@ def as_reward_fn(obj: RewardFn | Task | str) -> RewardFn:
 
 def combine_rewards(weights: Mapping[str, float], *,
                     functions: Mapping[str, RewardFn | Task] | None = None,
-                    timeout_s: float = 60.0, on_error: float | None = None) -> CombinedReward:
+                    timeout_s: float = 60.0, on_error: float | None = None,
+                    workers: int = 2) -> CombinedReward:
     """A `CombinedReward` from a config mapping of reward name -> weight.
 
     Args:
@@ -163,10 +170,11 @@ def combine_rewards(weights: Mapping[str, float], *,
         functions: callables or tasks for names that are not registered (they win).
         timeout_s: per-function deadline for one batch.
         on_error: the value a failed function gives every sample (None: skipped).
+        workers: most reward worker processes.
     """
     functions = dict(functions or {})
     return CombinedReward(
         {name: (as_reward_fn(functions.get(name, name)), weight)
          for name, weight in weights.items()},
-        timeout_s=timeout_s, on_error=on_error,
+        timeout_s=timeout_s, on_error=on_error, workers=workers,
     )

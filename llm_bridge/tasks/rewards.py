@@ -13,12 +13,14 @@ function may name only what it uses: `def f(completions, answer, **kwargs)`.
 * `from_sample_fn(fn)` lifts a per-sample `fn(prompt, completion, **row) -> float | None`.
 * `reward_fn_of(obj)` accepts either of these or a task and checks the signature
   (`registry.as_reward_fn` also takes a registered name).
-* `GuardedReward` makes a call safe for training: it runs on a worker thread with a
-  deadline, and an exception, a hang or a malformed result becomes `on_error` (None by
-  default: no signal) for the batch, with a logged warning naming the function.
+* `GuardedReward` makes a call safe for training: it runs on a worker process with a
+  deadline (killed past it), and an exception, a hang or a malformed result becomes
+  `on_error` (None by default: no signal) for the batch, with a logged warning naming the
+  function.
 * `CombinedReward` sums several guarded functions with weights from config (None values
   are skipped, as TRL's nansum does) and reports each one separately under
-  `rewards/<name>/mean` and `rewards/<name>/std`.
+  `rewards/<name>/mean`, `rewards/<name>/std` and `rewards/<name>/failed`; its functions run
+  side by side on a pool of `workers` processes.
 
     >>> combined = CombinedReward({"length": (lambda prompts, completions, **kw:
     ...     [float(len(c) < 5) for c in completions], 0.5)})
@@ -32,12 +34,13 @@ from __future__ import annotations
 import inspect
 import logging
 import math
-import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from llm_bridge.tasks import workers
 from llm_bridge.tasks.base import Problem, Task
+from llm_bridge.tasks.workers import RewardPool
 
 RewardFn = Callable[..., list]
 """`(prompts, completions, **example_fields) -> list[float | None]`."""
@@ -117,13 +120,17 @@ def check_signature(fn: Callable[..., Any]) -> None:
 class GuardedReward:
     """A reward function made safe to call from training.
 
+    Calls run on a worker process (`llm_bridge.tasks.workers`), which is killed when a call
+    passes its deadline: a hung or spinning function stops using a core at once, and the
+    next call gets a fresh worker.
+
     Attributes:
         name: the name it is logged under.
         fn: the batch reward callable.
-        timeout_s: deadline for one batch call; the call is abandoned (its daemon thread
-            left to finish on its own) past it.
+        timeout_s: deadline for one batch call.
         on_error: the value every sample gets when the call fails (None: no signal).
         failures: how many calls failed so far (exception, timeout, malformed result).
+        kills: how many of those were timeouts, whose worker was killed.
     """
 
     name: str
@@ -131,41 +138,54 @@ class GuardedReward:
     timeout_s: float = 60.0
     on_error: float | None = None
     failures: int = 0
+    kills: int = 0
 
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
             raise RewardError(f"timeout_s must be positive, got {self.timeout_s}")
+        self._pool: RewardPool | None = None
 
     def __call__(self, prompts: list[str], completions: list[str], **fields: list) -> list:
         """One value (float or None) per completion; never raises, never hangs past the
         deadline."""
-        n = len(completions)
-        box: dict[str, Any] = {}
+        call = self.call(prompts, completions, fields)
+        if workers.IN_WORKER:  # already on a guarded worker: no second process
+            return self.finish(run_inline(self.fn, call[1]), len(completions))
+        if self._pool is None:
+            self._pool = RewardPool({self.name: self.fn}, size=1)
+        return self.finish(self._pool.run([call], self.timeout_s)[0], len(completions))
 
-        def target() -> None:
-            try:
-                box["value"] = self.fn(prompts=prompts, completions=completions, **fields)
-            except BaseException as exc:  # noqa: BLE001 (any failure becomes on_error)
-                box["error"] = exc
+    def call(self, prompts: list[str], completions: list[str],
+             fields: Mapping[str, list]) -> tuple[str, dict[str, Any]]:
+        """The `(name, kwargs)` a pool runs for one batch."""
+        return self.name, {"prompts": list(prompts), "completions": list(completions),
+                           **{k: list(v) for k, v in fields.items()}}
 
-        worker = threading.Thread(target=target, name=f"reward-{self.name}", daemon=True)
-        worker.start()
-        worker.join(self.timeout_s)
-        if worker.is_alive():
-            return self._fail(n, f"timed out after {self.timeout_s:g} s")
-        if "error" in box:
-            error = box["error"]
-            return self._fail(n, f"raised {type(error).__name__}: {error}", error)
+    def finish(self, result: tuple[str, Any], n: int) -> list:
+        """A pool's result as n values, failures counted and logged."""
+        status, value = result
+        if status == "timeout":
+            self.kills += 1
+            return self._fail(n, f"timed out after {self.timeout_s:g} s (worker killed)")
+        if status == "error":
+            return self._fail(n, f"raised {value}")
         try:
-            return _validated(box.get("value"), n)
+            return _validated(value, n)
         except RewardError as exc:
             return self._fail(n, str(exc))
 
-    def _fail(self, n: int, why: str, error: BaseException | None = None) -> list:
+    def _fail(self, n: int, why: str) -> list:
         self.failures += 1
-        log.warning("reward %r %s; using %r for %d samples", self.name, why, self.on_error, n,
-                    exc_info=error)
+        log.warning("reward %r %s; using %r for %d samples", self.name, why, self.on_error, n)
         return [self.on_error] * n
+
+
+def run_inline(fn: RewardFn, kwargs: dict[str, Any]) -> tuple[str, Any]:
+    """A call on this process, as a pool would report it (no deadline)."""
+    try:
+        return "ok", fn(**kwargs)
+    except Exception as error:  # noqa: BLE001 (any failure becomes on_error)
+        return "error", f"{type(error).__name__}: {error}"
 
 
 def _validated(values: Any, n: int) -> list[float | None]:
@@ -233,10 +253,12 @@ class CombinedReward:
             builds one from registered names.
         timeout_s: per-function deadline for one batch.
         on_error: the value a failed function gives every sample (None: skipped).
+        workers: most worker processes (the functions of a batch run side by side).
     """
 
     def __init__(self, functions: Mapping[str, tuple[RewardFn | Task, float]], *,
-                 timeout_s: float = 60.0, on_error: float | None = None) -> None:
+                 timeout_s: float = 60.0, on_error: float | None = None,
+                 workers: int = 2) -> None:
         if not functions:
             raise RewardError("at least one reward function is needed")
         self.guards: dict[str, GuardedReward] = {}
@@ -247,16 +269,28 @@ class CombinedReward:
                 raise RewardError(f"weight of {name!r} must be a finite number, got {weight!r}")
             self.guards[name] = GuardedReward(name, reward_fn_of(fn), timeout_s, on_error)
             self.weights[name] = float(weight)
+        self.pool = RewardPool({name: guard.fn for name, guard in self.guards.items()},
+                               size=max(1, min(workers, len(self.guards))))
+
+    @property
+    def timeout_s(self) -> float:
+        return max(guard.timeout_s for guard in self.guards.values())
 
     def __call__(self, prompts: list[str], completions: list[str],
                  **fields: list) -> RewardBreakdown:
         if len(prompts) != len(completions):
             raise RewardError(f"{len(prompts)} prompts for {len(completions)} completions")
+        calls = [guard.call(prompts, completions, fields) for guard in self.guards.values()]
+        if workers.IN_WORKER:
+            results = [run_inline(guard.fn, kwargs)
+                       for guard, (_, kwargs) in zip(self.guards.values(), calls)]
+        else:
+            results = self.pool.run(calls, self.timeout_s)
         per_function: dict[str, list[float | None]] = {}
         failures: dict[str, int] = {}
-        for name, guard in self.guards.items():
+        for (name, guard), result in zip(self.guards.items(), results):
             before = guard.failures
-            per_function[name] = guard(prompts, completions, **fields)
+            per_function[name] = guard.finish(result, len(completions))
             failures[name] = guard.failures - before
         total = []
         for i in range(len(completions)):

@@ -80,7 +80,7 @@ def test_a_crashing_reward_gives_on_error_and_logs(caplog: pytest.LogCaptureFixt
     assert "crash" in caplog.text and "ZeroDivisionError: bad grader" in caplog.text
 
 
-def test_a_hanging_reward_is_abandoned_at_its_deadline() -> None:
+def test_a_hanging_reward_is_stopped_at_its_deadline() -> None:
     release = threading.Event()
 
     def hang(prompts, completions, **kw):
@@ -90,7 +90,7 @@ def test_a_hanging_reward_is_abandoned_at_its_deadline() -> None:
     guard = GuardedReward("hang", hang, timeout_s=0.2)
     started = time.monotonic()
     assert guard(["p"], ["a"]) == [None]
-    assert time.monotonic() - started < 2 and guard.failures == 1
+    assert time.monotonic() - started < 2 and guard.failures == 1 and guard.kills == 1
     release.set()
 
 

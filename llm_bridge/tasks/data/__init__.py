@@ -1,0 +1,1 @@
+"""Example data files for `--task jsonl:PATH` (see `make_sample`)."""

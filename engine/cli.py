@@ -92,4 +92,8 @@ def main(argv: list[str] | None = None) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    # Run as a script, this file is `__main__`, while the command modules register on
+    # `engine.cli.app`: run that module's entry point.
+    from engine.cli import main as package_main
+
+    package_main()

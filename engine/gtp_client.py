@@ -261,6 +261,17 @@ class GtpAgent:
         self._remember(after, plays + ((player, action),))
         return Analysis(action=int(action), value=value)
 
+    def final_score(self, state: np.ndarray) -> str | None:
+        """The engine's own count of the finished game `state` (GTP `final_score`, e.g.
+        `B+3.5`), or None when it has not seen the game or cannot count."""
+        if _key(state) not in self._plays:
+            return None
+        try:
+            self._sync(state)
+            return self.client.send("final_score", timeout=self.client.timeout).strip()
+        except GtpError:
+            return None
+
     def analyse_batch(self, states: np.ndarray) -> list[Analysis]:
         return [self.analyse(self.game, state) for state in states]
 

@@ -50,34 +50,80 @@ def arena_command(
     device: str = typer.Option("auto", help="Device for network players."),
     size: Optional[int] = typer.Option(None, help="Board size (Go)."),
     komi: Optional[float] = typer.Option(None, help="Komi (Go)."),
-    records: Optional[Path] = typer.Option(None, help="Write the games' records to this file."),
+    records: Optional[Path] = typer.Option(None, help="Write the games' records to this file "
+                                                     "(Go: one SGF per game, FILE-1.sgf, ...)."),
+    referee: Optional[str] = typer.Option(
+        None, help="Go: who names the dead stones of finished games before counting: a GTP "
+                   "command (default 'gnugo --mode gtp' when GNU Go is on the PATH), 'estimate' "
+                   "(move37's own playouts), or 'none' (count the board as it stands)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as a JSON last line."),
 ) -> None:
     """Play a match between two players; report results and the Elo difference with its 95% CI."""
     from engine.agents import make_agent
     from engine.arena import play_match
+    from engine.go_referee import make_referee
+    from games.go import Go
 
     the_game = _make_game(game, size, komi, players=(a, b))
     if games < 1:
         fail("--games must be at least 1")
-    agent_a = make_agent(a, the_game, device=device, seed=seed)
-    agent_b = make_agent(b, the_game, device=device, seed=seed + 1)
+    if referee is not None and not isinstance(the_game, Go):
+        fail("--referee scores Go games only")
+    agents = []
+    the_referee = None
     try:
-        result = play_match(the_game, agent_a, agent_b, games, seed=seed,
+        agents.append(make_agent(a, the_game, device=device, seed=seed))
+        agents.append(make_agent(b, the_game, device=device, seed=seed + 1))
+        if isinstance(the_game, Go) and (referee or "").lower() != "none":
+            the_referee = make_referee(referee)
+        result = play_match(the_game, agents[0], agents[1], games, seed=seed,
                             opening_moves=opening_moves, max_moves=max_moves,
-                            keep_records=records is not None)
+                            keep_records=records is not None, referee=the_referee)
     finally:
-        for agent in (agent_a, agent_b):
+        for agent in agents:
             agent.close()
+        if the_referee is not None:
+            the_referee.close()
     summary = result.as_dict()
     if records is not None:
-        records.write_text("\n".join(result.records) + "\n")
-    elo = summary["elo"]
-    interval = f"[{summary['elo_low']}, {summary['elo_high']}]"
+        _write_records(records, result.records, isinstance(the_game, Go))
+    for line in result.disagreements:
+        print(f"move37: warning: the players disagree with the referee: {line}", file=sys.stderr)
+    scored = f"; scored by {result.scoring}" if result.scoring else ""
     print(f"{a} vs {b}: +{result.wins} ={result.draws} -{result.losses} "
-          f"score {result.score:.3f}, Elo {elo if elo is not None else 'inf'} (95% CI {interval})")
+          f"score {result.score:.3f}, {elo_text(summary)}{scored}")
     if as_json:
         print(json.dumps(summary))
+
+
+def elo_text(summary: dict) -> str:
+    """`Elo +12.3 (95% CI [-40.1, +65.0])`, with an unbounded side written as a bound
+    (a score of 0 or 1 has an infinite estimate)."""
+    elo, low, high = summary["elo"], summary["elo_low"], summary["elo_high"]
+
+    def side(x: float | None, sign: str) -> str:
+        return f"{sign}inf" if x is None else f"{x:+.1f}"
+
+    if elo is None:
+        sign = "+" if summary["score"] > 0.5 else "-"
+        known = low if sign == "+" else high
+        if known is not None:
+            relation = ">" if sign == "+" else "<"
+            bound = "lower" if sign == "+" else "upper"
+            return f"Elo {relation} {known:+.1f} (95% {bound} bound)"
+        return f"Elo {sign}inf"
+    return f"Elo {elo + 0.0:+.1f} (95% CI [{side(low, '-')}, {side(high, '+')}])"
+
+
+def _write_records(path: Path, records: list[str], one_per_file: bool) -> None:
+    """Write game records: PGN games separated by a blank line in `path`; SGF games one per
+    file (`path` with -1, -2, ... before its suffix), since most readers take one game from
+    a file."""
+    if not one_per_file:
+        path.write_text("\n\n".join(record.strip("\n") for record in records) + "\n")
+        return
+    for number, record in enumerate(records, 1):
+        path.with_name(f"{path.stem}-{number}{path.suffix or '.sgf'}").write_text(record)
 
 
 @app.command("eval")

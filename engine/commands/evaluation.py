@@ -151,12 +151,15 @@ def eval_command(
         agent = make_agent(checkpoint, the_game, device=device, seed=seed)
     if the_game.name == "tictactoe":
         report = evaluate_tictactoe(the_game, agent, seed)
-        for side in ("as_player_to_move", "as_other_player"):
+        print(f"from each of {report['positions']} positions, one game against perfect play "
+              "for each side:")
+        for side, label in (("as_player_to_move", "to move"), ("as_other_player", "other side")):
             r = report[side]
-            print(f"{side:>18}: {r['losses']} losses, {r['suboptimal']} suboptimal results "
-                  f"from {report['positions']} positions")
-        print("perfect play: no losses" if report["perfect"] else "not perfect: some losses",
-              "(and optimal: no won position drawn)" if report["optimal"] else "")
+            print(f"  {label:>10}: {r['losses']} lost from a drawn or won position, "
+                  f"{r['wins_given_up']} of {r['winnable']} won positions not won")
+        print("perfect play: no loss and no win given up" if report["perfect"] else
+              f"not perfect: {report['losses']} losses and {report['wins_given_up']} wins "
+              "given up")
     elif the_game.name == "connect4":
         report = evaluate_connect4(the_game, agent, pons_dir, limit)
         print(f"{'set':<12} {'name':<14} {'all':>7} {'decisive':>9} {'n':>6}")

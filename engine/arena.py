@@ -22,6 +22,7 @@ from engine.go_referee import Referee, referee_game
 from engine.gameops import GameOps
 from engine.loop.gate import elo_from_score, elo_with_interval  # noqa: F401 (re-exported)
 from games.base import Game, Outcome, Termination
+from games.chess import Chess
 from games.go import Go
 from games.go.sgf_writer import result_text, write_sgf
 
@@ -144,9 +145,11 @@ def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, 
 
 def _record(game: Game, moves: list[int], outcome: Outcome, names: tuple[str, str],
             comment: str | None) -> str:
-    """The game's record; Go's SGF names its players (PB, PW) and who scored it."""
+    """The game's record; SGF and PGN name the players, SGF says who scored it."""
     if isinstance(game, Go):
         return write_sgf(game, moves, outcome=outcome, names=names, comment=comment).decode()
+    if isinstance(game, Chess):
+        return game.game_record(moves, outcome, headers={"White": names[0], "Black": names[1]})
     return game.game_record(moves, outcome)
 
 

@@ -51,7 +51,7 @@ def arena_command(
     size: Optional[int] = typer.Option(None, help="Board size (Go)."),
     komi: Optional[float] = typer.Option(None, help="Komi (Go)."),
     records: Optional[Path] = typer.Option(None, help="Write the games' records to this file "
-                                                     "(Go: one SGF per game, FILE-1.sgf, ...)."),
+                                                     "(Go: one SGF per game, FILE-001.sgf, ...)."),
     referee: Optional[str] = typer.Option(
         None, help="Go: who names the dead stones of finished games before counting: a GTP "
                    "command (default 'gnugo --mode gtp' when GNU Go is on the PATH), 'estimate' "
@@ -61,6 +61,7 @@ def arena_command(
     """Play a match between two players; report results and the Elo difference with its 95% CI."""
     from engine.agents import make_agent
     from engine.arena import play_match
+    from engine.game_records import write_records
     from engine.go_referee import make_referee
     from games.go import Go
 
@@ -86,7 +87,7 @@ def arena_command(
             the_referee.close()
     summary = result.as_dict()
     if records is not None:
-        _write_records(records, result.records, isinstance(the_game, Go))
+        write_records(the_game, result.records, records)
     for line in result.disagreements:
         print(f"move37: warning: the players disagree with the referee: {line}", file=sys.stderr)
     scored = f"; scored by {result.scoring}" if result.scoring else ""
@@ -113,17 +114,6 @@ def elo_text(summary: dict) -> str:
             return f"Elo {relation} {known:+.1f} (95% {bound} bound)"
         return f"Elo {sign}inf"
     return f"Elo {elo + 0.0:+.1f} (95% CI [{side(low, '-')}, {side(high, '+')}])"
-
-
-def _write_records(path: Path, records: list[str], one_per_file: bool) -> None:
-    """Write game records: PGN games separated by a blank line in `path`; SGF games one per
-    file (`path` with -1, -2, ... before its suffix), since most readers take one game from
-    a file."""
-    if not one_per_file:
-        path.write_text("\n\n".join(record.strip("\n") for record in records) + "\n")
-        return
-    for number, record in enumerate(records, 1):
-        path.with_name(f"{path.stem}-{number}{path.suffix or '.sgf'}").write_text(record)
 
 
 @app.command("eval")

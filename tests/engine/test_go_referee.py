@@ -87,7 +87,7 @@ def test_arena_names_the_referee_in_result_and_sgf(gnugo: str, tmp_path: Path) -
     line = done.stdout.strip().splitlines()[-1]
     assert "+2 =0 -0" in line and "scored by referee gnugo --mode gtp" in line, line
     for number, colours in ((1, ("PB", "PW")), (2, ("PW", "PB"))):
-        game = sgf.Sgf_game.from_bytes((tmp_path / f"match-{number}.sgf").read_bytes())
+        game = sgf.Sgf_game.from_bytes((tmp_path / f"match-{number:03d}.sgf").read_bytes())
         root = game.get_root()
         assert root.get(colours[0]) == "gtp:gnugo --mode gtp --level 0"
         assert root.get(colours[1]) == "random"

@@ -17,10 +17,12 @@ resignation) and counted in `resignations`.
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -69,24 +71,42 @@ class GtpClient:
         except OSError as error:
             raise GtpError(f"cannot start GTP engine {self.command!r}: {error.strerror}") from None
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self._partial = b""  # the unfinished line the engine is writing
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
+        """Split the engine's output into lines (raw reads: a partial line stays visible)."""
         assert self.process.stdout is not None
+        fd = self.process.stdout.fileno()
+        buffer = b""
         try:
-            for raw in self.process.stdout:
-                self._lines.put(raw.decode("utf-8", errors="replace"))
-        except (OSError, ValueError):  # the pipe closed under us while closing
+            while chunk := os.read(fd, 65536):
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                for raw in lines:
+                    self._lines.put(raw.decode("utf-8", errors="replace") + "\n")
+                self._partial = buffer
+        except OSError:  # the pipe closed under us while closing
             pass
         self._lines.put(None)
 
-    def _line(self, timeout: float, command: str) -> str:
-        try:
-            line = self._lines.get(timeout=timeout)
-        except queue.Empty:
-            raise GtpError(f"{self.command!r} did not answer {command.split()[0]!r} within "
-                           f"{timeout:g} s{_NOT_GTP}") from None
+    def _line(self, timeout: float, command: str, first: bool = False) -> str:
+        """The next line of output. For the `first` line of a response, output that cannot
+        start one (GNU Go's ASCII mode writes a prompt without a newline) fails at once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=0.05 if first else timeout)
+                break
+            except queue.Empty:
+                partial = self._partial.strip()
+                if first and partial and partial[:1] not in (b"=", b"?"):
+                    raise GtpError(f"{self.command!r} sent a malformed response to "
+                                   f"{command.split()[0]!r}: {partial[:60]!r}{_NOT_GTP}") \
+                        from None
+                if not first or time.monotonic() >= deadline:
+                    raise GtpError(f"{self.command!r} did not answer {command.split()[0]!r} "
+                                   f"within {timeout:g} s{_NOT_GTP}") from None
         if line is None:
             self._lines.put(None)  # later reads see the exit too
             raise GtpError(f"{self.command!r} exited")
@@ -109,9 +129,9 @@ class GtpClient:
             self.process.stdin.flush()
         except OSError:
             raise GtpError(f"{self.command!r} exited") from None
-        line = self._line(timeout, command)
+        line = self._line(timeout, command, first=True)
         while not line.strip():  # stray blank lines between responses
-            line = self._line(timeout, command)
+            line = self._line(timeout, command, first=True)
         head = line.strip()
         if head[0] not in "=?":  # not GTP: fail now rather than wait for a blank line
             raise GtpError(f"{self.command!r} sent a malformed response to "

@@ -44,12 +44,14 @@ def test_cat_is_not_a_gtp_engine() -> None:
     assert time.monotonic() - started < 60
 
 
-def test_gnugo_in_ascii_mode_times_out_with_a_hint(gnugo: str) -> None:
-    # GNU Go without --mode gtp: it writes a board in its own text (not UTF-8) or nothing.
+def test_gnugo_in_ascii_mode_fails_at_once_with_a_hint(gnugo: str) -> None:
+    # GNU Go without --mode gtp writes a prompt of non-UTF-8 bytes and no newline.
     started = time.monotonic()
-    with pytest.raises(GtpError, match="--mode gtp"):
-        GtpAgent(gnugo, Go(size=9), setup_timeout=3)
-    assert time.monotonic() - started < 15
+    with pytest.raises(GtpError, match="malformed response to 'boardsize'.*--mode gtp"):
+        GtpAgent(gnugo, Go(size=9))
+    assert time.monotonic() - started < 10
+    done = move37("arena", "go", "--size", "9", "--a", f"gtp:{gnugo}", "--b", "random")
+    assert_one_line_error(done, "malformed response", "--mode gtp")
 
 
 def test_silent_and_exiting_engines(tmp_path: Path) -> None:

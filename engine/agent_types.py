@@ -27,6 +27,10 @@ class Analysis:
     visits: np.ndarray | None = None  # int [A] root visit counts (search agents)
     pv: list[Action] | None = None  # principal variation from this position
     simulations: int = 0
+    q: np.ndarray | None = None  # float32 [A]: visited moves' values for the player to move
+    lines: dict[Action, list[Action]] | None = None  # visited move -> its most visited line
+    depth: float = 0.0  # mean depth of the search tree's nodes below the root
+    seldepth: int = 0  # depth of its deepest node
 
 
 class Agent(Protocol):

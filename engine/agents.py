@@ -136,10 +136,15 @@ class SearchAgent(_BatchAgent):
                              root_legal=legal, rng=self.rng, num_simulations=n,
                              reuse=np.array([done > 0]))
             done += n
+            visits = np.asarray(out.visit_counts[0])
+            depth, seldepth = tree_depths(search.tree, 0)
             result = Analysis(action=int(out.action[0]), value=float(out.root_value[0]),
                               policy=np.asarray(out.policy_target[0], dtype=np.float32),
-                              visits=np.asarray(out.visit_counts[0]),
-                              pv=_principal_variation(search, out, 0), simulations=done)
+                              visits=visits, pv=_principal_variation(search, out, 0),
+                              simulations=done, q=np.asarray(out.q_values[0], dtype=np.float32),
+                              lines={int(a): line_from(search.tree, 0, int(a))
+                                     for a in np.flatnonzero(visits)},
+                              depth=depth, seldepth=seldepth)
             if on_progress is not None:
                 on_progress(result)
         assert result is not None
@@ -150,6 +155,39 @@ def _principal_variation(search: BatchSearch, out: Any, index: int) -> list[Acti
     """The most-visited line from the root, as far as the tree goes."""
     line = [int(a) for a in search.principal_variation(index)]
     return line or [int(np.argmax(out.visit_counts[index]))]
+
+
+def line_from(tree: Any, b: int, action: int, max_length: int = 64) -> list[Action]:
+    """`action` from the root of tree `b`, then the most visited line below it."""
+    line = [int(action)]
+    node = int(tree.children[b, 0, action])
+    while node >= 0 and not tree.terminal[b, node] and len(line) < max_length:
+        visits = tree.children_visits[b, node]
+        if visits.max(initial=0) <= 0:
+            break
+        line.append(int(np.argmax(visits)))
+        node = int(tree.children[b, node, line[-1]])
+    return line
+
+
+def tree_depths(tree: Any, b: int) -> tuple[float, int]:
+    """(mean, greatest) depth of the nodes below the root of tree `b`: each simulation adds
+    one node at the end of its path, so the mean is the simulations' mean depth."""
+    count = int(tree.num_nodes[b])
+    if count <= 1:
+        return 0.0, 0
+    # Pointer jumping: after k rounds each node knows its distance to its 2^k-th ancestor.
+    jump = tree.parent[b, :count].astype(np.int64)
+    dist = (jump >= 0).astype(np.int64)
+    while (jump >= 0).any():
+        has = jump >= 0
+        target = jump[has]
+        dist[has] = dist[has] + dist[target]
+        new_jump = jump.copy()
+        new_jump[has] = jump[target]
+        jump = new_jump
+    below = dist[1:]
+    return float(below.mean()), int(below.max())
 
 
 class PerfectAgent(_BatchAgent):

@@ -4,6 +4,10 @@ Games come in pairs that share an opening (`opening_moves` uniformly random plie
 for both games of a pair) with colours swapped, so that neither the opening nor the first
 move favours one agent. Each ply, all games where agent A is to move are analysed in one
 batch, then all games where B is to move.
+
+Go games that end by the rules are scored by a referee when one is given (`engine.go_referee`:
+dead stones named by a GTP engine such as GNU Go, or by our own estimate, then taken off);
+without one, the final board counts as it stands (Tromp-Taylor), as in self-play.
 """
 
 from __future__ import annotations
@@ -14,9 +18,13 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.agents import Agent
+from engine.go_referee import Referee, referee_game
 from engine.gameops import GameOps
 from engine.loop.gate import elo_from_score, elo_with_interval  # noqa: F401 (re-exported)
 from games.base import Game, Outcome, Termination
+from games.chess import Chess
+from games.go import Go
+from games.go.sgf_writer import result_text, write_sgf
 
 
 @dataclass
@@ -29,6 +37,10 @@ class MatchResult:
     draws: int = 0
     losses: int = 0
     records: list[str] = field(default_factory=list)
+    scoring: str | None = None
+    """Who scored finished Go games (the referee's description); None: the board as it is."""
+    disagreements: list[str] = field(default_factory=list)
+    """Games where a player's own count named another winner than the referee's, as text."""
 
     @property
     def games(self) -> int:
@@ -39,14 +51,24 @@ class MatchResult:
         return (self.wins + 0.5 * self.draws) / self.games if self.games else 0.0
 
     def elo(self) -> tuple[float, float, float]:
-        """(Elo difference of A over B, lower and upper bound of its 95% interval)."""
-        return elo_with_interval(self.wins, self.draws, self.losses)
+        """(Elo difference of A over B, lower and upper bound of its 95% interval).
+
+        A clean sweep has an infinite estimate and no spread, where the normal approximation
+        gives no interval; its finite bound is then the exact (Clopper-Pearson) one: all n
+        games won is consistent with a per-game score down to 0.025 ** (1 / n)."""
+        elo, low, high = elo_with_interval(self.wins, self.draws, self.losses)
+        if self.games and self.wins == self.games:
+            low = elo_from_score(0.025 ** (1 / self.games))
+        elif self.games and self.losses == self.games:
+            high = elo_from_score(1 - 0.025 ** (1 / self.games))
+        return elo, low, high
 
     def as_dict(self) -> dict:
         elo, low, high = self.elo()
         return {"a": self.a, "b": self.b, "games": self.games, "wins": self.wins,
                 "draws": self.draws, "losses": self.losses, "score": round(self.score, 4),
-                "elo": _finite(elo), "elo_low": _finite(low), "elo_high": _finite(high)}
+                "elo": _finite(elo), "elo_low": _finite(low), "elo_high": _finite(high),
+                "scoring": self.scoring, "disagreements": self.disagreements}
 
 
 def _finite(x: float) -> float | None:
@@ -55,15 +77,17 @@ def _finite(x: float) -> float | None:
 
 def play_match(game: Game, agent_a: Agent, agent_b: Agent, games: int, *, seed: int = 0,
                opening_moves: int = 0, max_moves: int = 0, concurrent: int = 64,
-               keep_records: bool = False) -> MatchResult:
-    """Play `games` games (an even number is fair: colours swap within each pair)."""
+               keep_records: bool = False, referee: Referee | None = None) -> MatchResult:
+    """Play `games` games (an even number is fair: colours swap within each pair); a Go
+    `referee` scores the games that end by the rules with dead stones taken off."""
     ops = GameOps(game)
     rng = np.random.default_rng(seed)
-    result = MatchResult(agent_a.name, agent_b.name)
+    result = MatchResult(agent_a.name, agent_b.name,
+                         scoring=referee.description if referee is not None else None)
     for start in range(0, games, concurrent):
         count = min(concurrent, games - start)
         _play_batch(game, ops, agent_a, agent_b, start, count, rng, opening_moves, max_moves,
-                    result, keep_records)
+                    result, keep_records, referee)
     return result
 
 
@@ -86,16 +110,28 @@ def _openings(game: Game, ops: GameOps, pairs: int, plies: int, rng: np.random.G
 
 
 def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, max_moves,
-                result, keep_records) -> None:
+                result, keep_records, referee) -> None:
     pairs = (count + 1) // 2
     opening_states, opening_moves_list = _openings(game, ops, pairs, opening_moves, rng)
     states = ops.stack([ops.single(opening_states, i // 2) for i in range(count)])
     moves = [list(opening_moves_list[i // 2]) for i in range(count)]
     # In game i, agent A plays player (offset + i) % 2.
     a_player = np.array([(offset + i) % 2 for i in range(count)])
+    finals: list[np.ndarray] = []
     outcomes = play_games(game, agent_a, agent_b, states, a_player, max_moves=max_moves,
-                          moves=moves)
+                          moves=moves, finals=finals)
     for i, outcome in enumerate(outcomes):
+        names = (agent_a.name, agent_b.name)[:: 1 if a_player[i] == 0 else -1]
+        comment = None
+        if referee is not None:
+            refereed = referee_game(referee, game, moves[i], finals[i], outcome,
+                                    (agent_a, agent_b))
+            outcome = refereed.outcome
+            comment = (f"scored by {referee.description}: {len(refereed.dead)} dead stones; "
+                       f"the board as it stands counts {refereed.board_result}")
+            for name, count in refereed.disagreements.items():
+                result.disagreements.append(f"game {offset + i + 1}: {name} counts {count}, "
+                                            f"the referee {result_text(outcome)}")
         value = outcome.value(int(a_player[i]))
         if value > 0:
             result.wins += 1
@@ -104,15 +140,27 @@ def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, 
         else:
             result.draws += 1
         if keep_records:
-            result.records.append(game.game_record(moves[i], outcome))
+            result.records.append(_record(game, moves[i], outcome, names, comment))
+
+
+def _record(game: Game, moves: list[int], outcome: Outcome, names: tuple[str, str],
+            comment: str | None) -> str:
+    """The game's record; SGF and PGN name the players, SGF says who scored it."""
+    if isinstance(game, Go):
+        return write_sgf(game, moves, outcome=outcome, names=names, comment=comment).decode()
+    if isinstance(game, Chess):
+        return game.game_record(moves, outcome, headers={"White": names[0], "Black": names[1]})
+    return game.game_record(moves, outcome)
 
 
 def play_games(game: Game, agent_a: Agent, agent_b: Agent, states: np.ndarray,
                a_player: np.ndarray, *, max_moves: int = 0,
-               moves: list[list[int]] | None = None) -> list[Outcome]:
+               moves: list[list[int]] | None = None,
+               finals: list[np.ndarray] | None = None) -> list[Outcome]:
     """Play every game of the batch `states` to its end; agent A plays `a_player[i]` in game i.
 
-    Returns the outcome of each game. `moves`, if given, gets each game's actions appended.
+    Returns the outcome of each game. `moves`, if given, gets each game's actions appended;
+    `finals`, if given, gets each game's final state.
     """
     ops = GameOps(game)
     count = len(states)
@@ -148,4 +196,6 @@ def play_games(game: Game, agent_a: Agent, agent_b: Agent, states: np.ndarray,
         for j, i in enumerate(rows):
             states[i] = stepped[j]
             moves[i].append(int(actions[i]))
+    if finals is not None:
+        finals.extend(ops.single(states, i) for i in range(count))
     return [finished[i] for i in range(count)]

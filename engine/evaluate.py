@@ -2,8 +2,9 @@
 
 * Tic-tac-toe: from every reachable unfinished position, for each side, the agent plays that
   side against the perfect player to the end. A *loss* is a game the agent lost from a
-  position whose exact value for its side was a draw or a win; a *suboptimal* result is any
-  result below the exact value. Perfect play means zero of both, from both sides.
+  position whose exact value for its side was a draw or a win; a *win given up* is a game it
+  did not win from a position it could have won. A *suboptimal* result is either (any result
+  below the exact value). Perfect play means none, from both sides.
 * Connect Four: Pascal Pons' six test sets. For each position, the agent's move is *correct*
   when its outcome class (win / draw / loss under perfect play) equals the best one available.
   Reported over all positions and over *decisive* positions, those where some legal move is
@@ -55,20 +56,20 @@ def evaluate_tictactoe(game: Game, agent: Agent, seed: int = 0) -> dict[str, Any
         to_play = ops.to_play(states)
         agent_side = to_play if side_of_mover else 1 - to_play
         outcomes = play_games(game, agent, perfect, states, agent_side)
-        losses = suboptimal = 0
+        counts = {"losses": 0, "wins_given_up": 0, "suboptimal": 0, "winnable": 0}
         for state, side, outcome in zip(positions, agent_side, outcomes):
             exact = solver.value(state)
             exact_for_side = exact if game.to_play(state) == side else -exact
             result = outcome.value(int(side))
-            losses += int(result < 0 <= exact_for_side)
-            suboptimal += int(result < exact_for_side)
-        report[side_name] = {"losses": losses, "suboptimal": suboptimal}
-    report["losses"] = sum(report[k]["losses"] for k in ("as_player_to_move", "as_other_player"))
-    report["suboptimal"] = sum(report[k]["suboptimal"]
-                               for k in ("as_player_to_move", "as_other_player"))
-    # Perfect play: never loses. Optimal: also never draws a won position.
-    report["perfect"] = report["losses"] == 0
-    report["optimal"] = report["suboptimal"] == 0
+            counts["losses"] += int(result < 0 <= exact_for_side)
+            counts["wins_given_up"] += int(result < exact_for_side and exact_for_side > 0)
+            counts["suboptimal"] += int(result < exact_for_side)
+            counts["winnable"] += int(exact_for_side > 0)
+        report[side_name] = counts
+    sides = ("as_player_to_move", "as_other_player")
+    for key in ("losses", "wins_given_up", "suboptimal"):
+        report[key] = sum(report[side][key] for side in sides)
+    report["perfect"] = report["suboptimal"] == 0  # no loss and no win given up
     return report
 
 

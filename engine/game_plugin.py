@@ -19,8 +19,9 @@ import numpy as np
 import torch
 
 import games as games_registry
-from engine.checkpoint import CheckpointError, atomic_write_text, latest_checkpoint
+from engine.checkpoint import CheckpointError, latest_checkpoint
 from engine.config import ConfigError, RunConfig, play_search_config, resolve, to_dict, to_json
+from engine.game_records import write_records
 from engine.gameops import GameOps, NetworkEvaluator
 from engine.learner import Learner
 from engine.loop.gate import GateDecision, match_decision
@@ -72,9 +73,8 @@ class ShardReplay:
         name = shard_name(worker, sequence)
         write_shard(self.shard_dir / name, episodes,
                     {"game": self.game.name, "worker": worker, "network_step": version})
-        extension = self.game.record_extension
-        text = "\n".join(r.text.rstrip("\n") for r in episodes) + "\n"
-        atomic_write_text(self.games_dir / f"{Path(name).stem}.{extension}", text)
+        write_records(self.game, [r.text for r in episodes],
+                      self.games_dir / f"{Path(name).stem}.{self.game.record_extension}")
         return len(episodes)
 
     def written(self, worker: int) -> int:

@@ -309,8 +309,8 @@ class GtpEngine:
         Dead stones are estimated by random playouts from the position (a stone is dead when
         the other colour ends up owning its point in most of them); seki is not recognised,
         so its list is empty. `final_score` stays the Tromp-Taylor count of the board as it
-        stands, the rule self-play and the arena use: under it, a game that ends with dead
-        stones on the board counts them as alive.
+        stands, the rule self-play uses: under it, a game that ends with dead stones on the
+        board counts them as alive (the arena's referee, `engine.go_referee`, takes them off).
         """
         (status,) = self._words(args, 1)
         status = status.lower()

@@ -17,10 +17,12 @@ resignation) and counted in `resignations`.
 from __future__ import annotations
 
 import hashlib
+import os
 import queue
 import shlex
 import subprocess
 import threading
+import time
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -37,81 +39,126 @@ class GtpError(GameError):
     """The engine failed a command, stopped answering, or played an illegal move."""
 
 
+SETUP_TIMEOUT = 30.0
+"""Seconds an engine gets to answer a command other than `genmove` (those answer at once)."""
+_NOT_GTP = " (is it a GTP engine? GNU Go needs --mode gtp)"
+
+
 class GtpClient:
     """A GTP engine in a subprocess.
 
+    The engine's output is read as bytes by a thread and decoded leniently, so that a program
+    that is not a GTP engine (GNU Go in its default ASCII mode, `cat`) is reported as one
+    `GtpError` (a malformed response, a timeout or an exit), never a hang or a traceback.
+
     Args:
         command: the engine's command line (a string split like a shell, or a list).
-        timeout: seconds to wait for each response.
+        timeout: seconds to wait for a `genmove` response.
+        setup_timeout: seconds to wait for any other response.
     """
 
-    def __init__(self, command: str | Sequence[str], *, timeout: float = 120.0) -> None:
+    def __init__(self, command: str | Sequence[str], *, timeout: float = 120.0,
+                 setup_timeout: float = SETUP_TIMEOUT) -> None:
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not argv:
             raise GtpError("empty GTP engine command")
         self.command = " ".join(argv)
         self.timeout = timeout
+        self.setup_timeout = setup_timeout
         try:
             self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                            stderr=subprocess.DEVNULL, text=True, bufsize=1)
+                                            stderr=subprocess.DEVNULL)
         except OSError as error:
             raise GtpError(f"cannot start GTP engine {self.command!r}: {error.strerror}") from None
         self._lines: queue.Queue[str | None] = queue.Queue()
+        self._partial = b""  # the unfinished line the engine is writing
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
 
     def _read(self) -> None:
+        """Split the engine's output into lines (raw reads: a partial line stays visible)."""
         assert self.process.stdout is not None
-        for line in self.process.stdout:
-            self._lines.put(line)
+        fd = self.process.stdout.fileno()
+        buffer = b""
+        try:
+            while chunk := os.read(fd, 65536):
+                *lines, buffer = (buffer + chunk).split(b"\n")
+                for raw in lines:
+                    self._lines.put(raw.decode("utf-8", errors="replace") + "\n")
+                self._partial = buffer
+        except OSError:  # the pipe closed under us while closing
+            pass
         self._lines.put(None)
 
-    def _line(self) -> str:
-        try:
-            line = self._lines.get(timeout=self.timeout)
-        except queue.Empty:
-            raise GtpError(f"{self.command!r} did not answer within {self.timeout:g} s") from None
+    def _line(self, timeout: float, command: str, first: bool = False) -> str:
+        """The next line of output. For the `first` line of a response, output that cannot
+        start one (GNU Go's ASCII mode writes a prompt without a newline) fails at once."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._lines.get(timeout=0.05 if first else timeout)
+                break
+            except queue.Empty:
+                partial = self._partial.strip()
+                if first and partial and partial[:1] not in (b"=", b"?"):
+                    raise GtpError(f"{self.command!r} sent a malformed response to "
+                                   f"{command.split()[0]!r}: {partial[:60]!r}{_NOT_GTP}") \
+                        from None
+                if not first or time.monotonic() >= deadline:
+                    raise GtpError(f"{self.command!r} did not answer {command.split()[0]!r} "
+                                   f"within {timeout:g} s{_NOT_GTP}") from None
         if line is None:
+            self._lines.put(None)  # later reads see the exit too
             raise GtpError(f"{self.command!r} exited")
         return line
 
-    def send(self, command: str) -> str:
-        """Send one command; return the response text (without `=` and the blank line)."""
+    def send(self, command: str, *, timeout: float | None = None) -> str:
+        """Send one command; return the response text (without `=` and the blank line).
+
+        Waits `timeout` seconds (default: `self.timeout` for `genmove`, else
+        `self.setup_timeout`) for each line of the response.
+        """
+        if timeout is None:
+            genmove = command.split()[:1] == ["genmove"]
+            timeout = self.timeout if genmove else self.setup_timeout
         if self.process.poll() is not None:
-            raise GtpError(f"{self.command!r} is not running")
+            raise GtpError(f"{self.command!r} exited (exit code {self.process.returncode})")
         assert self.process.stdin is not None
         try:
-            self.process.stdin.write(command.strip() + "\n")
+            self.process.stdin.write((command.strip() + "\n").encode())
             self.process.stdin.flush()
         except OSError:
             raise GtpError(f"{self.command!r} exited") from None
-        line = self._line()
+        line = self._line(timeout, command, first=True)
         while not line.strip():  # stray blank lines between responses
-            line = self._line()
-        lines = [line.rstrip("\r\n")]
+            line = self._line(timeout, command, first=True)
+        head = line.strip()
+        if head[0] not in "=?":  # not GTP: fail now rather than wait for a blank line
+            raise GtpError(f"{self.command!r} sent a malformed response to "
+                           f"{command.split()[0]!r}: {head[:60]!r}{_NOT_GTP}")
+        lines = [head]
         while True:
-            line = self._line().rstrip("\r\n")
+            line = self._line(timeout, command).rstrip("\r\n")
             if not line.strip():
                 break
             lines.append(line)
-        head = lines[0]
         status, text = head[0], head[1:].lstrip("0123456789").strip()
         body = "\n".join([text, *lines[1:]]).strip("\n") if len(lines) > 1 else text
         if status == "?":
             raise GtpError(f"{self.command!r} failed {command.split()[0]!r}: {body}")
-        if status != "=":
-            raise GtpError(f"{self.command!r} sent a malformed response {head!r}")
         return body
 
     def close(self) -> None:
-        """Ask the engine to quit; kill it if it does not."""
+        """Ask the engine to quit; kill it if it does not within a few seconds."""
         if self.process.poll() is None:
             try:
-                self.send("quit")
-            except GtpError:
+                assert self.process.stdin is not None
+                self.process.stdin.write(b"quit\n")
+                self.process.stdin.close()
+            except OSError:
                 pass
             try:
-                self.process.wait(timeout=5)
+                self.process.wait(timeout=3)
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait()
@@ -139,25 +186,30 @@ class GtpAgent:
         command: the engine's command line, e.g. `gnugo --mode gtp --level 1`.
         game: a `games.go.Go` (board size and komi are sent to the engine).
         name: the agent's name (default `gtp:<command>`).
+        timeout, setup_timeout: seconds to wait for `genmove` and for other commands.
     """
 
     def __init__(self, command: str, game, *, name: str | None = None,
-                 timeout: float = 120.0) -> None:
+                 timeout: float = 120.0, setup_timeout: float = SETUP_TIMEOUT) -> None:
         from games.go import Go
 
         if not isinstance(game, Go):
             raise GtpError(f"GTP players play Go, not {getattr(game, 'name', game)}")
         self.game = game
         self.name = name or f"gtp:{command}"
-        self.client = GtpClient(command, timeout=timeout)
+        self.client = GtpClient(command, timeout=timeout, setup_timeout=setup_timeout)
         self.resignations = 0
         # state -> the (player, action) plays that lead to it from the empty board
         self._plays: dict[bytes, Plays] = {}
         self._siblings: dict[bytes, list[bytes]] = {}
         self._engine_plays: Plays = ()
-        self.client.send(f"boardsize {game.size}")
-        self.client.send(f"komi {game.komi:g}")
-        self.client.send("clear_board")
+        try:
+            self.client.send(f"boardsize {game.size}")
+            self.client.send(f"komi {game.komi:g}")
+            self.client.send("clear_board")
+        except GtpError:
+            self.client.close()
+            raise
         self._remember(game.initial_state(), ())
 
     # --- bookkeeping of play lists ----------------------------------------------------------
@@ -228,6 +280,17 @@ class GtpAgent:
         after = self.game.batch_step(state[None], np.array([action]))[0]
         self._remember(after, plays + ((player, action),))
         return Analysis(action=int(action), value=value)
+
+    def final_score(self, state: np.ndarray) -> str | None:
+        """The engine's own count of the finished game `state` (GTP `final_score`, e.g.
+        `B+3.5`), or None when it has not seen the game or cannot count."""
+        if _key(state) not in self._plays:
+            return None
+        try:
+            self._sync(state)
+            return self.client.send("final_score", timeout=self.client.timeout).strip()
+        except GtpError:
+            return None
 
     def analyse_batch(self, states: np.ndarray) -> list[Analysis]:
         return [self.analyse(self.game, state) for state in states]

@@ -12,6 +12,13 @@ sets the same event when the time budget is spent, and `stop` sets it at once. B
 agent (loading a checkpoint, compiling the search kernels on a first tiny search) also runs
 off the input thread: `uci` is answered at once and `isready` waits for it.
 
+Every `info` line shows the line of the move the engine will play (`multipv 1`; with `MultiPV`
+above 1, the other visited moves follow by visits), so that `bestmove` is the first move of
+the last `pv` printed. `depth` is the mean depth of the search tree's nodes, `seldepth` its
+deepest. With `UCI_ShowWDL`, `wdl` gives win/draw/loss in permille from the line's value v:
+the value is the expected score W - L and has no separate draw estimate, so W = max(v, 0),
+L = max(-v, 0) and the rest is draw (W - L = v, W + D + L = 1000).
+
 Following the UCI specification, unknown commands are ignored; malformed ones are reported
 as `info string error: ...` and change nothing (a bad `position` keeps the previous one).
 """
@@ -26,6 +33,7 @@ from typing import Protocol, TextIO
 import numpy as np
 
 from engine.uci_limits import (
+    MAX_MULTIPV,
     MAX_SIMULATIONS,
     SEARCH_CAP,
     GoLimits,
@@ -50,6 +58,10 @@ class Analysis(Protocol):
     visits: np.ndarray | None
     pv: list[int] | None
     simulations: int
+    q: np.ndarray | None
+    lines: dict[int, list[int]] | None
+    depth: float
+    seldepth: int
 
 
 class Agent(Protocol):
@@ -94,7 +106,7 @@ class UciEngine:
         self.name = name
         self.options: dict[str, object] = {
             "Simulations": simulations, "SearchCap": SEARCH_CAP, "MultiPV": 1,
-            "Temperature": 0.0, "Device": device, "MoveOverhead": 50,
+            "Temperature": 0, "Device": device, "MoveOverhead": 50, "UCI_ShowWDL": False,
         }
         self.state: ChessState = self.game.initial_state()
         self.rng = np.random.default_rng(seed)
@@ -110,7 +122,7 @@ class UciEngine:
         self._agent_ready = threading.Event()
         self._agent_generation = 0
         self._rate = 1000.0  # simulations per second, measured at start and by every search
-        self._last_reported: Analysis | None = None
+        self._last_reported: tuple[Analysis, int] | None = None
         self._stop_event = threading.Event()
         self._search_thread: threading.Thread | None = None
         self._start_agent()
@@ -158,8 +170,10 @@ class UciEngine:
                    f"min 0 max {MAX_SIMULATIONS}")
         self.write(f"option name SearchCap type spin default {self.options['SearchCap']} "
                    f"min 1 max {MAX_SIMULATIONS}")
-        self.write("option name MultiPV type spin default 1 min 1 max 1")
-        self.write("option name Temperature type string default 0")
+        self.write(f"option name MultiPV type spin default 1 min 1 max {MAX_MULTIPV}")
+        self.write("option name UCI_ShowWDL type check default false")
+        # Hundredths: UCI has no fractional option type (100 samples by visit counts).
+        self.write("option name Temperature type spin default 0 min 0 max 500")
         self.write(f"option name Device type string default {self.options['Device']}")
         self.write(f"option name MoveOverhead type spin default {self.options['MoveOverhead']} "
                    "min 0 max 5000")
@@ -278,8 +292,11 @@ class UciEngine:
             analysis = self._analyse(state, limits, budget, received, stop)
             if limits.infinite:
                 stop.wait()  # never answer an infinite search before `stop`
-            self._report(state, analysis, received, final=True)
-            self.write(f"bestmove {self._choose(state, analysis)}")
+            action = self._choose(state, analysis)
+            if analysis is not None and action is not None:
+                self._report(state, analysis, received, first=action)
+            move = state.legal_moves()[action].uci() if action is not None else "(none)"
+            self.write(f"bestmove {move}")
         finally:
             if timer is not None:
                 timer.cancel()
@@ -315,7 +332,7 @@ class UciEngine:
         def progress(analysis: Analysis) -> None:
             if time.monotonic() - last_info[0] >= INFO_INTERVAL:
                 last_info[0] = time.monotonic()
-                self._report(state, analysis, received, final=False)
+                self._report(state, analysis, received)
 
         try:
             started = time.monotonic()
@@ -329,37 +346,69 @@ class UciEngine:
             self.write(f"info string error: search failed: {error}")
             return None
 
-    def _report(self, state: ChessState, analysis: Analysis | None, received: float,
-                final: bool) -> None:
-        """An `info` line; the final one is skipped when progress already showed it."""
-        if analysis is None or (final and analysis is self._last_reported):
-            return
-        self._last_reported = analysis
+    def _report(self, state: ChessState, analysis: Analysis, received: float,
+                first: int | None = None) -> None:
+        """`info` lines, one per line of `MultiPV`: first the line of `first` (default: the
+        move the search would play now), then the other visited moves by visits."""
+        first = int(analysis.action) if first is None else first
+        if self._last_reported is not None and self._last_reported[0] is analysis \
+                and self._last_reported[1] == first:
+            return  # progress already showed this line
+        self._last_reported = (analysis, first)
         elapsed = max(time.monotonic() - received, 1e-3)
         nodes = int(analysis.simulations)
-        pv = _pv_text(state, analysis.pv or [analysis.action])
-        score = value_to_centipawns(analysis.value)
-        self.write(f"info depth {max(1, len(pv))} nodes {nodes} nps {int(nodes / elapsed)} "
-                   f"time {int(elapsed * 1000)} multipv 1 score cp {score} pv {' '.join(pv)}")
+        moves = [first]
+        if analysis.visits is not None:
+            visits = np.asarray(analysis.visits)
+            by_visits = sorted(np.flatnonzero(visits), key=lambda a: (-visits[a], a))
+            moves += [int(a) for a in by_visits if int(a) != first]
+        moves = moves[: int(self.options["MultiPV"])]  # type: ignore[call-overload]
+        lines = analysis.lines or {}
+        for rank, action in enumerate(moves, 1):
+            line = lines.get(action) or ((analysis.pv or [action]) if action == analysis.action
+                                         else [action])
+            if line[0] != action:
+                line = [action]
+            pv = _pv_text(state, line)
+            if not pv:
+                continue
+            value = analysis.value
+            if analysis.q is not None and analysis.visits is not None \
+                    and analysis.visits[action] > 0:
+                value = float(analysis.q[action])
+            depth = max(1, round(analysis.depth)) if analysis.depth else len(pv)
+            wdl = f" wdl {' '.join(map(str, wdl_permille(value)))}" \
+                if self.options["UCI_ShowWDL"] else ""
+            self.write(f"info depth {depth} seldepth {max(analysis.seldepth, len(pv), depth)} "
+                       f"multipv {rank} score cp {value_to_centipawns(value)}{wdl} "
+                       f"nodes {nodes} nps {int(nodes / elapsed)} time {int(elapsed * 1000)} "
+                       f"pv {' '.join(pv)}")
 
-    def _choose(self, state: ChessState, analysis: Analysis | None) -> str:
-        """The move to play: the analysis's, sampled by visits at a temperature, or a fallback."""
+    def _choose(self, state: ChessState, analysis: Analysis | None) -> int | None:
+        """The action to play: the analysis's, sampled by visits at a temperature, or a
+        fallback; None when there is no legal move."""
         legal = state.legal_moves()
         if not legal:
-            return "(none)"
-        temperature = float(self.options["Temperature"])  # type: ignore[arg-type]
+            return None
+        temperature = int(self.options["Temperature"]) / 100  # type: ignore[call-overload]
         if analysis is not None and temperature > 0 and analysis.visits is not None:
             actions = np.array(list(legal))
             weights = np.asarray(analysis.visits, dtype=np.float64)[actions] ** (1 / temperature)
             if weights.sum() > 0:
-                return legal[int(self.rng.choice(actions, p=weights / weights.sum()))].uci()
+                return int(self.rng.choice(actions, p=weights / weights.sum()))
         if analysis is not None and int(analysis.action) in legal:
-            return legal[int(analysis.action)].uci()
+            return int(analysis.action)
         if analysis is not None and analysis.policy is not None:
             actions = list(legal)
-            best = actions[int(np.argmax(np.asarray(analysis.policy)[actions]))]
-            return legal[best].uci()
-        return next(iter(legal.values())).uci()
+            return int(actions[int(np.argmax(np.asarray(analysis.policy)[actions]))])
+        return int(next(iter(legal)))
+
+
+def wdl_permille(value: float) -> tuple[int, int, int]:
+    """(win, draw, loss) in permille for a value in [-1, 1] (see the module docstring)."""
+    v = min(1.0, max(-1.0, float(value)))
+    win, loss = round(1000 * max(v, 0.0)), round(1000 * max(-v, 0.0))
+    return win, 1000 - win - loss, loss
 
 
 def _pv_text(state: ChessState, actions: list[int]) -> list[str]:

@@ -12,10 +12,17 @@ gets `DEFAULT_MOVETIME_MS`.
 The engine is told the game from its first position with every move since (UCI's `position
 ... moves ...`), so it sees repetitions and the fifty-move clock as our rules do. Its score,
 when it reports one, becomes the analysis value through python-chess's win-draw-loss model.
+
+An engine that exits, stops answering (`MOVE_TIMEOUT` seconds past the move's own time) or
+answers only garbage raises `UciEngineError`, which the CLI reports as one line (exit 2);
+python-chess's log lines about unreadable output are kept off the terminal.
 """
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
+import logging
 import shlex
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -33,6 +40,15 @@ DEFAULT_MOVETIME_MS = 100
 """The time a move gets when the spec sets no limit."""
 LIMIT_KEYS = ("movetime", "nodes", "depth")
 """Spec keys that limit each move; every other key is an engine option."""
+MOVE_TIMEOUT = 60.0
+"""Seconds an engine may take beyond a move's time limit (or in all, under a node or depth
+limit) before it counts as hung."""
+
+# python-chess logs each line it cannot read; without a handler of the application's, Python
+# would print them to stderr beside our one-line error.
+logging.getLogger("chess.engine").addHandler(logging.NullHandler())
+_ENGINE_FAILURES = (chess.engine.EngineError, chess.engine.EngineTerminatedError, TimeoutError,
+                    asyncio.TimeoutError, concurrent.futures.TimeoutError)
 
 
 class UciEngineError(GameError):
@@ -114,6 +130,7 @@ class UciAgent:
         options: UCI options to set once, by name.
         name: the agent's name (default `uci:<command>`).
         timeout: seconds to wait for the engine to start and answer the handshake.
+        move_timeout: seconds a move may take beyond its time limit (see `MOVE_TIMEOUT`).
 
     Raises:
         UciEngineError: the engine does not start, or refuses an option.
@@ -122,24 +139,24 @@ class UciAgent:
     def __init__(self, argv: Sequence[str], game: Game, *,
                  limit: chess.engine.Limit | None = None,
                  options: dict[str, str] | None = None, name: str | None = None,
-                 timeout: float = 30.0) -> None:
+                 timeout: float = 30.0, move_timeout: float = MOVE_TIMEOUT) -> None:
         if not isinstance(game, Chess):
             raise AgentSpecError(f"UCI players play chess, not {getattr(game, 'name', game)}")
         self.game = game
         self.limit = limit or chess.engine.Limit(time=DEFAULT_MOVETIME_MS / 1000)
         self.name = name or f"uci:{shlex.join(argv)}"
+        self.move_timeout = move_timeout
         try:
             self.engine = chess.engine.SimpleEngine.popen_uci(list(argv), timeout=timeout)
-        except (OSError, chess.engine.EngineError, chess.engine.EngineTerminatedError,
-                TimeoutError) as error:
-            raise UciEngineError(f"cannot start UCI engine {shlex.join(argv)!r}: "
-                                 f"{error}") from None
+        except (OSError, *_ENGINE_FAILURES) as error:
+            why = str(error) or f"no answer to the handshake within {timeout:g} s"
+            raise UciEngineError(f"cannot start UCI engine {shlex.join(argv)!r}: {why}") from None
         try:
             if options:
                 self.engine.configure(options)
-        except chess.engine.EngineError as error:
-            self.engine.quit()
-            raise UciEngineError(f"{self.name}: {error}") from None
+        except _ENGINE_FAILURES as error:
+            self.close()
+            raise UciEngineError(f"{self.name}: {str(error) or 'no answer'}") from None
 
     @classmethod
     def from_spec(cls, spec: str, game: Game) -> UciAgent:
@@ -152,10 +169,16 @@ class UciAgent:
                 **kwargs: object) -> Analysis:
         """The engine's move in `state` (the `Agent` protocol; search options are ignored)."""
         board = board_with_moves(state)
+        # SimpleEngine.play waits forever under a node or depth limit: bound every move.
+        seconds = self.move_timeout + (self.limit.time or 0.0)
+        play = self.engine.protocol.play(board, self.limit, info=chess.engine.INFO_SCORE)
+        future = asyncio.run_coroutine_threadsafe(asyncio.wait_for(play, seconds),
+                                                  self.engine.protocol.loop)
         try:
-            result = self.engine.play(board, self.limit, info=chess.engine.INFO_SCORE)
-        except (chess.engine.EngineError, chess.engine.EngineTerminatedError) as error:
-            raise UciEngineError(f"{self.name}: {error}") from None
+            result = future.result()
+        except _ENGINE_FAILURES as error:
+            why = str(error) or f"no move within {seconds:g} s"
+            raise UciEngineError(f"{self.name}: {why}") from None
         if result.move is None:
             raise UciEngineError(f"{self.name} played no move in {board.fen()}")
         action = self.game.move_to_action(state, result.move)
@@ -167,8 +190,8 @@ class UciAgent:
         return [self.analyse(self.game, state) for state in states]
 
     def close(self) -> None:
-        """Ask the engine to quit (python-chess kills it if it does not)."""
+        """Ask the engine to quit; python-chess kills it if it does not answer in time."""
         try:
             self.engine.quit()
-        except (chess.engine.EngineError, chess.engine.EngineTerminatedError):
-            pass
+        except _ENGINE_FAILURES:
+            self.engine.close()  # kills the process

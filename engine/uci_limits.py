@@ -117,6 +117,13 @@ def parse_position(args: list[str]) -> tuple[str, list[str]]:
 _OPTION_ALIASES = {"nodes": "Simulations"}
 
 
+MAX_MULTIPV = 5
+"""The most lines `MultiPV` may ask for."""
+SPIN_LIMITS = {"Simulations": (0, MAX_SIMULATIONS), "SearchCap": (1, MAX_SIMULATIONS),
+               "MultiPV": (1, MAX_MULTIPV), "MoveOverhead": (0, 5000), "Temperature": (0, 500)}
+"""(min, max) of each integer (`spin`) option; `Temperature` is in hundredths."""
+
+
 def parse_setoption(args: list[str], options: dict[str, object]) -> tuple[str, object]:
     """(option name as declared, converted value) of `setoption name <id> [value <x>]`."""
     if not args or args[0] != "name":
@@ -129,22 +136,22 @@ def parse_setoption(args: list[str], options: dict[str, object]) -> tuple[str, o
     if name is None:
         raise UciError(f"unknown option {asked!r}")
     try:
-        if name in ("Simulations", "SearchCap", "MultiPV", "MoveOverhead"):
+        if name in SPIN_LIMITS:
+            low, high = SPIN_LIMITS[name]
             value: object = int(text)
-            limits = {"Simulations": (0, MAX_SIMULATIONS), "SearchCap": (1, MAX_SIMULATIONS),
-                      "MultiPV": (1, 1), "MoveOverhead": (0, 5000)}[name]
-            if not limits[0] <= value <= limits[1]:  # type: ignore[operator]
-                raise ValueError(f"must be in [{limits[0]}, {limits[1]}]")
-        elif name == "Temperature":
-            value = float(text)
-            if not value >= 0:  # type: ignore[operator]
-                raise ValueError("must be >= 0")
+            if not low <= value <= high:  # type: ignore[operator]
+                raise ValueError(f"must be in [{low}, {high}]")
+        elif name == "UCI_ShowWDL":
+            if text.lower() not in ("true", "false"):
+                raise ValueError("must be true or false")
+            value = text.lower() == "true"
         else:
             value = text
             if not text:
                 raise ValueError("must not be empty")
     except ValueError as error:
-        raise UciError(f"bad value {text!r} for option {name}: {error}") from None
+        unit = " (hundredths: 100 = 1.0)" if name == "Temperature" else ""
+        raise UciError(f"bad value {text!r} for option {name}{unit}: {error}") from None
     return name, value
 
 

@@ -50,34 +50,70 @@ def arena_command(
     device: str = typer.Option("auto", help="Device for network players."),
     size: Optional[int] = typer.Option(None, help="Board size (Go)."),
     komi: Optional[float] = typer.Option(None, help="Komi (Go)."),
-    records: Optional[Path] = typer.Option(None, help="Write the games' records to this file."),
+    records: Optional[Path] = typer.Option(None, help="Write the games' records to this file "
+                                                     "(Go: one SGF per game, FILE-001.sgf, ...)."),
+    referee: Optional[str] = typer.Option(
+        None, help="Go: who names the dead stones of finished games before counting: a GTP "
+                   "command (default 'gnugo --mode gtp' when GNU Go is on the PATH), 'estimate' "
+                   "(move37's own playouts), or 'none' (count the board as it stands)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as a JSON last line."),
 ) -> None:
     """Play a match between two players; report results and the Elo difference with its 95% CI."""
     from engine.agents import make_agent
     from engine.arena import play_match
+    from engine.game_records import write_records
+    from engine.go_referee import make_referee
+    from games.go import Go
 
     the_game = _make_game(game, size, komi, players=(a, b))
     if games < 1:
         fail("--games must be at least 1")
-    agent_a = make_agent(a, the_game, device=device, seed=seed)
-    agent_b = make_agent(b, the_game, device=device, seed=seed + 1)
+    if referee is not None and not isinstance(the_game, Go):
+        fail("--referee scores Go games only")
+    agents = []
+    the_referee = None
     try:
-        result = play_match(the_game, agent_a, agent_b, games, seed=seed,
+        agents.append(make_agent(a, the_game, device=device, seed=seed))
+        agents.append(make_agent(b, the_game, device=device, seed=seed + 1))
+        if isinstance(the_game, Go) and (referee or "").lower() != "none":
+            the_referee = make_referee(referee)
+        result = play_match(the_game, agents[0], agents[1], games, seed=seed,
                             opening_moves=opening_moves, max_moves=max_moves,
-                            keep_records=records is not None)
+                            keep_records=records is not None, referee=the_referee)
     finally:
-        for agent in (agent_a, agent_b):
+        for agent in agents:
             agent.close()
+        if the_referee is not None:
+            the_referee.close()
     summary = result.as_dict()
     if records is not None:
-        records.write_text("\n".join(result.records) + "\n")
-    elo = summary["elo"]
-    interval = f"[{summary['elo_low']}, {summary['elo_high']}]"
+        write_records(the_game, result.records, records)
+    for line in result.disagreements:
+        print(f"move37: warning: the players disagree with the referee: {line}", file=sys.stderr)
+    scored = f"; scored by {result.scoring}" if result.scoring else ""
     print(f"{a} vs {b}: +{result.wins} ={result.draws} -{result.losses} "
-          f"score {result.score:.3f}, Elo {elo if elo is not None else 'inf'} (95% CI {interval})")
+          f"score {result.score:.3f}, {elo_text(summary)}{scored}")
     if as_json:
         print(json.dumps(summary))
+
+
+def elo_text(summary: dict) -> str:
+    """`Elo +12.3 (95% CI [-40.1, +65.0])`, with an unbounded side written as a bound
+    (a score of 0 or 1 has an infinite estimate)."""
+    elo, low, high = summary["elo"], summary["elo_low"], summary["elo_high"]
+
+    def side(x: float | None, sign: str) -> str:
+        return f"{sign}inf" if x is None else f"{x:+.1f}"
+
+    if elo is None:
+        sign = "+" if summary["score"] > 0.5 else "-"
+        known = low if sign == "+" else high
+        if known is not None:
+            relation = ">" if sign == "+" else "<"
+            bound = "lower" if sign == "+" else "upper"
+            return f"Elo {relation} {known:+.1f} (95% {bound} bound)"
+        return f"Elo {sign}inf"
+    return f"Elo {elo + 0.0:+.1f} (95% CI [{side(low, '-')}, {side(high, '+')}])"
 
 
 @app.command("eval")
@@ -105,12 +141,15 @@ def eval_command(
         agent = make_agent(checkpoint, the_game, device=device, seed=seed)
     if the_game.name == "tictactoe":
         report = evaluate_tictactoe(the_game, agent, seed)
-        for side in ("as_player_to_move", "as_other_player"):
+        print(f"from each of {report['positions']} positions, one game against perfect play "
+              "for each side:")
+        for side, label in (("as_player_to_move", "to move"), ("as_other_player", "other side")):
             r = report[side]
-            print(f"{side:>18}: {r['losses']} losses, {r['suboptimal']} suboptimal results "
-                  f"from {report['positions']} positions")
-        print("perfect play: no losses" if report["perfect"] else "not perfect: some losses",
-              "(and optimal: no won position drawn)" if report["optimal"] else "")
+            print(f"  {label:>10}: {r['losses']} lost from a drawn or won position, "
+                  f"{r['wins_given_up']} of {r['winnable']} won positions not won")
+        print("perfect play: no loss and no win given up" if report["perfect"] else
+              f"not perfect: {report['losses']} losses and {report['wins_given_up']} wins "
+              "given up")
     elif the_game.name == "connect4":
         report = evaluate_connect4(the_game, agent, pons_dir, limit)
         print(f"{'set':<12} {'name':<14} {'all':>7} {'decisive':>9} {'n':>6}")

@@ -183,6 +183,11 @@ class Go(KernelGame):
         sign = np.where(board == 1, 1.0, np.where(board == 2, -1.0, 0.0))
         return [int(p) for p in np.flatnonzero((board != 0) & (owner * sign < 0.0))]
 
+    def score_without(self, state: np.ndarray, dead: Sequence[int]) -> float:
+        """Black's area minus white's minus komi once the stones on `dead` are taken off:
+        the count of a finished game whose players agree on (or a referee names) dead stones."""
+        return self.score(self.setup(state, empty=[int(p) for p in dead]))
+
     # --- single-state protocol (the rest is KernelGame's) ------------------------------------
     def is_over(self, state: np.ndarray) -> bool:
         return bool(state[PASSES] >= 2 or self.move_count(state) >= self.max_moves)

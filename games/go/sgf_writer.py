@@ -44,7 +44,7 @@ def write_sgf(go: GoBoard, actions: Sequence[int], *, outcome: Outcome | None = 
               values: Sequence[float | None] | None = None, black: Sequence[int] = (),
               white: Sequence[int] = (), first_player: int = 0,
               names: tuple[str | None, str | None] = (None, None),
-              result: str | None = None) -> bytes:
+              result: str | None = None, comment: str | None = None) -> bytes:
     """Serialise a game as SGF.
 
     Args:
@@ -57,6 +57,7 @@ def write_sgf(go: GoBoard, actions: Sequence[int], *, outcome: Outcome | None = 
         first_player: who moves first (0 black); written as PL when it is white.
         names: (black player, white player) names for PB / PW.
         result: an RE value that overrides `outcome` (e.g. 'W+R').
+        comment: a comment C on the root node (e.g. who scored the game).
     """
     from sgfmill import sgf
 
@@ -70,6 +71,8 @@ def write_sgf(go: GoBoard, actions: Sequence[int], *, outcome: Outcome | None = 
     re = result if result is not None else result_text(outcome)
     if re is not None:
         root.set("RE", re)
+    if comment:
+        root.set("C", comment)
     for prop, name in zip(("PB", "PW"), names):
         if name:
             root.set(prop, name)

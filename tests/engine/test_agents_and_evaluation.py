@@ -31,6 +31,39 @@ def test_perfect_player_evaluates_as_perfect_and_random_does_not(tictactoe) -> N
     assert random["losses"] > 100 and not random["perfect"]
 
 
+class DrawSeeker:
+    """Never loses but settles for a draw where it could win: from a won position it plays a
+    drawing move when there is one, else (and elsewhere) a best move."""
+
+    name = "draw-seeker"
+
+    def __init__(self, game) -> None:
+        self.game, self.solver = game, MinimaxSolver(game)
+
+    def analyse_batch(self, states):
+        from engine.agent_types import Analysis
+
+        answers = []
+        for state in states:
+            values = {}
+            for action in np.flatnonzero(self.game.legal_mask(state)):
+                child = self.game.next_state(state, int(action))
+                outcome = self.game.outcome(child)
+                values[int(action)] = (outcome.value(self.game.to_play(state)) if outcome
+                                       else -self.solver.value(child))
+            best = max(values.values())
+            drawing = [a for a, v in values.items() if v == 0]
+            action = drawing[0] if best > 0 and drawing else max(values, key=values.get)
+            answers.append(Analysis(action=action))
+        return answers
+
+
+def test_wins_given_up_are_not_perfect_play(tictactoe) -> None:
+    report = evaluate_tictactoe(tictactoe, DrawSeeker(tictactoe))
+    assert report["losses"] == 0 and report["wins_given_up"] > 0 and not report["perfect"]
+    assert report["suboptimal"] == report["wins_given_up"]
+
+
 def test_match_results_follow_the_game_value(tictactoe) -> None:
     perfect_a = make_agent("perfect", tictactoe, seed=2)
     perfect_b = make_agent("perfect", tictactoe, seed=3)

@@ -22,3 +22,18 @@ def test_interval_by_hand() -> None:
     assert math.isclose(low, elo_from_score(0.7 - half))
     assert math.isclose(high, elo_from_score(0.7 + half))
     assert low < elo < high
+
+
+def test_clean_sweeps_print_a_bound_not_none() -> None:
+    from engine.arena import MatchResult
+    from engine.commands.evaluation import elo_text
+
+    sweep = MatchResult("a", "b", wins=4)
+    elo, low, high = sweep.elo()
+    assert elo == math.inf and high == math.inf
+    # Clopper-Pearson: 4 wins in 4 games is consistent with a score of 0.025 ** (1/4) = 0.398.
+    assert abs(low - elo_from_score(0.025 ** 0.25)) < 1e-9 and -73 < low < -71
+    assert elo_text(sweep.as_dict()) == "Elo > -72.1 (95% lower bound)"
+    assert elo_text(MatchResult("a", "b", losses=4).as_dict()) == "Elo < +72.1 (95% upper bound)"
+    even = elo_text(MatchResult("a", "b", wins=2, losses=2).as_dict())
+    assert even.startswith("Elo +0.0 (95% CI [-") and "None" not in even

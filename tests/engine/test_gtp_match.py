@@ -61,7 +61,7 @@ def play_match(gnugo: str, games: int, sims: int) -> list[tuple[str, str | None]
     ends = []
     for game in range(games):
         level = game % 2
-        with GtpClient(ENGINE + ["--sims", str(sims), "--seed", str(game)], timeout=600) as ours, \
+        with GtpClient(ENGINE + ["--sims", str(sims), "--seed", str(game)], timeout=600, setup_timeout=600) as ours, \
                 GtpClient(f"{gnugo} --mode gtp --chinese-rules --capture-all-dead "
                           f"--level {level} --seed {game}") as theirs:
             state, end = referee(ours, theirs, game % 2, go, limit=4 * 81)

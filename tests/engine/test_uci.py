@@ -28,6 +28,10 @@ class FakeAnalysis:
     visits: np.ndarray | None = None
     pv: list[int] | None = None
     simulations: int = 0
+    q: np.ndarray | None = None
+    lines: dict[int, list[int]] | None = None
+    depth: float = 0.0
+    seldepth: int = 0
 
 
 @dataclass
@@ -208,9 +212,11 @@ def test_garbage_is_ignored(uci: Transcript) -> None:
     "line, message",
     [
         ("setoption name Bogus value 3", "unknown option"),
-        ("setoption name MultiPV value 2", "MultiPV"),
+        ("setoption name MultiPV value 6", "must be in [1, 5]"),
+        ("setoption name UCI_ShowWDL value maybe", "true or false"),
         ("setoption name Simulations value many", "bad value"),
-        ("setoption name Temperature value -1", "must be >= 0"),
+        ("setoption name Temperature value -1", "hundredths"),
+        ("setoption name Temperature value 1.5", "hundredths"),
         ("setoption value 3", "needs 'name"),
     ],
 )
@@ -249,13 +255,17 @@ def test_timed_searches_ask_for_what_their_time_allows(uci: Transcript) -> None:
 
 def test_temperature_samples_a_visited_move() -> None:
     transcript = Transcript(FakeAgent(seed=5))
-    transcript.send("isready", "setoption name Temperature value 1.5")
+    transcript.send("isready", "setoption name Temperature value 150")
+    played = set()
     for _ in range(5):
         transcript.lines.clear()
         transcript.send("go nodes 40")
         move = transcript.bestmove()
         info = [line for line in transcript.lines if line.startswith("info depth")]
         assert info and chess.Move.from_uci(move) in chess.Board().legal_moves
+        assert info[-1].split(" pv ")[1].split()[0] == move  # the line of the move played
+        played.add(move)
+    assert len(played) > 1
 
 
 def test_bad_go_parameters_are_reported_but_answered(uci: Transcript) -> None:

@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -35,7 +37,7 @@ from engine.replay import (
     shard_name,
     write_shard,
 )
-from engine.selfplay import SelfPlayActor, stats_summary
+from engine.selfplay import SelfPlayActor, SelfPlayStats, stats_summary
 from games.base import Game, GameError
 
 WORKER_GAMES_PER_ROUND = 32
@@ -90,18 +92,39 @@ class ShardReplay:
 
 
 class GameActor:
-    """Self-play rounds of a fixed number of games, each batch of finished games to replay."""
+    """Self-play rounds of a fixed number of games, each batch of finished games to replay.
 
-    def __init__(self, selfplay: SelfPlayActor, worker: int, games_per_round: int) -> None:
+    A round ends early at `deadline` (the run's time budget). With `log` set, a progress
+    line (games finished, positions) goes to it at most every `PROGRESS_SECONDS`.
+    """
+
+    PROGRESS_SECONDS = 1.0
+
+    def __init__(self, selfplay: SelfPlayActor, worker: int, games_per_round: int,
+                 log: Callable[[str], None] | None = None) -> None:
         self.selfplay = selfplay
         self.worker = worker
         self.episodes_per_round = games_per_round
+        self.deadline: float | None = None
+        self.log = log
 
     def act(self, replay: ShardReplay, version: int) -> dict[str, float]:
         self.selfplay.sink = lambda records: replay.add(records, worker=self.worker,
                                                         version=version)
-        stats, _ = self.selfplay.run(self.episodes_per_round)
+        stats, _ = self.selfplay.run(self.episodes_per_round, self.deadline,
+                                     self._progress() if self.log else None)
         return {f"selfplay/{k}": v for k, v in stats_summary(stats).items()}
+
+    def _progress(self) -> Callable[[SelfPlayStats], None]:
+        last = time.monotonic()
+
+        def report(stats: SelfPlayStats) -> None:
+            nonlocal last
+            if time.monotonic() - last >= self.PROGRESS_SECONDS:
+                last = time.monotonic()
+                self.log(progress_line(stats, self.episodes_per_round))
+
+        return report
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng_state": json.dumps(self.selfplay.rng.bit_generator.state)}
@@ -232,9 +255,11 @@ class GamePlugin(Plugin):
     @classmethod
     def build(cls, config: RunConfig, run_dir: Path, *, worker: int = 0,
               log: Any = None) -> GamePlugin:
-        return cls(config, Path(run_dir), worker)
+        """`log`: a callable that takes the self-play progress lines (None: quiet)."""
+        return cls(config, Path(run_dir), worker, log)
 
-    def __init__(self, config: RunConfig, run_dir: Path, worker: int = 0) -> None:
+    def __init__(self, config: RunConfig, run_dir: Path, worker: int = 0,
+                 log: Callable[[str], None] | None = None) -> None:
         self.config, self.run_dir = config, run_dir
         self.game = games_registry.make(config.game, **config.game_options)
         check_opponents(config.arena.opponents, self.game)
@@ -255,9 +280,12 @@ class GamePlugin(Plugin):
         per_round = config.selfplay.games_per_iteration
         if worker:
             per_round = min(WORKER_GAMES_PER_ROUND, per_round)
-        self.actor = GameActor(selfplay, worker, per_round)
+        self.actor = GameActor(selfplay, worker, per_round, log)
         self.learner = GameLearner(self.model, self.game, config, self.device)
         self.gate = ArenaGate(self)
+
+    def set_deadline(self, deadline: float | None) -> None:
+        self.actor.deadline = deadline
 
     def store_latest(self) -> Path | None:
         """The run's newest checkpoint (the `previous` arena opponent while the current
@@ -281,6 +309,12 @@ class GamePlugin(Plugin):
     def summary(self, metrics: dict[str, Any], final: bool, state: Any) -> dict[str, Any]:
         return {**metrics, "games_played": self.replay.total_episodes,
                 "positions_trained": self.learner.progress()}
+
+
+def progress_line(stats: SelfPlayStats, games: int) -> str:
+    """`self-play 23/64 games, 4210 positions, 230 pos/s`."""
+    return (f"self-play {stats.games}/{games} games, {stats.positions} positions, "
+            f"{stats.positions_per_second:.0f} pos/s")
 
 
 def check_opponents(specs: list[str], game: Game) -> None:

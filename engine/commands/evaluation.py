@@ -97,8 +97,12 @@ def eval_command(
     from engine.agents import load_checkpoint_agent, make_agent
     from engine.evaluate import evaluate_connect4, evaluate_tictactoe
 
-    the_game = _make_game(game, players=(checkpoint,))
     path = Path(checkpoint)
+    if _names_a_path(checkpoint) and not (path.exists() or
+                                          path.with_name(path.name + ".json").is_file()):
+        fail(f"checkpoint {checkpoint} not found (give a checkpoint file, a run directory, "
+             f"or a player such as random or mcts:200)")
+    the_game = _make_game(game, players=(checkpoint,))
     if path.exists() or path.with_name(path.name + ".json").is_file():  # a file, dir or stem
         agent = load_checkpoint_agent(checkpoint, the_game, sims, device=device, seed=seed)
     else:
@@ -123,6 +127,13 @@ def eval_command(
     report["sims"] = sims
     if as_json:
         print(json.dumps(report))
+
+
+def _names_a_path(spec: str) -> bool:
+    """Whether a player spec is a file path (`runs/x`, `x.json`) rather than `kind:...`."""
+    head = spec.replace("\\", "/").split("/")[0]
+    return ("/" in spec.replace("\\", "/") and ":" not in head) or spec.endswith(
+        (".json", ".safetensors"))
 
 
 @app.command("move")

@@ -9,9 +9,9 @@ the gate's decisions; `WorkerPool` runs any plug-in's actor in other processes.
 from engine.loop.gate import GateDecision, match_decision, paired_decision
 from engine.loop.protocols import Actor, Gate, Learner, Plugin, PluginError, Replay, check_plugin
 from engine.loop.registry import plugin_class
-from engine.loop.run import Run, RunState, prepare_run
+from engine.loop.run import Run, RunState, completed_iterations, prepare_run
 from engine.loop.store import CheckpointStore
 
 __all__ = ["Actor", "CheckpointStore", "Gate", "GateDecision", "Learner", "Plugin",
-           "PluginError", "Replay", "Run", "RunState", "check_plugin", "match_decision",
-           "paired_decision", "plugin_class", "prepare_run"]
+           "PluginError", "Replay", "Run", "RunState", "check_plugin", "completed_iterations",
+           "match_decision", "paired_decision", "plugin_class", "prepare_run"]

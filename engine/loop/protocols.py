@@ -185,6 +185,10 @@ class Plugin(ABC):
         the iteration's figures and the run's state."""
         return dict(metrics)
 
+    def set_deadline(self, deadline: float | None) -> None:
+        """The `time.monotonic()` moment the run's time budget ends (None: no limit), told
+        before the first iteration; an actor may end its round there rather than overshoot."""
+
     def close(self) -> None:
         """Release what the plug-in holds (engines, pools)."""
 

@@ -32,7 +32,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.checkpoint import CheckpointError, atomic_write_text
+from engine.checkpoint import CheckpointError, atomic_write_text, latest_checkpoint
 from engine.config import ConfigError, to_json
 from engine.loop.protocols import Plugin, RunState, check_plugin
 from engine.loop.store import CheckpointStore
@@ -50,6 +50,8 @@ class Run:
         self.store = CheckpointStore(self.run_dir / "checkpoints", self.config.keep_checkpoints)
         self.state = RunState()
         self.pool: Any = None
+        self.deadline: float | None = None
+        """`time.monotonic()` moment the time budget ends (set by `run`; None: no limit)."""
         self._writer: Any = None
         if resume:
             self._restore()
@@ -121,13 +123,15 @@ class Run:
             metrics.update(p.actor.act(p.replay, p.learner.step))
             _, new_items = p.replay.refresh()
         else:
-            new_items = self._wait_for_workers(p.actor.episodes_per_round)
+            new_items = self._wait_for_workers(p.actor.episodes_per_round, self.deadline)
             metrics["actor/items_per_sec"] = new_items / max(1e-9, time.perf_counter() - start)
         act_seconds = time.perf_counter() - start
         metrics.update(p.learner.learn(p.replay, new_items))
         self.state.iteration += 1
         decision = None
-        if p.gate.every and self.state.iteration % p.gate.every == 0:
+        # Past the time budget the gate waits: an arena can take longer than an iteration.
+        if (p.gate.every and self.state.iteration % p.gate.every == 0
+                and not self._out_of_time()):
             decision = p.gate.judge(self.store.best(), self.state.iteration)
             metrics.update(decision.metrics)
             metrics.update({"gate/promoted": float(decision.promote),
@@ -153,10 +157,19 @@ class Run:
             self.on_iteration(metrics)
         return metrics
 
-    def run(self, should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
-        """Iterate until the config's iteration or time limit (time counted in this call);
-        returns the final summary."""
+    def run(self, should_stop: Callable[[], bool] | None = None,
+            started: float | None = None) -> dict[str, Any]:
+        """Iterate until the config's iteration or time limit; returns the final summary.
+
+        The time limit counts from `started` (a `time.monotonic()` value; default: now), so
+        a caller can count its own start-up in the budget. The actor is told the deadline
+        and ends its round there, so a run overshoots by at most the learning step (and the
+        gate is skipped once the budget is spent).
+        """
         p, cfg = self.plugin, self.config
+        start = time.monotonic() if started is None else started
+        self.deadline = start + cfg.minutes * 60 if cfg.minutes else None
+        p.set_deadline(self.deadline)
         if self.store.latest() is None:
             self.state.begun = {**p.begin(), **p.gate.begin()}
             self.store.promote(self.save())  # the starting weights: incumbent and workers' net
@@ -165,7 +178,7 @@ class Run:
 
             self.pool = WorkerPool(p.name, self.run_dir, cfg.workers)
             self.pool.start()
-        start, first = time.monotonic(), self.state.iteration
+        first = self.state.iteration
         last: dict[str, Any] = {}
         try:
             while not self._done(start, first) and not (should_stop and should_stop()):
@@ -192,10 +205,15 @@ class Run:
             return True
         return not cfg.iterations and not cfg.minutes and self.state.iteration > first
 
-    def _wait_for_workers(self, episodes: int, poll_seconds: float = 0.2) -> int:
-        """Block until the workers have added `episodes` more episodes; return new items."""
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _wait_for_workers(self, episodes: int, deadline: float | None = None,
+                          poll_seconds: float = 0.2) -> int:
+        """Block until the workers have added `episodes` more episodes (or the deadline
+        passed); return new items."""
         replay, got, items = self.plugin.replay, 0, 0
-        while got < episodes:
+        while got < episodes and not (deadline is not None and time.monotonic() >= deadline):
             if self.pool.alive() == 0:
                 raise RuntimeError("all worker processes have stopped")
             time.sleep(poll_seconds)
@@ -214,6 +232,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+def completed_iterations(run_dir: Path) -> int:
+    """Iterations the run in `run_dir` finished by its newest checkpoint (0 without one)."""
+    stem = latest_checkpoint(Path(run_dir) / "checkpoints")
+    if stem is None:
+        return 0
+    try:
+        return int(json.loads(stem.with_suffix(".json").read_text()).get("iteration", 0))
+    except (OSError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"checkpoint {stem}.json is unreadable: {error}") from None
 
 
 def prepare_run(plugin: type[Plugin], run_dir: Path, config: Any, resume: bool,

@@ -9,6 +9,7 @@ batch, then all games where B is to move.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -55,15 +56,17 @@ def _finite(x: float) -> float | None:
 
 def play_match(game: Game, agent_a: Agent, agent_b: Agent, games: int, *, seed: int = 0,
                opening_moves: int = 0, max_moves: int = 0, concurrent: int = 64,
-               keep_records: bool = False) -> MatchResult:
-    """Play `games` games (an even number is fair: colours swap within each pair)."""
+               keep_records: bool = False,
+               on_game: Callable[[float], None] | None = None) -> MatchResult:
+    """Play `games` games (an even number is fair: colours swap within each pair).
+    `on_game` gets A's result (1, 0.5, 0) of each game as it ends."""
     ops = GameOps(game)
     rng = np.random.default_rng(seed)
     result = MatchResult(agent_a.name, agent_b.name)
     for start in range(0, games, concurrent):
         count = min(concurrent, games - start)
         _play_batch(game, ops, agent_a, agent_b, start, count, rng, opening_moves, max_moves,
-                    result, keep_records)
+                    result, keep_records, on_game)
     return result
 
 
@@ -86,15 +89,17 @@ def _openings(game: Game, ops: GameOps, pairs: int, plies: int, rng: np.random.G
 
 
 def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, max_moves,
-                result, keep_records) -> None:
+                result, keep_records, on_game=None) -> None:
     pairs = (count + 1) // 2
     opening_states, opening_moves_list = _openings(game, ops, pairs, opening_moves, rng)
     states = ops.stack([ops.single(opening_states, i // 2) for i in range(count)])
     moves = [list(opening_moves_list[i // 2]) for i in range(count)]
     # In game i, agent A plays player (offset + i) % 2.
     a_player = np.array([(offset + i) % 2 for i in range(count)])
+    tick = None if on_game is None else (
+        lambda i, outcome: on_game((np.sign(outcome.value(int(a_player[i]))) + 1) / 2))
     outcomes = play_games(game, agent_a, agent_b, states, a_player, max_moves=max_moves,
-                          moves=moves)
+                          moves=moves, on_finish=tick)
     for i, outcome in enumerate(outcomes):
         value = outcome.value(int(a_player[i]))
         if value > 0:
@@ -109,10 +114,12 @@ def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, 
 
 def play_games(game: Game, agent_a: Agent, agent_b: Agent, states: np.ndarray,
                a_player: np.ndarray, *, max_moves: int = 0,
-               moves: list[list[int]] | None = None) -> list[Outcome]:
+               moves: list[list[int]] | None = None,
+               on_finish: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
     """Play every game of the batch `states` to its end; agent A plays `a_player[i]` in game i.
 
-    Returns the outcome of each game. `moves`, if given, gets each game's actions appended.
+    Returns the outcome of each game. `moves`, if given, gets each game's actions appended;
+    `on_finish(i, outcome)` is told of each game as it ends.
     """
     ops = GameOps(game)
     count = len(states)
@@ -125,11 +132,15 @@ def play_games(game: Game, agent_a: Agent, agent_b: Agent, states: np.ndarray,
         for i in np.flatnonzero(active & done):
             finished[i] = game.outcome(ops.single(states, i))
             active[i] = False
+            if on_finish is not None:
+                on_finish(int(i), finished[i])
         if max_moves:
             for i in np.flatnonzero(active):
                 if len(moves[i]) >= max_moves:
                     finished[i] = Outcome(Termination.MAX_LENGTH)
                     active[i] = False
+                    if on_finish is not None:
+                        on_finish(int(i), finished[i])
         if not active.any():
             break
         to_play = ops.to_play(states)

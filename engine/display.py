@@ -14,6 +14,7 @@ from __future__ import annotations
 import os
 import sys
 import time
+import warnings
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -153,6 +154,9 @@ def quiet_libraries() -> None:
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+    # transformers' notices of renamed arguments (FutureWarning) are for library authors.
+    warnings.filterwarnings("ignore", category=FutureWarning,
+                            message=r".*(deprecated|will be removed)")
     try:
         import transformers
     except ImportError:

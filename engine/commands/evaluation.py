@@ -62,10 +62,13 @@ def arena_command(
         fail("--games must be at least 1")
     agent_a = make_agent(a, the_game, device=device, seed=seed)
     agent_b = make_agent(b, the_game, device=device, seed=seed + 1)
+    ticks = GameTicks(games)
+    print(f"arena {the_game.name}: A = {a}, B = {b}; {games} games", file=sys.stderr,
+          flush=True)
     try:
         result = play_match(the_game, agent_a, agent_b, games, seed=seed,
                             opening_moves=opening_moves, max_moves=max_moves,
-                            keep_records=records is not None)
+                            keep_records=records is not None, on_game=ticks)
     finally:
         for agent in (agent_a, agent_b):
             agent.close()
@@ -78,6 +81,25 @@ def arena_command(
           f"score {result.score:.3f}, Elo {elo if elo is not None else 'inf'} (95% CI {interval})")
     if as_json:
         print(json.dumps(summary))
+
+
+class GameTicks:
+    """A line on stderr as each game of a match ends (stdout keeps the result alone)."""
+
+    def __init__(self, games: int) -> None:
+        self.games = games
+        self.counts = {1.0: 0, 0.5: 0, 0.0: 0}
+
+    def __call__(self, score: float) -> None:
+        print(self.line(score), file=sys.stderr, flush=True)
+
+    def line(self, score: float) -> str:
+        """`game 3/4: A wins | A +2 =0 -1`, counting this game."""
+        self.counts[float(score)] += 1
+        played = sum(self.counts.values())
+        word = {1.0: "A wins", 0.5: "draw", 0.0: "B wins"}[float(score)]
+        wins, draws, losses = self.counts[1.0], self.counts[0.5], self.counts[0.0]
+        return f"game {played}/{self.games}: {word} | A +{wins} ={draws} -{losses}"
 
 
 @app.command("eval")

@@ -108,12 +108,15 @@ class GameActor:
         self.deadline: float | None = None
         self.log = log
 
-    def act(self, replay: ShardReplay, version: int) -> dict[str, float]:
+    def act(self, replay: ShardReplay, version: int) -> dict[str, Any]:
         self.selfplay.sink = lambda records: replay.add(records, worker=self.worker,
                                                         version=version)
-        stats, _ = self.selfplay.run(self.episodes_per_round, self.deadline,
-                                     self._progress() if self.log else None)
-        return {f"selfplay/{k}": v for k, v in stats_summary(stats).items()}
+        stats, finished = self.selfplay.run(self.episodes_per_round, self.deadline,
+                                            self._progress() if self.log else None)
+        figures: dict[str, Any] = {f"selfplay/{k}": v for k, v in stats_summary(stats).items()}
+        if finished:  # one game of the round in the game's own record format
+            figures["samples/selfplay_game"] = f"```\n{finished[0].text.strip()}\n```"
+        return figures
 
     def _progress(self) -> Callable[[SelfPlayStats], None]:
         last = time.monotonic()

@@ -14,6 +14,9 @@ worth); the learner trains on the replay; every `gate.every` iterations the gate
 current weights against `best`; a checkpoint is written every `checkpoint_every`
 iterations and whenever the gate promotes. Without gating every checkpoint is `best`.
 
+An actor's figures are TensorBoard scalars; a text figure (a sample game record, sample
+completions) is logged as TensorBoard text and kept out of `summary.json`.
+
 Resume rebuilds the run from the directory alone: config, newest checkpoint (weights,
 learner, actor, replay and gate state, RNGs) and every episode on disk, including those
 written after that checkpoint, so a kill at any moment loses no finished episode and no
@@ -50,6 +53,7 @@ class Run:
         self.store = CheckpointStore(self.run_dir / "checkpoints", self.config.keep_checkpoints)
         self.state = RunState()
         self.pool: Any = None
+        self.resumed = resume
         self.deadline: float | None = None
         """`time.monotonic()` moment the time budget ends (set by `run`; None: no limit)."""
         self._writer: Any = None
@@ -96,15 +100,20 @@ class Run:
             from torch.utils.tensorboard import SummaryWriter
 
             self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-            if self.state.iteration == 0:
+            if not self.resumed:
                 self._writer.add_text("config", f"```\n{to_json(self.config)}\n```", 0)
+                # The HParams tab: the config flattened, one column per key.
+                self._writer.add_hparams(hparams(json.loads(to_json(self.config))), {},
+                                         run_name=".")
         return self._writer
 
-    def _log(self, metrics: dict[str, Any]) -> None:
+    def _log(self, metrics: dict[str, Any], texts: dict[str, str] | None = None) -> None:
         x = self.plugin.learner.progress()
         for tag, value in metrics.items():
             if "/" in tag and isinstance(value, (int, float)) and np.isfinite(value):
                 self.writer.add_scalar(tag, value, x)
+        for tag, text in (texts or {}).items():
+            self.writer.add_text(tag, text, x)
         self.writer.flush()
 
     def _write_summary(self, metrics: dict[str, Any], final: bool) -> dict[str, Any]:
@@ -126,6 +135,8 @@ class Run:
             new_items = self._wait_for_workers(p.actor.episodes_per_round, self.deadline)
             metrics["actor/items_per_sec"] = new_items / max(1e-9, time.perf_counter() - start)
         act_seconds = time.perf_counter() - start
+        # Text figures (a sample game, sample completions) go to TensorBoard only.
+        texts = {k: metrics.pop(k) for k in [k for k, v in metrics.items() if isinstance(v, str)]}
         metrics.update(p.learner.learn(p.replay, new_items))
         self.state.iteration += 1
         decision = None
@@ -151,7 +162,7 @@ class Run:
             if promote:
                 self.store.promote(stem)
         metrics["progress"] = p.learner.progress()
-        self._log({k: v for k, v in metrics.items() if k != "iteration"})
+        self._log({k: v for k, v in metrics.items() if k != "iteration"}, texts)
         self._write_summary(metrics, final=False)
         if self.on_iteration:
             self.on_iteration(metrics)
@@ -220,6 +231,25 @@ class Run:
             new_episodes, new_items = replay.refresh()
             got, items = got + new_episodes, items + new_items
         return items
+
+
+def hparams(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as TensorBoard hyperparameters: `section.key` -> number, bool or
+    string (lists and other values as their JSON text).
+
+    >>> hparams({"seed": 1, "train": {"lr": 0.1, "sizes": [1, 2]}})
+    {'seed': 1, 'train.lr': 0.1, 'train.sizes': '[1, 2]'}
+    """
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(hparams(value, f"{name}."))
+        elif isinstance(value, (bool, int, float, str)):
+            flat[name] = value
+        else:
+            flat[name] = json.dumps(value)
+    return flat
 
 
 def _jsonable(value: Any) -> Any:

@@ -97,7 +97,32 @@ def test_output_in_a_pipe_is_one_clean_line_per_event(tmp_path: Path) -> None:
                     last), last
     assert f"summary {run / 'summary.json'}" in last
     assert last.endswith(f"next: move37 play tictactoe --checkpoint {run}")
-    assert json.loads((run / "summary.json").read_text())["iteration"] == 2
+    summary = json.loads((run / "summary.json").read_text())
+    assert summary["iteration"] == 2 and not any(k.startswith("samples/") for k in summary)
+    # TensorBoard: the config as text and as hyperparameters, a sample game per iteration.
+    texts, hparams = _tensorboard(run / "tensorboard")
+    assert '"num_simulations": 4' in texts["config/text_summary"][0]
+    games = texts["samples/selfplay_game/text_summary"]
+    assert len(games) == 2 and re.search(r"\b[a-c][1-3] .*(1-0|0-1|1/2-1/2)", games[0]), games
+    assert "search.num_simulations" in hparams and "model.size" in hparams
+
+
+def _tensorboard(directory: Path) -> tuple[dict[str, list[str]], str]:
+    """The text summaries of a TensorBoard directory by tag, and its hparams records."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    texts: dict[str, list[str]] = {}
+    hparams = ""
+    for path in sorted(directory.glob("events.*")):
+        for event in EventFileLoader(str(path)).Load():
+            for value in event.summary.value:
+                plugin = value.metadata.plugin_data.plugin_name
+                if plugin == "text":
+                    texts.setdefault(value.tag, []).append(
+                        value.tensor.string_val[0].decode())
+                elif plugin == "hparams":
+                    hparams += value.metadata.plugin_data.content.decode(errors="replace")
+    return texts, hparams
 
 
 @pytest.mark.parametrize("workers", [0, 1])

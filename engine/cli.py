@@ -95,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `move37` console script."""
     try:
         app(args=argv, standalone_mode=True)
+    except SystemExit:
+        raise  # before the next clause, whose imports (torch) would slow down `--help`
     except _one_line_errors() as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"move37: error: {message}", file=sys.stderr)

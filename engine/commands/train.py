@@ -32,10 +32,13 @@ def train_command(
     """Train an agent by self-play (AlphaZero-style), writing checkpoints and TensorBoard logs."""
     started = time.monotonic()
     from engine.config import available_presets, resolve
-    from engine.game_plugin import GamePlugin
-    from engine.loop import completed_iterations, prepare_run
+    from engine.display import Display
 
+    display = Display(live=False if quiet else None)
     if resume is not None:
+        from engine.game_plugin import GamePlugin
+        from engine.loop import completed_iterations, prepare_run
+
         if game is not None or preset is not None or seed is not None or set_:
             fail("--resume takes only --minutes, --iterations, --device and --workers")
         done = completed_iterations(resume) if (resume / "config.json").is_file() else 0
@@ -63,21 +66,32 @@ def train_command(
         if config.game != game_key:
             fail(f"preset {chosen!r} is for {config.game}, not {game_key}")
         run_dir = out or Path("runs") / f"{game_key}-{time.strftime('%Y%m%d-%H%M%S')}"
+        # The first line before torch loads: the user sees at once what will happen.
+        display.event(start_line(config, run_dir, _budget(config, started, None), None))
+        from engine.game_plugin import GamePlugin
+        from engine.loop import prepare_run
+
         prepare_run(GamePlugin, run_dir, config, False)
-        done = 0
-    _run_with_display(config, run_dir, done if resume is not None else None, quiet, started)
+        done = None
+    if resume is not None:
+        display.event(start_line(config, run_dir, _budget(config, started, done), done))
+    _run_with_display(config, run_dir, done, display, started)
 
 
-def _run_with_display(config, run_dir: Path, resumed_at: int | None, quiet: bool,
+def _budget(config, started: float, resumed_at: int | None):
+    from engine.display import Budget
+
+    return Budget(started, config.minutes, resumed_at or 0, config.iterations)
+
+
+def _run_with_display(config, run_dir: Path, resumed_at: int | None, display,
                       started: float) -> None:
-    from engine.display import Budget, Display
     from engine.game_plugin import GamePlugin
     from engine.loop import Run
 
-    display = Display(live=False if quiet else None)
-    budget = Budget(started, config.minutes, resumed_at or 0, config.iterations)
-    display.event(start_line(config, run_dir, budget, resumed_at))
-    plugin = GamePlugin.build(config, run_dir, log=display.progress)
+    budget = _budget(config, started, resumed_at)
+    plugin = GamePlugin.build(config, run_dir, log=lambda text: display.progress(
+        f"{text} | it {run.state.iteration + 1} | {budget.fields(run.state.iteration)}"))
     run = Run(plugin, run_dir, resume=resumed_at is not None, on_iteration=lambda metrics: (
         display.clear_progress(), display.event(iteration_line(metrics, plugin, budget))))
     try:

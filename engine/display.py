@@ -152,6 +152,7 @@ def quiet_libraries() -> None:
     """Keep Hugging Face's warnings and download bars out of the command's output (the
     command reports its own progress); call before transformers is imported."""
     os.environ.setdefault("HF_HUB_DISABLE_PROGRESS_BARS", "1")
+    os.environ.setdefault("HF_DATASETS_DISABLE_PROGRESS_BARS", "1")
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     # transformers' notices of renamed arguments (FutureWarning) are for library authors.

@@ -137,11 +137,15 @@ class GameActor:
 
 
 class GameLearner:
-    """Gradient steps on batches drawn from the replay window (augmented by symmetries)."""
+    """Gradient steps on batches drawn from the replay window (augmented by symmetries);
+    at most until the time budget's end, and at least `train.min_steps`."""
 
     def __init__(self, model: torch.nn.Module, game: Game, config: RunConfig,
-                 device: torch.device) -> None:
+                 device: torch.device, log: Callable[[str], None] | None = None) -> None:
         self.game, self.config = game, config
+        self.deadline: float | None = None
+        """End of the run's time budget (`time.monotonic()`): learning stops there."""
+        self.log = log
         self.inner = Learner(model, config.train, device, config.train.root_value_blend)
         self.rng = np.random.default_rng([config.seed, 1])
 
@@ -159,13 +163,22 @@ class GameLearner:
         steps = max(cfg.train.min_steps,
                     int(round(new_items * cfg.train.sample_reuse / cfg.train.batch_size)))
         totals: dict[str, float] = {}
-        for _ in range(steps):
+        last_report = time.monotonic()
+        for done in range(steps):
+            # At the time budget's end, stop (the positions stay in the window for a resume).
+            if (done >= cfg.train.min_steps and self.deadline is not None
+                    and time.monotonic() >= self.deadline):
+                steps = done
+                break
             batch = replay.buffer.sample(cfg.train.batch_size, self.rng)
             if cfg.replay.symmetries:
                 batch = augment(batch, self.game.apply_symmetry, self.game.num_symmetries,
                                 self.rng)
             for key, value in self.inner.train_step(batch).items():
                 totals[key] = totals.get(key, 0.0) + value
+            if self.log is not None and time.monotonic() - last_report >= 1.0:
+                last_report = time.monotonic()
+                self.log(f"learning {done + 1}/{steps} steps")
         result = {k: v / steps for k, v in totals.items()}
         result.update({"train/steps": steps, "replay/window": replay.buffer.size,
                        "replay/positions_generated": replay.total_items})
@@ -284,11 +297,11 @@ class GamePlugin(Plugin):
         if worker:
             per_round = min(WORKER_GAMES_PER_ROUND, per_round)
         self.actor = GameActor(selfplay, worker, per_round, log)
-        self.learner = GameLearner(self.model, self.game, config, self.device)
+        self.learner = GameLearner(self.model, self.game, config, self.device, log)
         self.gate = ArenaGate(self)
 
     def set_deadline(self, deadline: float | None) -> None:
-        self.actor.deadline = deadline
+        self.actor.deadline = self.learner.deadline = deadline
 
     def store_latest(self) -> Path | None:
         """The run's newest checkpoint (the `previous` arena opponent while the current

@@ -190,6 +190,9 @@ def _one_line_errors() -> Iterator[None]:
 
 def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulations, preset,
           set_, device, as_json) -> None:
+    from engine.display import quiet_libraries
+
+    quiet_libraries()
     from llm_bridge import tasks
     from llm_bridge.config import resolve_llm
     from llm_bridge.evaluate import evaluate_policy

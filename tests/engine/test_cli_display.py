@@ -57,13 +57,13 @@ def test_resume_adds_iterations_and_says_so(tmp_path: Path) -> None:
 
 def test_minutes_budget_ends_inside_a_long_iteration(tmp_path: Path) -> None:
     """An iteration of 100000 games would take hours: the budget of 12 s ends self-play
-    where it is, the arena is skipped, and the run stops a few seconds after it (the
-    learning step on what was played is short: few passes over the data)."""
+    where it is, learning stops after its first step, the arena is skipped, and the run
+    stops a few seconds after the budget."""
     run = tmp_path / "run"
     start = time.monotonic()
     result = _train("tictactoe", "--out", str(run), "--minutes", "0.2", *SETS,
                     "--set", "selfplay.games_per_iteration=100000",
-                    "--set", "arena.every_iterations=1", "--set", "train.sample_reuse=0.05")
+                    "--set", "arena.every_iterations=1")
     wall = time.monotonic() - start
     # 12 s budget, counted from the command's start; the margin is the interpreter's
     # start-up, the learning step on what was played and the final checkpoint.
@@ -73,6 +73,8 @@ def test_minutes_budget_ends_inside_a_long_iteration(tmp_path: Path) -> None:
     assert lines[-1].startswith("done in 0:1") and "arena" not in lines[-1]
     meta = load_checkpoint(latest_checkpoint(run)).meta
     assert meta["iteration"] == 1 and meta["games_played"] > 0
+    # Thousands of positions were played, but the budget allowed one gradient step.
+    assert json.loads((run / "summary.json").read_text())["train/steps"] == 1
 
 
 def test_output_in_a_pipe_is_one_clean_line_per_event(tmp_path: Path) -> None:
@@ -91,7 +93,8 @@ def test_output_in_a_pipe_is_one_clean_line_per_event(tmp_path: Path) -> None:
         assert re.fullmatch(r"games \d+", fields[2])
     assert "arena random" in iteration_lines[1]
     # Every line is an event: no wrapped continuation of a longer one.
-    assert all(re.match(r"(move37 train|self-play|it \d|done in)", line) for line in lines), lines
+    assert all(re.match(r"(move37 train|self-play|learning|it \d|done in)", line)
+               for line in lines), lines
     last = lines[-1]
     assert re.match(r"done in \d+:\d\d: 2 iterations, \d+ games; last arena random \d\.\d\d; ",
                     last), last
@@ -162,3 +165,47 @@ def test_help_lists_the_main_commands_first() -> None:
     names = re.findall(r"^│ (\w+) ", result.stdout, flags=re.MULTILINE)
     assert names[:4] == ["train", "play", "arena", "eval"], names
     assert {"gtp", "uci", "perft", "bench"} <= set(names)
+
+
+def test_arena_ticks_each_game_on_stderr_and_keeps_stdout_for_the_result() -> None:
+    result = subprocess.run(_cli("arena", "tictactoe", "--a", "perfect", "--b", "random",
+                                 "--games", "4", "--json"),
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    ticks = [line for line in result.stderr.splitlines() if line.startswith("game ")]
+    assert [t.split(":")[0] for t in ticks] == [f"game {n}/4" for n in range(1, 5)]
+    final = json.loads(result.stdout.splitlines()[-1])
+    # The perfect player never loses; the last tick's running count is the match result.
+    assert all("B wins" not in t for t in ticks)
+    assert ticks[-1].endswith(f"A +{final['wins']} ={final['draws']} -{final['losses']}")
+    assert result.stdout.splitlines()[0].startswith("perfect vs random: +")
+
+
+def test_budget_fields_by_hand() -> None:
+    from engine.display import Budget
+
+    # Started 90 s ago, 2-minute budget, resumed at iteration 4 with 6 more to go; 3 done
+    # in this call at 30 s each: 90 s left by the iterations, 30 s by the clock.
+    budget = Budget(started=time.monotonic() - 90, minutes=2, first_iteration=4,
+                    last_iteration=10)
+    assert budget.fields(7) == "1:30/2:00 eta 0:30"
+    assert budget.describe(more=True) == "6 more iterations / 2 more minutes"
+    no_clock = Budget(started=time.monotonic() - 90, last_iteration=10)
+    assert no_clock.fields(3) == "1:30 eta 3:30"  # 7 iterations left at 30 s
+    assert Budget(started=time.monotonic()).describe() == "one iteration"
+
+
+def test_display_in_a_pipe_throttles_progress_and_writes_plain_lines() -> None:
+    import io
+
+    from engine.display import Display
+
+    stream = io.StringIO()
+    display = Display(stream)
+    assert not display.live
+    display.event("it 1 | games 8")
+    display.progress("self-play 1/8 games")
+    display.progress("self-play 2/8 games")  # within 10 s of the last: not written
+    display.clear_progress()  # an iteration ended: the next progress line is written
+    display.progress("self-play 3/8 games")
+    assert stream.getvalue() == "it 1 | games 8\nself-play 1/8 games\nself-play 3/8 games\n"

@@ -328,9 +328,8 @@ class GamePlugin(Plugin):
 
 
 def progress_line(stats: SelfPlayStats, games: int) -> str:
-    """`self-play 23/64 games, 4210 positions, 230 pos/s`."""
-    return (f"self-play {stats.games}/{games} games, {stats.positions} positions, "
-            f"{stats.positions_per_second:.0f} pos/s")
+    """`self-play 23/64 games, 4210 positions` (of the games finished in this round)."""
+    return f"self-play {stats.games}/{games} games, {stats.positions} positions"
 
 
 def check_opponents(specs: list[str], game: Game) -> None:

@@ -75,9 +75,10 @@ class Actor(Protocol):
     episodes_per_round: int
     """Episodes one `act` call adds (what the learner waits for, per iteration)."""
 
-    def act(self, replay: Replay, version: int) -> dict[str, float]:
+    def act(self, replay: Replay, version: int) -> dict[str, Any]:
         """Play one round, adding every finished batch of episodes to `replay` at once;
-        return the round's figures (TensorBoard tags)."""
+        return the round's figures (TensorBoard tags; a str value, such as a sample
+        episode, is logged as text and kept out of the summary)."""
         ...
 
     def state_dict(self) -> dict[str, Any]: ...

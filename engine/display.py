@@ -140,6 +140,15 @@ class Display:
         self.clear_progress()
 
 
+def exit_now(code: int) -> None:
+    """Flush the output and end the process at once, skipping the interpreter's teardown
+    (seconds after torch, during which another Ctrl-C would print a traceback); for after
+    an interrupted run has saved its checkpoint."""
+    for stream in (sys.stdout, sys.stderr):
+        stream.flush()
+    os._exit(code)
+
+
 def is_terminal(stream: TextIO) -> bool:
     """Whether `stream` is an interactive terminal (`TERM=dumb` counts as not)."""
     try:

@@ -90,7 +90,7 @@ def llm_train(
 
 def _train_with_display(config, run_dir: Path, resumed_at: int | None, quiet: bool,
                         started: float) -> None:
-    from engine.display import Budget, Display, clock, quiet_libraries
+    from engine.display import Budget, Display, clock, exit_now, quiet_libraries
 
     quiet_libraries()
     from engine.loop import Run
@@ -126,10 +126,11 @@ def _train_with_display(config, run_dir: Path, resumed_at: int | None, quiet: bo
         summary = run.run(started=budget.started)
     except KeyboardInterrupt:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
+        display.close()
         stem = run.save()
         display.event(f"interrupted; saved checkpoint {stem.name}; resume with: "
                       f"move37 llm train --resume {run_dir}")
-        raise SystemExit(130) from None
+        exit_now(130)
     finally:
         display.close()
     before = summary.get("test_before", {}).get("pass@1")

@@ -86,6 +86,7 @@ def _budget(config, started: float, resumed_at: int | None):
 
 def _run_with_display(config, run_dir: Path, resumed_at: int | None, display,
                       started: float) -> None:
+    from engine.display import exit_now
     from engine.game_plugin import GamePlugin
     from engine.loop import Run
 
@@ -97,12 +98,12 @@ def _run_with_display(config, run_dir: Path, resumed_at: int | None, display,
     try:
         summary = run.run(started=started)
     except KeyboardInterrupt:
-        display.close()
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
+        display.close()
         stem = run.save()
         display.event(f"interrupted; saved checkpoint {stem.name}; resume with: "
                       f"move37 train --resume {run_dir}")
-        raise SystemExit(130) from None
+        exit_now(130)
     finally:
         display.close()
     display.event(final_line(config.game, run_dir, budget, run.state, summary))

@@ -28,7 +28,7 @@ def clock(seconds: float) -> str:
     >>> clock(5), clock(125.4), clock(3725)
     ('0:05', '2:05', '1:02:05')
     """
-    seconds = max(0, int(round(seconds)))
+    seconds = max(0, round(seconds))
     hours, rest = divmod(seconds, 3600)
     minutes, secs = divmod(rest, 60)
     return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"

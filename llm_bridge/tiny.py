@@ -270,7 +270,7 @@ def warm_start_progress(log: Callable[[str], None], steps: int, every_seconds: f
 
 
 def _clock(seconds: float) -> str:
-    minutes, secs = divmod(int(round(seconds)), 60)
+    minutes, secs = divmod(round(seconds), 60)
     return f"{minutes}:{secs:02d}"
 
 

@@ -22,7 +22,9 @@ _HOMES = {
     "completed_iterations": "run", "prepare_run": "run", "CheckpointStore": "store",
 }
 
-__all__ = sorted(_HOMES)
+__all__ = ["Actor", "CheckpointStore", "Gate", "GateDecision", "Learner", "Plugin",
+           "PluginError", "Replay", "Run", "RunState", "check_plugin", "completed_iterations",
+           "match_decision", "paired_decision", "plugin_class", "prepare_run"]
 
 if TYPE_CHECKING:
     from engine.loop.gate import GateDecision, match_decision, paired_decision

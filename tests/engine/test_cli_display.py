@@ -33,7 +33,7 @@ def _cli(*args: str) -> list[str]:
 def _train(*args: str, timeout: float = 180) -> subprocess.CompletedProcess:
     # stdout is a pipe here, as when a user writes the log to a file.
     result = subprocess.run(_cli("train", *args), capture_output=True, text=True,
-                            timeout=timeout)
+                            timeout=timeout, check=False)
     assert result.returncode == 0, result.stderr[-2000:]
     return result
 
@@ -49,7 +49,7 @@ def test_resume_adds_iterations_and_says_so(tmp_path: Path) -> None:
     assert load_checkpoint(latest_checkpoint(run)).meta["iteration"] == 3
     # With no more to do, a resume says so rather than doing nothing in silence.
     again = subprocess.run(_cli("train", "--resume", str(run)), capture_output=True, text=True,
-                           timeout=60)
+                           timeout=60, check=False)
     assert again.returncode == 2
     assert "has run 3 iterations" in again.stderr and "--iterations N" in again.stderr
     assert len(again.stderr.strip().splitlines()) == 1
@@ -161,7 +161,7 @@ def test_ctrl_c_saves_and_prints_one_line(tmp_path: Path, workers: int) -> None:
 
 def test_help_lists_the_main_commands_first() -> None:
     result = subprocess.run(_cli("--help"), capture_output=True, text=True, timeout=60,
-                            env={**os.environ, "COLUMNS": "100"})
+                            check=False, env={**os.environ, "COLUMNS": "100"})
     names = re.findall(r"^│ (\w+) ", result.stdout, flags=re.MULTILINE)
     assert names[:4] == ["train", "play", "arena", "eval"], names
     assert {"gtp", "uci", "perft", "bench"} <= set(names)
@@ -170,7 +170,7 @@ def test_help_lists_the_main_commands_first() -> None:
 def test_arena_ticks_each_game_on_stderr_and_keeps_stdout_for_the_result() -> None:
     result = subprocess.run(_cli("arena", "tictactoe", "--a", "perfect", "--b", "random",
                                  "--games", "4", "--json"),
-                            capture_output=True, text=True, timeout=120)
+                            capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
     ticks = [line for line in result.stderr.splitlines() if line.startswith("game ")]
     assert [t.split(":")[0] for t in ticks] == [f"game {n}/4" for n in range(1, 5)]

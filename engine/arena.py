@@ -13,6 +13,7 @@ without one, the final board counts as it stands (Tromp-Taylor), as in self-play
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -77,9 +78,11 @@ def _finite(x: float) -> float | None:
 
 def play_match(game: Game, agent_a: Agent, agent_b: Agent, games: int, *, seed: int = 0,
                opening_moves: int = 0, max_moves: int = 0, concurrent: int = 64,
-               keep_records: bool = False, referee: Referee | None = None) -> MatchResult:
+               keep_records: bool = False, referee: Referee | None = None,
+               on_game: Callable[[float], None] | None = None) -> MatchResult:
     """Play `games` games (an even number is fair: colours swap within each pair); a Go
-    `referee` scores the games that end by the rules with dead stones taken off."""
+    `referee` scores the games that end by the rules with dead stones taken off.
+    `on_game` gets A's result (1, 0.5, 0) of each game as it ends (as refereed)."""
     ops = GameOps(game)
     rng = np.random.default_rng(seed)
     result = MatchResult(agent_a.name, agent_b.name,
@@ -87,7 +90,7 @@ def play_match(game: Game, agent_a: Agent, agent_b: Agent, games: int, *, seed: 
     for start in range(0, games, concurrent):
         count = min(concurrent, games - start)
         _play_batch(game, ops, agent_a, agent_b, start, count, rng, opening_moves, max_moves,
-                    result, keep_records, referee)
+                    result, keep_records, referee, on_game)
     return result
 
 
@@ -110,7 +113,7 @@ def _openings(game: Game, ops: GameOps, pairs: int, plies: int, rng: np.random.G
 
 
 def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, max_moves,
-                result, keep_records, referee) -> None:
+                result, keep_records, referee, on_game=None) -> None:
     pairs = (count + 1) // 2
     opening_states, opening_moves_list = _openings(game, ops, pairs, opening_moves, rng)
     states = ops.stack([ops.single(opening_states, i // 2) for i in range(count)])
@@ -118,8 +121,11 @@ def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, 
     # In game i, agent A plays player (offset + i) % 2.
     a_player = np.array([(offset + i) % 2 for i in range(count)])
     finals: list[np.ndarray] = []
+    # With a referee, a game's result is known only once it has scored the final board.
+    tick = None if on_game is None or referee is not None else (
+        lambda i, outcome: on_game((np.sign(outcome.value(int(a_player[i]))) + 1) / 2))
     outcomes = play_games(game, agent_a, agent_b, states, a_player, max_moves=max_moves,
-                          moves=moves, finals=finals)
+                          moves=moves, finals=finals, on_finish=tick)
     for i, outcome in enumerate(outcomes):
         names = (agent_a.name, agent_b.name)[:: 1 if a_player[i] == 0 else -1]
         comment = None
@@ -132,6 +138,8 @@ def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, 
             for name, count in refereed.disagreements.items():
                 result.disagreements.append(f"game {offset + i + 1}: {name} counts {count}, "
                                             f"the referee {result_text(outcome)}")
+            if on_game is not None:
+                on_game((np.sign(outcome.value(int(a_player[i]))) + 1) / 2)
         value = outcome.value(int(a_player[i]))
         if value > 0:
             result.wins += 1
@@ -156,11 +164,13 @@ def _record(game: Game, moves: list[int], outcome: Outcome, names: tuple[str, st
 def play_games(game: Game, agent_a: Agent, agent_b: Agent, states: np.ndarray,
                a_player: np.ndarray, *, max_moves: int = 0,
                moves: list[list[int]] | None = None,
-               finals: list[np.ndarray] | None = None) -> list[Outcome]:
+               finals: list[np.ndarray] | None = None,
+               on_finish: Callable[[int, Outcome], None] | None = None) -> list[Outcome]:
     """Play every game of the batch `states` to its end; agent A plays `a_player[i]` in game i.
 
     Returns the outcome of each game. `moves`, if given, gets each game's actions appended;
-    `finals`, if given, gets each game's final state.
+    `finals`, if given, gets each game's final state; `on_finish(i, outcome)` is told of
+    each game as it ends.
     """
     ops = GameOps(game)
     count = len(states)
@@ -173,11 +183,15 @@ def play_games(game: Game, agent_a: Agent, agent_b: Agent, states: np.ndarray,
         for i in np.flatnonzero(active & done):
             finished[i] = game.outcome(ops.single(states, i))
             active[i] = False
+            if on_finish is not None:
+                on_finish(int(i), finished[i])
         if max_moves:
             for i in np.flatnonzero(active):
                 if len(moves[i]) >= max_moves:
                     finished[i] = Outcome(Termination.MAX_LENGTH)
                     active[i] = False
+                    if on_finish is not None:
+                        on_finish(int(i), finished[i])
         if not active.any():
             break
         to_play = ops.to_play(states)

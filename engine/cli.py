@@ -17,10 +17,23 @@ import importlib
 import pkgutil
 import sys
 
+import click
 import typer
+import typer.core
+
+FIRST_COMMANDS = ("train", "play", "arena", "eval", "llm", "games")
+"""Listed first by `move37 --help`, in this order; the others follow as registered."""
+
+
+class _Commands(typer.core.TyperGroup):
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        first = {name: rank for rank, name in enumerate(FIRST_COMMANDS)}
+        return sorted(super().list_commands(ctx), key=lambda name: first.get(name, len(first)))
+
 
 app = typer.Typer(
     name="move37",
+    cls=_Commands,
     help="Self-play reinforcement learning: train, play and evaluate game agents and LLM policies.",
     no_args_is_help=True,
     add_completion=False,
@@ -82,6 +95,8 @@ def main(argv: list[str] | None = None) -> None:
     """Entry point of the `move37` console script."""
     try:
         app(args=argv, standalone_mode=True)
+    except SystemExit:
+        raise  # before the next clause, whose imports (torch) would slow down `--help`
     except _one_line_errors() as error:
         message = str(error).splitlines()[0] if str(error) else type(error).__name__
         print(f"move37: error: {message}", file=sys.stderr)

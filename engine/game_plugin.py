@@ -12,6 +12,8 @@
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, ClassVar
 
@@ -36,7 +38,7 @@ from engine.replay import (
     shard_name,
     write_shard,
 )
-from engine.selfplay import SelfPlayActor, stats_summary
+from engine.selfplay import SelfPlayActor, SelfPlayStats, stats_summary
 from games.base import Game, GameError
 
 WORKER_GAMES_PER_ROUND = 32
@@ -94,18 +96,42 @@ class ShardReplay:
 
 
 class GameActor:
-    """Self-play rounds of a fixed number of games, each batch of finished games to replay."""
+    """Self-play rounds of a fixed number of games, each batch of finished games to replay.
 
-    def __init__(self, selfplay: SelfPlayActor, worker: int, games_per_round: int) -> None:
+    A round ends early at `deadline` (the run's time budget). With `log` set, a progress
+    line (games finished, positions) goes to it at most every `PROGRESS_SECONDS`.
+    """
+
+    PROGRESS_SECONDS = 1.0
+
+    def __init__(self, selfplay: SelfPlayActor, worker: int, games_per_round: int,
+                 log: Callable[[str], None] | None = None) -> None:
         self.selfplay = selfplay
         self.worker = worker
         self.episodes_per_round = games_per_round
+        self.deadline: float | None = None
+        self.log = log
 
-    def act(self, replay: ShardReplay, version: int) -> dict[str, float]:
+    def act(self, replay: ShardReplay, version: int) -> dict[str, Any]:
         self.selfplay.sink = lambda records: replay.add(records, worker=self.worker,
                                                         version=version)
-        stats, _ = self.selfplay.run(self.episodes_per_round)
-        return {f"selfplay/{k}": v for k, v in stats_summary(stats).items()}
+        stats, finished = self.selfplay.run(self.episodes_per_round, self.deadline,
+                                            self._progress() if self.log else None)
+        figures: dict[str, Any] = {f"selfplay/{k}": v for k, v in stats_summary(stats).items()}
+        if finished:  # one game of the round in the game's own record format
+            figures["samples/selfplay_game"] = f"```\n{finished[0].text.strip()}\n```"
+        return figures
+
+    def _progress(self) -> Callable[[SelfPlayStats], None]:
+        last = time.monotonic()
+
+        def report(stats: SelfPlayStats) -> None:
+            nonlocal last
+            if time.monotonic() - last >= self.PROGRESS_SECONDS:
+                last = time.monotonic()
+                self.log(progress_line(stats, self.episodes_per_round))
+
+        return report
 
     def state_dict(self) -> dict[str, Any]:
         return {"rng_state": json.dumps(self.selfplay.rng.bit_generator.state)}
@@ -115,11 +141,15 @@ class GameActor:
 
 
 class GameLearner:
-    """Gradient steps on batches drawn from the replay window (augmented by symmetries)."""
+    """Gradient steps on batches drawn from the replay window (augmented by symmetries);
+    at most until the time budget's end, and at least `train.min_steps`."""
 
     def __init__(self, model: torch.nn.Module, game: Game, config: RunConfig,
-                 device: torch.device) -> None:
+                 device: torch.device, log: Callable[[str], None] | None = None) -> None:
         self.game, self.config = game, config
+        self.deadline: float | None = None
+        """End of the run's time budget (`time.monotonic()`): learning stops there."""
+        self.log = log
         processes = config.train.learner_processes
         if processes > 1:
             from engine.ddp_learner import DistributedLearner
@@ -145,13 +175,22 @@ class GameLearner:
         steps = max(cfg.train.min_steps,
                     int(round(new_items * cfg.train.sample_reuse / cfg.train.batch_size)))
         totals: dict[str, float] = {}
-        for _ in range(steps):
+        last_report = time.monotonic()
+        for done in range(steps):
+            # At the time budget's end, stop (the positions stay in the window for a resume).
+            if (done >= cfg.train.min_steps and self.deadline is not None
+                    and time.monotonic() >= self.deadline):
+                steps = done
+                break
             batch = replay.buffer.sample(cfg.train.batch_size, self.rng)
             if cfg.replay.symmetries:
                 batch = augment(batch, self.game.apply_symmetry, self.game.num_symmetries,
                                 self.rng)
             for key, value in self.inner.train_step(batch).items():
                 totals[key] = totals.get(key, 0.0) + value
+            if self.log is not None and time.monotonic() - last_report >= 1.0:
+                last_report = time.monotonic()
+                self.log(f"learning {done + 1}/{steps} steps")
         result = {k: v / steps for k, v in totals.items()}
         result.update({"train/steps": steps, "replay/window": replay.buffer.size,
                        "replay/positions_generated": replay.total_items})
@@ -247,9 +286,11 @@ class GamePlugin(Plugin):
     @classmethod
     def build(cls, config: RunConfig, run_dir: Path, *, worker: int = 0, log: Any = None,
               written: int | None = None) -> GamePlugin:
-        return cls(config, Path(run_dir), worker, written)
+        """`log`: a callable that takes the self-play progress lines (None: quiet)."""
+        return cls(config, Path(run_dir), worker, log, written)
 
     def __init__(self, config: RunConfig, run_dir: Path, worker: int = 0,
+                 log: Callable[[str], None] | None = None,
                  written: int | None = None) -> None:
         self.config, self.run_dir = config, run_dir
         self.game = games_registry.make(config.game, **config.game_options)
@@ -272,9 +313,12 @@ class GamePlugin(Plugin):
         per_round = config.selfplay.games_per_iteration
         if worker:
             per_round = min(WORKER_GAMES_PER_ROUND, per_round)
-        self.actor = GameActor(selfplay, worker, per_round)
-        self.learner = GameLearner(self.model, self.game, config, self.device)
+        self.actor = GameActor(selfplay, worker, per_round, log)
+        self.learner = GameLearner(self.model, self.game, config, self.device, log)
         self.gate = ArenaGate(self)
+
+    def set_deadline(self, deadline: float | None) -> None:
+        self.actor.deadline = self.learner.deadline = deadline
 
     def store_latest(self) -> Path | None:
         """The run's newest checkpoint (the `previous` arena opponent while the current
@@ -301,6 +345,11 @@ class GamePlugin(Plugin):
     def summary(self, metrics: dict[str, Any], final: bool, state: Any) -> dict[str, Any]:
         return {**metrics, "games_played": self.replay.total_episodes,
                 "positions_trained": self.learner.progress()}
+
+
+def progress_line(stats: SelfPlayStats, games: int) -> str:
+    """`self-play 23/64 games, 4210 positions` (of the games finished in this round)."""
+    return f"self-play {stats.games}/{games} games, {stats.positions} positions"
 
 
 def check_opponents(specs: list[str], game: Game) -> None:

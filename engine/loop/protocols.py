@@ -80,9 +80,10 @@ class Actor(Protocol):
     episodes_per_round: int
     """Episodes one `act` call adds (what the learner waits for, per iteration)."""
 
-    def act(self, replay: Replay, version: int) -> dict[str, float]:
+    def act(self, replay: Replay, version: int) -> dict[str, Any]:
         """Play one round, adding every finished batch of episodes to `replay` at once;
-        return the round's figures (TensorBoard tags)."""
+        return the round's figures (TensorBoard tags; a str value, such as a sample
+        episode, is logged as text and kept out of the summary)."""
         ...
 
     def state_dict(self) -> dict[str, Any]: ...
@@ -192,6 +193,10 @@ class Plugin(ABC):
         """The run's `summary.json` after an iteration (`final`: the run is ending), from
         the iteration's figures and the run's state."""
         return dict(metrics)
+
+    def set_deadline(self, deadline: float | None) -> None:
+        """The `time.monotonic()` moment the run's time budget ends (None: no limit), told
+        before the first iteration; an actor may end its round there rather than overshoot."""
 
     def close(self) -> None:
         """Release what the plug-in holds (engines, pools)."""

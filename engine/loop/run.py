@@ -15,6 +15,9 @@ gate judges the current weights against `best`; a checkpoint is written every
 `checkpoint_every` iterations and whenever the gate promotes. Without gating every
 checkpoint is `best`.
 
+An actor's figures are TensorBoard scalars; a text figure (a sample game record, sample
+completions) is logged as TensorBoard text and kept out of `summary.json`.
+
 Resume rebuilds the run from the directory alone: config, newest checkpoint (weights,
 learner, actor, replay and gate state, RNGs) and every episode on disk, including those
 written after that checkpoint, so a kill at any moment loses no finished episode and no
@@ -33,7 +36,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from engine.checkpoint import CheckpointError, atomic_write_text
+from engine.checkpoint import CheckpointError, atomic_write_text, latest_checkpoint
 from engine.config import ConfigError, to_json
 from engine.loop.protocols import Plugin, RunState, check_plugin
 from engine.loop.store import CheckpointStore
@@ -52,6 +55,9 @@ class Run:
         self.store = CheckpointStore(self.run_dir / "checkpoints", self.config.keep_checkpoints)
         self.state = RunState()
         self.pool: ActorPool | None = None
+        self.resumed = resume
+        self.deadline: float | None = None
+        """`time.monotonic()` moment the time budget ends (set by `run`; None: no limit)."""
         self._writer: Any = None
         if resume:
             self._restore()
@@ -96,15 +102,20 @@ class Run:
             from torch.utils.tensorboard import SummaryWriter
 
             self._writer = SummaryWriter(str(self.run_dir / "tensorboard"))
-            if self.state.iteration == 0:
+            if not self.resumed:
                 self._writer.add_text("config", f"```\n{to_json(self.config)}\n```", 0)
+                # The HParams tab: the config flattened, one column per key.
+                self._writer.add_hparams(hparams(json.loads(to_json(self.config))), {},
+                                         run_name=".")
         return self._writer
 
-    def _log(self, metrics: dict[str, Any]) -> None:
+    def _log(self, metrics: dict[str, Any], texts: dict[str, str] | None = None) -> None:
         x = self.plugin.learner.progress()
         for tag, value in metrics.items():
             if "/" in tag and isinstance(value, (int, float)) and np.isfinite(value):
                 self.writer.add_scalar(tag, value, x)
+        for tag, text in (texts or {}).items():
+            self.writer.add_text(tag, text, x)
         self.writer.flush()
 
     def _write_summary(self, metrics: dict[str, Any], final: bool) -> dict[str, Any]:
@@ -123,13 +134,17 @@ class Run:
             metrics.update(p.actor.act(p.replay, p.learner.step))
             _, new_items = p.replay.refresh()
         else:
-            new_items = self._wait_for_workers(p.actor.episodes_per_round)
+            new_items = self._wait_for_workers(p.actor.episodes_per_round, self.deadline)
             metrics["actor/items_per_sec"] = new_items / max(1e-9, time.perf_counter() - start)
         act_seconds = time.perf_counter() - start
+        # Text figures (a sample game, sample completions) go to TensorBoard only.
+        texts = {k: metrics.pop(k) for k in [k for k, v in metrics.items() if isinstance(v, str)]}
         metrics.update(p.learner.learn(p.replay, new_items))
         self.state.iteration += 1
         decision = None
-        if p.gate.every and self.state.iteration % p.gate.every == 0:
+        # Past the time budget the gate waits: an arena can take longer than an iteration.
+        if (p.gate.every and self.state.iteration % p.gate.every == 0
+                and not self._out_of_time()):
             decision = p.gate.judge(self.store.best(), self.state.iteration)
             metrics.update(decision.metrics)
             metrics.update({"gate/promoted": float(decision.promote),
@@ -149,23 +164,32 @@ class Run:
             if promote:
                 self.store.promote(stem)
         metrics["progress"] = p.learner.progress()
-        self._log({k: v for k, v in metrics.items() if k != "iteration"})
+        self._log({k: v for k, v in metrics.items() if k != "iteration"}, texts)
         self._write_summary(metrics, final=False)
         if self.on_iteration:
             self.on_iteration(metrics)
         return metrics
 
-    def run(self, should_stop: Callable[[], bool] | None = None) -> dict[str, Any]:
-        """Iterate until the config's iteration or time limit (time counted in this call);
-        returns the final summary."""
+    def run(self, should_stop: Callable[[], bool] | None = None,
+            started: float | None = None) -> dict[str, Any]:
+        """Iterate until the config's iteration or time limit; returns the final summary.
+
+        The time limit counts from `started` (a `time.monotonic()` value; default: now), so
+        a caller can count its own start-up in the budget. The actor is told the deadline
+        and ends its round there, so a run overshoots by at most the learning step (and the
+        gate is skipped once the budget is spent).
+        """
         p, cfg = self.plugin, self.config
+        start = time.monotonic() if started is None else started
+        self.deadline = start + cfg.minutes * 60 if cfg.minutes else None
+        p.set_deadline(self.deadline)
         if self.store.latest() is None:
             self.state.begun = {**p.begin(), **p.gate.begin()}
             self.store.promote(self.save())  # the starting weights: incumbent and workers' net
         self.pool = make_pool(p.name, self.run_dir, cfg, p.replay, self.store)
         if self.pool is not None:
             self.pool.start()
-        start, first = time.monotonic(), self.state.iteration
+        first = self.state.iteration
         last: dict[str, Any] = {}
         try:
             while not self._done(start, first) and not (should_stop and should_stop()):
@@ -192,15 +216,39 @@ class Run:
             return True
         return not cfg.iterations and not cfg.minutes and self.state.iteration > first
 
-    def _wait_for_workers(self, episodes: int, poll_seconds: float = 0.2) -> int:
-        """Block until the workers have added `episodes` more episodes; return new items."""
+    def _out_of_time(self) -> bool:
+        return self.deadline is not None and time.monotonic() >= self.deadline
+
+    def _wait_for_workers(self, episodes: int, deadline: float | None = None,
+                          poll_seconds: float = 0.2) -> int:
+        """Block until the workers have added `episodes` more episodes (or the deadline
+        passed); return new items."""
         replay, got, items = self.plugin.replay, 0, 0
-        while got < episodes:
+        while got < episodes and not (deadline is not None and time.monotonic() >= deadline):
             self.pool.check()
             time.sleep(poll_seconds)
             new_episodes, new_items = replay.refresh()
             got, items = got + new_episodes, items + new_items
         return items
+
+
+def hparams(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """A nested config as TensorBoard hyperparameters: `section.key` -> number, bool or
+    string (lists and other values as their JSON text).
+
+    >>> hparams({"seed": 1, "train": {"lr": 0.1, "sizes": [1, 2]}})
+    {'seed': 1, 'train.lr': 0.1, 'train.sizes': '[1, 2]'}
+    """
+    flat: dict[str, Any] = {}
+    for key, value in config.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            flat.update(hparams(value, f"{name}."))
+        elif isinstance(value, (bool, int, float, str)):
+            flat[name] = value
+        else:
+            flat[name] = json.dumps(value)
+    return flat
 
 
 def _jsonable(value: Any) -> Any:
@@ -213,6 +261,17 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, float) and not np.isfinite(value):
         return None
     return value
+
+
+def completed_iterations(run_dir: Path) -> int:
+    """Iterations the run in `run_dir` finished by its newest checkpoint (0 without one)."""
+    stem = latest_checkpoint(Path(run_dir) / "checkpoints")
+    if stem is None:
+        return 0
+    try:
+        return int(json.loads(stem.with_suffix(".json").read_text()).get("iteration", 0))
+    except (OSError, ValueError, AttributeError) as error:
+        raise CheckpointError(f"checkpoint {stem}.json is unreadable: {error}") from None
 
 
 def prepare_run(plugin: type[Plugin], run_dir: Path, config: Any, resume: bool,

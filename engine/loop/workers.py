@@ -17,6 +17,7 @@ from __future__ import annotations
 import json
 import multiprocessing as mp
 import os
+import signal
 import time
 from pathlib import Path
 from typing import Any, Protocol
@@ -30,6 +31,9 @@ def worker_main(plugin_name: str, run_dir: str, worker: int,
     from engine.loop.registry import plugin_class
     from engine.loop.store import CheckpointStore
 
+    # Ctrl-C on a terminal reaches the whole process group: the learner reports it and
+    # saves; a worker just ends (its finished episodes are already on disk).
+    signal.signal(signal.SIGINT, _exit_quietly)
     torch.set_num_threads(1)
     parent = os.getppid()
     run = Path(run_dir)
@@ -84,6 +88,10 @@ def make_pool(plugin_name: str, run_dir: Path, config: Any, replay: Any,
 
         return RayActorPool(plugin_name, config, replay, store, config.workers)
     return WorkerPool(plugin_name, run_dir, config.workers)
+
+
+def _exit_quietly(signum: int, frame: object) -> None:
+    raise SystemExit(0)
 
 
 class WorkerPool:

@@ -119,8 +119,8 @@ def test_kill_9_during_training_then_resume_loses_no_finished_game(tmp_path, wor
     if workers:
         time.sleep(1.0)  # an orphaned worker stops after its round
         shards_before = {p.name for p in (run / "selfplay").glob("*.npz")}
-    result = subprocess.run(_cli("train", "--resume", str(run), "--iterations",
-                                 str(iteration_before + 1), "--quiet"),
+    result = subprocess.run(_cli("train", "--resume", str(run), "--iterations", "1",
+                                 "--quiet"),
                             capture_output=True, text=True, timeout=180)
     assert result.returncode == 0, result.stderr
     shards_after = {p.name for p in (run / "selfplay").glob("*.npz")}
@@ -143,7 +143,9 @@ def test_kill_9_during_training_then_resume_loses_no_finished_game(tmp_path, wor
     (["train", "tictactoe", "--set", "arena.opponents=['stockfish']"], "arena.opponents"),
     (["train", "tictactoe", "--set", "arena.gate_threshold=2"], "gate_threshold"),
     (["train", "--resume", "/nonexistent/run"], "nothing to resume"),
-    (["eval", "tictactoe", "--checkpoint", "/nonexistent/ckpt.json"], "unknown player"),
+    (["eval", "tictactoe", "--checkpoint", "/nonexistent/ckpt.json"], "not found"),
+    (["eval", "tictactoe", "--checkpoint", "runs/nothere"], "checkpoint runs/nothere not found"),
+    (["eval", "tictactoe", "--checkpoint", "nosuchplayer"], "unknown player"),
     (["move", "tictactoe", "--checkpoint", "CORRUPT", "--moves", "a1"], "corrupt"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message) -> None:

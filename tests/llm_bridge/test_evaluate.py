@@ -81,6 +81,11 @@ def test_cli_eval_tiny_and_a_run(tmp_path: Path) -> None:
                                                      "eval.every_iterations=1"])])
     assert trained.exit_code == 0, trained.output
     assert "test pass@1" in trained.output and (run / "summary.json").is_file()
+    # Plain lines (no colours or hyperlinks); the last says where things are and what next.
+    assert "\x1b" not in trained.output
+    last = trained.output.strip().splitlines()[-1]
+    assert last.startswith("done in ") and f"summary {run / 'summary.json'}" in last
+    assert last.endswith(f"next: move37 llm eval --checkpoint {run}")
     scored = runner.invoke(app, ["llm", "eval", "--checkpoint", str(run), "--n", "4", "--json"])
     assert scored.exit_code == 0, scored.output
     assert json.loads(scored.output.strip().splitlines()[-1])["n"] == 4

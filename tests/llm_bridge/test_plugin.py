@@ -44,6 +44,16 @@ def llm_run(config, run, resume=False, on_iteration=None):
     return Run(LLMPlugin.build(config, run), run, resume=resume, on_iteration=on_iteration)
 
 
+def _texts(directory: Path, tag: str) -> list[str]:
+    """The text summaries of `tag` in a TensorBoard directory, in order."""
+    from tensorboard.backend.event_processing.event_file_loader import EventFileLoader
+
+    return [value.tensor.string_val[0].decode()
+            for path in sorted(directory.glob("events.*"))
+            for event in EventFileLoader(str(path)).Load()
+            for value in event.summary.value if value.tag == tag]
+
+
 def _config(tmp_path: Path, *extra: str):
     return resolve_llm(overrides=[*TINY_RUN, f'cache_dir="{tmp_path / "cache"}"', *extra])
 
@@ -71,6 +81,12 @@ def test_run_directory_summary_and_gate(tmp_path: Path) -> None:
         assert key in seen[0], key
     assert "llm/pass_at_1" in seen[1] and "gate/promoted" in seen[1]
     assert list((run / "tensorboard").iterdir())
+    # Sample completions of each iteration as TensorBoard text, the same as in replay/.
+    samples = _texts(run / "tensorboard", "samples/completions/text_summary")
+    assert len(samples) == 4
+    first = json.loads((run / "replay" / "w00-000001.json").read_text())
+    assert f"reward {first['rewards'][0]:.2f}, problem {first['problem_ids'][0]}" in samples[0]
+    assert first["texts"][0] in samples[0]
     assert summary["test_after"] == on_disk["test_after"]
     # a checkpoint rebuilds the policy: same weights as the run's best
     stem = checkpoint_stem(run)

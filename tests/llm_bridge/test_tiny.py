@@ -20,6 +20,7 @@ from llm_bridge.tiny import (
     build_tiny_model,
     supervised_warm_start,
     warm_start_examples,
+    warm_start_progress,
 )
 
 SMALL = TinyConfig(layers=2, d_model=32, heads=2, ffn=64, max_len=128)
@@ -129,3 +130,37 @@ def test_save_pretrained_replaces_atomically(tmp_path) -> None:
     expected = build_tiny_model(tok, SMALL, seed=1).state_dict()
     for name, value in loaded.model.state_dict().items():
         assert torch.equal(value, expected[name]), name
+
+
+def test_first_warm_start_shows_a_progress_bar_and_the_cache(tmp_path) -> None:
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
+    warm = WarmStartConfig(steps=3, batch_size=4, problems=8)
+    lines: list[str] = []
+    path = tiny_model_dir(task, {"digits": 1}, tmp_path, tiny=SMALL, warm=warm, seed=1,
+                          log=lines.append)
+    assert lines[0].endswith(f"once; cached in {path}")
+    assert lines[1].startswith("warm start [")
+    assert lines[-1].startswith("warm start [####################] 3/3 steps, loss ")
+    lines.clear()
+    tiny_model_dir(task, {"digits": 1}, tmp_path, tiny=SMALL, warm=warm, seed=1,
+                   log=lines.append)
+    assert lines == []  # cached: nothing to show
+
+
+def test_warm_start_progress_eta_by_hand() -> None:
+    """Steps of 0.25 s: a line after the first step, then every 15 s (60 steps), and after
+    the last; ETA = mean step time so far x steps left."""
+    now = [0.0]
+    lines: list[str] = []
+    report = warm_start_progress(lines.append, 300, clock=lambda: now[0])
+    for step in range(300):
+        now[0] += 0.25
+        report(step, 0.5)
+    assert lines == [
+        "warm start [--------------------]   1/300 steps, loss 0.500, 0:00, eta 1:15",
+        "warm start [####----------------]  61/300 steps, loss 0.500, 0:15, eta 1:00",
+        "warm start [########------------] 121/300 steps, loss 0.500, 0:30, eta 0:45",
+        "warm start [############--------] 181/300 steps, loss 0.500, 0:45, eta 0:30",
+        "warm start [################----] 241/300 steps, loss 0.500, 1:00, eta 0:15",
+        "warm start [####################] 300/300 steps, loss 0.500, 1:15, eta 0:00",
+    ]

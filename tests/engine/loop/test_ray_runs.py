@@ -89,8 +89,7 @@ def test_driver_killed_then_resumed_loses_no_finished_game(cluster, tmp_path, ki
                 settle=0.3)
     shards_before = {p.name for p in (run / "selfplay").glob("*.npz")}
     iteration_before = load_checkpoint(latest_checkpoint(run)).meta["iteration"]
-    result = run_cli("train", "--resume", str(run), "--iterations",
-                     str(iteration_before + 2), "--quiet")
+    result = run_cli("train", "--resume", str(run), "--iterations", "2", "--quiet")
     assert result.returncode == 0, result.stderr
     shards_after = {p.name for p in (run / "selfplay").glob("*.npz")}
     assert shards_before <= shards_after  # every game on disk before the kill is still there

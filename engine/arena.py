@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.agents import Agent
-from engine.go_referee import Referee, referee_game
 from engine.gameops import GameOps
+from engine.go_referee import Referee, referee_game
 from engine.loop.gate import elo_from_score, elo_with_interval  # noqa: F401 (re-exported)
 from games.base import Game, Outcome, Termination
 from games.chess import Chess
@@ -135,9 +135,9 @@ def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, 
             outcome = refereed.outcome
             comment = (f"scored by {referee.description}: {len(refereed.dead)} dead stones; "
                        f"the board as it stands counts {refereed.board_result}")
-            for name, count in refereed.disagreements.items():
-                result.disagreements.append(f"game {offset + i + 1}: {name} counts {count}, "
-                                            f"the referee {result_text(outcome)}")
+            for name, their_count in refereed.disagreements.items():
+                result.disagreements.append(f"game {offset + i + 1}: {name} counts "
+                                            f"{their_count}, the referee {result_text(outcome)}")
             if on_game is not None:
                 on_game((np.sign(outcome.value(int(a_player[i]))) + 1) / 2)
         value = outcome.value(int(a_player[i]))

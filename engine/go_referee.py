@@ -23,7 +23,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.agent_types import Agent
-from engine.gtp_client import GtpAgent, GtpClient, GtpError
+from engine.gtp_client import GtpAgent, GtpClient
 from games.base import NO_PLAYER, Outcome, Termination
 from games.go import Go
 from games.go.sgf_writer import result_text

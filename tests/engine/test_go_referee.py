@@ -102,3 +102,17 @@ def test_match_without_referee_counts_the_board() -> None:
                         2, keep_records=True)
     assert result.scoring is None and result.games == 2
     assert all("PB[random]" in record and "C[" not in record for record in result.records)
+
+
+def test_default_referee_is_gnugo_when_installed(gnugo: str, monkeypatch, tmp_path: Path) -> None:
+    from engine.go_referee import make_referee
+
+    monkeypatch.setenv("PATH", str(Path(gnugo).parent))
+    referee = make_referee(None)
+    try:
+        assert isinstance(referee, GtpReferee) and referee.command == "gnugo --mode gtp"
+    finally:
+        referee.close()
+    monkeypatch.setenv("PATH", str(tmp_path))  # no GNU Go here
+    assert isinstance(make_referee(None), EstimateReferee)
+    assert isinstance(make_referee("estimate"), EstimateReferee)

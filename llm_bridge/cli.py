@@ -75,17 +75,19 @@ def llm_train(
 ) -> None:
     """Fine-tune a policy by RL (GRPO or tree-search expert iteration), with checkpoints,
     TensorBoard logs, a dev-set gate and test pass@1 before and after in summary.json."""
-    from engine.loop import prepare_run
-    from llm_bridge.config import resolve_llm
-    from llm_bridge.plugin import LLMPlugin
-
     started = time.monotonic()
+    from engine.display import Display, quiet_libraries
+    from llm_bridge.config import resolve_llm
+
+    display = Display(live=False if quiet else None)
     workers = actors if actors is not None else workers
     if resume is not None:
         if any(x is not None for x in (task, model, algo, preset, seed, out, control)) or set_:
             fail("--resume takes only --minutes, --iterations, --device, --workers/--actors "
                  "and --cluster")
-        from engine.loop import completed_iterations
+        quiet_libraries()
+        from engine.loop import completed_iterations, prepare_run
+        from llm_bridge.plugin import LLMPlugin
 
         done = completed_iterations(resume) if (resume / "config.json").is_file() else 0
         limits = limit_overrides(minutes=minutes, device=device, workers=workers,
@@ -112,27 +114,38 @@ def llm_train(
         config = resolve_llm(chosen, overrides)
         stamp = time.strftime('%Y%m%d-%H%M%S')
         run_dir = out or Path("runs") / f"llm-{run_name(task_name)}-{stamp}"
+        # The first line before torch and transformers load.
+        display.event(_start_line(config, run_dir, None))
+        quiet_libraries()
+        from engine.loop import prepare_run
+        from llm_bridge.plugin import LLMPlugin
+
         prepare_run(LLMPlugin, run_dir, config, False)
         done = None
-    _train_with_display(config, run_dir, done, quiet, started)
+    if resume is not None:
+        display.event(_start_line(config, run_dir, done))
+    _train_with_display(config, run_dir, done, display, started)
 
 
-def _train_with_display(config, run_dir: Path, resumed_at: int | None, quiet: bool,
+def _start_line(config, run_dir: Path, resumed_at: int | None) -> str:
+    from engine.display import Budget
+
+    budget = Budget(0.0, config.minutes, resumed_at or 0, config.iterations)
+    what = (f"budget {budget.describe()}" if resumed_at is None else
+            f"resuming at iteration {resumed_at}; running {budget.describe(more=True)}")
+    return (f"move37 llm train {config.task} with {config.model} by {config.algo} -> "
+            f"{run_dir}; {what}; seed {config.seed}")
+
+
+def _train_with_display(config, run_dir: Path, resumed_at: int | None, display,
                         started: float) -> None:
-    from engine.display import Budget, Display, clock, exit_now, quiet_libraries
-
-    quiet_libraries()
+    from engine.display import Budget, clock, exit_now
     from engine.loop import Run
     from llm_bridge.plugin import LLMPlugin
 
-    display = Display(live=False if quiet else None)
     # The time budget is RL's: it starts once the model is built (a first warm start of the
     # tiny model takes minutes, shown by its own progress bar).
     budget = Budget(started, config.minutes, resumed_at or 0, config.iterations)
-    what = (f"budget {budget.describe()}" if resumed_at is None else
-            f"resuming at iteration {resumed_at}; running {budget.describe(more=True)}")
-    display.event(f"move37 llm train {config.task} with {config.model} by {config.algo} -> "
-                  f"{run_dir}; {what}; seed {config.seed}")
 
     def show(metrics: dict) -> None:
         parts = [f"it {metrics['iteration']}", budget.fields(metrics["iteration"]),
@@ -224,9 +237,9 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
 
     quiet_libraries()
     from llm_bridge import tasks
+    from llm_bridge.build import build_policy, load_checkpoint_policy
     from llm_bridge.config import resolve_llm
     from llm_bridge.evaluate import evaluate_policy
-    from llm_bridge.build import build_policy, load_checkpoint_policy
 
     from llm_bridge.export import is_export, load_exported
 

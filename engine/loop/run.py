@@ -175,9 +175,9 @@ class Run:
         """Iterate until the config's iteration or time limit; returns the final summary.
 
         The time limit counts from `started` (a `time.monotonic()` value; default: now), so
-        a caller can count its own start-up in the budget. The actor is told the deadline
-        and ends its round there, so a run overshoots by at most the learning step (and the
-        gate is skipped once the budget is spent).
+        a caller can count its own start-up in the budget. The plug-in is told the deadline
+        (`set_deadline`; the board games' actor and learner stop there) and the gate is
+        skipped once the budget is spent.
         """
         p, cfg = self.plugin, self.config
         start = time.monotonic() if started is None else started

@@ -35,6 +35,8 @@ WEB_GAMES = ("tictactoe", "connect4", "go", "chess")
 GO_SIZES = (9, 13, 19)
 """Board sizes the page offers for Go (the API takes any size Go allows)."""
 RECORD_EXTENSIONS = (".txt", ".sgf", ".pgn")
+MAX_START_TEXT = 4000
+"""Longest `moves` text a new game may start from."""
 
 
 @dataclass
@@ -140,7 +142,7 @@ def create_app(config: ServeConfig, roster: Roster | None = None) -> Any:
         why = roster.why_not(index, game)
         if why is not None:
             raise ApiError(400, why)
-        session = store.create(game, options, index, human)
+        session = store.create(game, options, index, human, _start_moves(game, body))
         await run_in_threadpool(_agent_turns, session, roster)
         return JSONResponse(session.snapshot())
 
@@ -299,6 +301,26 @@ def _make_game(fields: dict[str, Any]) -> tuple[Game, dict[str, Any]]:
             raise ApiError(400, "komi must lie between -150 and 150")
         options = {"size": int(size), "komi": float(komi)}
     return games.make(name, **options), options
+
+
+def _start_moves(game: Game, fields: dict[str, Any]) -> list[int]:
+    """The actions of the optional `moves` field: the game starts after them (move texts
+    separated by spaces; a Connect Four digit string such as `4453` also reads)."""
+    text = fields.get("moves", "")
+    if not isinstance(text, str) or len(text) > MAX_START_TEXT:
+        raise ApiError(400, f"moves must be a string of at most {MAX_START_TEXT} characters")
+    words = text.split()
+    if game.name == "connect4":
+        words = [digit for word in words for digit in word]
+    state, actions = game.initial_state(), []
+    for number, word in enumerate(words, 1):
+        try:
+            actions.append(game.text_to_action(state, word))
+        except GameError as error:
+            raise ApiError(400, f"start move {number} {word!r}: "
+                                f"{str(error).splitlines()[0]}") from None
+        state = game.next_state(state, actions[-1])
+    return actions
 
 
 def _number(value: Any, name: str) -> float:

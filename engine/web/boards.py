@@ -69,7 +69,7 @@ def board_view(game: Game, state: State, last_action: Action | None) -> dict[str
                  for r in range(8)]
         texts = [[chess.square_name(chess.square(c, 7 - r)) for c in range(8)]
                  for r in range(8)]
-        move = board.peek() if board.move_stack else None
+        move = state.move  # the move that led here
         last = None if move is None else [7 - chess.square_rank(move.to_square),
                                           chess.square_file(move.to_square)]
         view = _view("chess", cells, texts, last)
@@ -184,7 +184,7 @@ def read_records(game_name: str, text: str) -> list[tuple[dict[str, Any], list[s
         from games.chess.pgn import actions_from_pgn
 
         out = []
-        for chunk in re.split(r"\n\s*\n(?=\[Event )", text):
+        for chunk in re.split(r"\n(?=\[Event )", text):
             if chunk.strip():
                 actions, _ = actions_from_pgn(chunk)
                 board, moves = chess.Board(), []

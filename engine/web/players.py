@@ -191,8 +191,10 @@ def analysis_json(game: Game, state: State, analysis: Analysis, q_values: np.nda
     candidates = []
     if weights is not None:
         total = float(np.sum(weights)) or 1.0
-        order = [int(a) for a in np.argsort(-np.asarray(weights, dtype=float), kind="stable")
-                 if game.legal_mask(state)[a]][:TOP_CANDIDATES]
+        # Most weight first; among equals the move played, then by index.
+        order = sorted(np.flatnonzero(game.legal_mask(state)).tolist(),
+                       key=lambda a: (-float(weights[a]), a != analysis.action, a))
+        order = order[:TOP_CANDIDATES]
         for a in order:
             entry: dict[str, Any] = {"move": game.action_to_text(state, a),
                                      "share": round(float(weights[a]) / total, 4)}

@@ -205,7 +205,7 @@ async function newGame() {
   say("");
   chessFrom = null;
   const body = { game: $("game").value, player: Number($("player").value),
-                 human: Number($("human").value) };
+                 human: Number($("human").value), moves: $("start-moves").value };
   if (body.game === "go") body.size = Number($("size").value);
   $("status").textContent = "Starting...";
   try { show(await api("POST", "/api/games", body)); } catch (error) { say(error.message); }

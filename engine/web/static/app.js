@@ -41,8 +41,9 @@ function draw(snapshot) {
   const margin = kind === "go" ? c : 20;
   const svg = $("board");
   svg.innerHTML = "";
-  svg.setAttribute("width", view.cols * c + 2 * margin);
-  svg.setAttribute("height", view.rows * c + 2 * margin);
+  const span = kind === "go" ? c * (view.cols - 1) : c * view.cols;  // Go: lines, not cells
+  svg.setAttribute("width", span + 2 * margin);
+  svg.setAttribute("height", span * view.rows / view.cols + 2 * margin);
   svg.dataset.kind = kind;
   const g = el("g", { transform: `translate(${margin},${margin})` }, svg);
   const centre = (r, col) => [col * c + c / 2, r * c + c / 2];
@@ -201,14 +202,20 @@ async function send(text) {
   catch (error) { say(error.message); show(current); say(error.message); }
 }
 
+let newGames = 0;  // only the latest "new game" request's answer is shown
+
 async function newGame() {
   say("");
   chessFrom = null;
+  const mine = ++newGames;
   const body = { game: $("game").value, player: Number($("player").value),
                  human: Number($("human").value), moves: $("start-moves").value };
   if (body.game === "go") body.size = Number($("size").value);
   $("status").textContent = "Starting...";
-  try { show(await api("POST", "/api/games", body)); } catch (error) { say(error.message); }
+  try {
+    const snapshot = await api("POST", "/api/games", body);
+    if (mine === newGames) show(snapshot);
+  } catch (error) { if (mine === newGames) say(error.message); }
 }
 
 async function loadPlayers() {

@@ -16,6 +16,10 @@ def report_command(
     out: Optional[Path] = typer.Option(None, help="Where to write (default RUN/report)."),
 ) -> None:
     """Plot a run's losses, throughput, arena Elo and accuracy from its TensorBoard logs."""
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        fail("plots need the web extra: pip install 'move37[web]'")
     from engine.report import ReportError, write_report
 
     if not run.is_dir():

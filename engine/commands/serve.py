@@ -28,6 +28,11 @@ def serve_command(
     max_games: int = typer.Option(64, help="Games kept at once (the longest idle go first)."),
 ) -> None:
     """Serve the web board at http://HOST:PORT/ until interrupted."""
+    try:
+        import starlette  # noqa: F401
+        import uvicorn
+    except ImportError:
+        fail("the web board needs its extra: pip install 'move37[web]'")
     from engine.web.app import WEB_GAMES, ServeConfig, create_app
 
     if game is not None and game not in WEB_GAMES:
@@ -39,8 +44,6 @@ def serve_command(
     for path in run:
         if not path.is_dir():
             fail(f"--run {path} is not a directory")
-    import uvicorn
-
     config = ServeConfig(checkpoints=list(checkpoint), runs=list(run), sims=sims,
                          device=device, seed=seed, max_games=max_games, default_game=game)
     application = create_app(config)

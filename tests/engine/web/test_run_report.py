@@ -38,7 +38,7 @@ def test_arena_points_match_the_logged_matches(tiny_run):
 def test_wins_and_draws_come_back_from_score_and_losses():
     # 8 games, 1 win, 2 draws, 5 losses: score 0.25.
     scalars = {"arena/score_vs_x": [(10, 0.25)], "arena/losses_vs_x": [(10, 5.0)]}
-    (step, elo, low, high), = arena_intervals(scalars, games=8)["x"]
+    (_, elo, low, high), = arena_intervals(scalars, games=8)["x"]
     assert (elo, low, high) == pytest.approx(elo_with_interval(1, 2, 5))
 
 

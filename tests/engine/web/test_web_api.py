@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+from pathlib import Path
 
 import chess.pgn
 import pytest
@@ -213,3 +214,47 @@ def test_go_heat_map_matches_the_visits(client):
     if point < 81:
         assert analysis["heat"][point // 9][point % 9] == 1.0
     assert sum(1 for row in analysis["heat"] for v in row if v is not None) == 81
+
+
+def test_the_serve_command_binds_the_loopback():
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    server = subprocess.Popen([sys.executable, "-m", "engine", "serve", "--port", str(port),
+                               "--game", "connect4"], stdout=subprocess.PIPE,
+                              stderr=subprocess.STDOUT, text=True)
+    try:
+        deadline, answer = time.monotonic() + 60, None
+        while answer is None and time.monotonic() < deadline:
+            try:
+                answer = httpx.get(f"http://127.0.0.1:{port}/api/config", timeout=5).json()
+            except httpx.TransportError:
+                time.sleep(0.2)
+        assert answer is not None and answer["default_game"] == "connect4"
+        tcp = Path("/proc/net/tcp")  # Linux: the addresses listening on the port
+        if tcp.exists():
+            assert _listening(tcp.read_text(), port) == ["127.0.0.1"]
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+    bad = subprocess.run([sys.executable, "-m", "engine", "serve", "--game", "checkers"],
+                         capture_output=True, text=True, timeout=60)
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "--game" in bad.stderr
+
+
+def _listening(table: str, port: int) -> list[str]:
+    """The IPv4 addresses in a /proc/net/tcp table listening (state 0A) on `port`."""
+    found = []
+    for line in table.splitlines()[1:]:
+        local, state = line.split()[1], line.split()[3]
+        address, port_hex = local.split(":")
+        if state == "0A" and int(port_hex, 16) == port:
+            found.append(".".join(str(b) for b in reversed(bytes.fromhex(address))))
+    return found

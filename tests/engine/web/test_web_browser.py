@@ -32,14 +32,14 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="module")
-def server(quick_roster) -> Iterator[str]:
+def server(quick_roster, tiny_run) -> Iterator[str]:
     """The web board on a free loopback port, in a thread."""
     import uvicorn
 
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    app = create_app(ServeConfig(), quick_roster())
+    app = create_app(ServeConfig(runs=[tiny_run]), quick_roster())
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error"))
     thread = threading.Thread(target=server.run, daemon=True)
     thread.start()
@@ -158,3 +158,24 @@ def test_chess_by_clicks(page, tmp_path: Path):
     page.click("#export-record")
     page.wait_for_function("document.querySelector('#export').value.includes('1. e4')")
     page.screenshot(path=str(tmp_path / "chess.png"))
+
+
+def test_replay_and_plots_of_a_run(page, tmp_path: Path):
+    page.wait_for_function("document.querySelectorAll('#record-file option').length > 0")
+    page.fill("#record-index", "1")
+    page.click("#replay")
+    page.wait_for_selector("#replay-nav button#next:visible")
+    page.wait_for_selector("#ply:has-text('move 0 /')")
+    assert page.locator("#board text.piece").count() == 0
+    page.click("#next")
+    page.wait_for_selector("#ply:has-text('move 1 /')")
+    assert page.locator("#board text.piece").count() == 1
+    page.click("#last")
+    page.wait_for_selector("#status:has-text('Result')")
+    click(page, "a1")
+    page.wait_for_selector("#message:has-text('replay')")
+    page.click("#show-plots")
+    page.wait_for_function("[...document.querySelectorAll('#plots img')].length >= 3 && "
+                           "[...document.querySelectorAll('#plots img')]"
+                           ".every(i => i.complete && i.naturalWidth > 0)")
+    page.screenshot(path=str(tmp_path / "replay.png"), full_page=True)

@@ -22,6 +22,10 @@ from games.base import Game, GameError, State
 BUILTIN_PLAYERS = ("random", "mcts:64", "mcts:400", "perfect")
 """Players every server offers (each where it can play the game)."""
 
+TOO_SLOW = {("perfect", "connect4"): "the exact Connect Four solver takes minutes on early "
+                                    "positions"}
+"""(player, game) pairs the board does not offer: one request would hold the server."""
+
 TOP_CANDIDATES = 5
 """Candidate moves listed in an analysis."""
 
@@ -123,6 +127,8 @@ class Roster:
         from engine.agents import check_agent_spec
 
         player = self.players[index]
+        if (player.spec, game.name) in TOO_SLOW:
+            return TOO_SLOW[(player.spec, game.name)]
         if player.game is not None:
             if player.game != game.name:
                 return f"{player.name} plays {player.game}, not {game.name}"

@@ -82,6 +82,7 @@ def test_unknown_games_players_and_ids(client):
                        ({"game": "tictactoe", "player": 99}, "no player"),
                        ({"game": "tictactoe", "player": 1.5}, "index or a name"),
                        ({"game": "go", "player": "perfect"}, "no perfect player"),
+                       ({"game": "connect4", "player": "perfect"}, "takes minutes"),
                        ({"game": "connect4", "player": "ckpt:ttt:8"}, "plays tictactoe")):
         response = client.post("/api/games", json=body)
         assert response.status_code == 400, body

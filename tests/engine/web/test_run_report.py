@@ -47,3 +47,20 @@ def test_a_directory_without_logs_is_a_one_line_error(tmp_path, capsys):
         main(["report", str(tmp_path)])
     assert stop.value.code == 2
     assert "no TensorBoard logs" in capsys.readouterr().err
+
+
+def test_pass_at_1_of_an_llm_run_is_plotted(tmp_path):
+    from torch.utils.tensorboard import SummaryWriter
+
+    from engine.report import write_plots
+
+    writer = SummaryWriter(str(tmp_path / "tensorboard"))
+    for step, value in ((10, 0.2), (20, 0.3), (30, 0.35)):
+        writer.add_scalar("llm/pass_at_1", value, step)
+        writer.add_scalar("loss/total", 1 / step, step)
+    writer.close()
+    assert read_scalars(tmp_path)["llm/pass_at_1"] == [(10, pytest.approx(0.2)),
+                                                       (20, pytest.approx(0.3)),
+                                                       (30, pytest.approx(0.35))]
+    names = [p.name for p in write_plots(tmp_path, tmp_path / "out")]
+    assert names == ["losses.png", "accuracy.png"]

@@ -29,6 +29,7 @@ import numpy as np
 
 from engine.agent_types import Agent, AgentSpecError, Analysis
 from engine.gameops import Evaluator, GameOps, uniform_evaluator
+from engine.zoo import zoo_spec
 from games.base import Action, Game, GameError, State
 from mcts import BatchSearch, SearchConfig
 
@@ -213,7 +214,7 @@ class PerfectAgent(_BatchAgent):
 def make_agent(spec: str, game: Game, *, device: str = "auto", seed: int = 0,
                search_config: SearchConfig | None = None) -> Agent:
     """Build an agent from a spec string (see the module docstring)."""
-    text = spec.strip()
+    text = zoo_spec(spec)  # zoo:NAME[:SIMS], an agent shipped with the package
     kind, _, rest = text.partition(":")
     kind = kind.lower()
     if kind == "random":
@@ -254,7 +255,7 @@ def check_agent_spec(spec: str, game: Game) -> None:
     from engine.checkpoint import checkpoint_stem
     from engine.solvers import make_solver
 
-    text = spec.strip()
+    text = zoo_spec(spec)  # zoo:NAME[:SIMS], an agent shipped with the package
     kind, _, rest = text.partition(":")
     kind = kind.lower()
     if kind == "random" or (kind == "perfect" and make_solver(game)):
@@ -298,7 +299,7 @@ def checkpoint_game_options(spec: str) -> dict[str, Any] | None:
 
     from engine.checkpoint import CheckpointError, checkpoint_stem
 
-    text = spec.strip()
+    text = zoo_spec(spec)  # zoo:NAME[:SIMS], an agent shipped with the package
     kind, _, rest = text.partition(":")
     if kind.lower() in ("ckpt", "checkpoint"):
         path, _ = _split_checkpoint_spec(rest, spec)

@@ -25,6 +25,7 @@ from safetensors import SafetensorError
 from safetensors.torch import load_file, save_file
 
 from engine.config import ConfigError, ModelConfig, RunConfig, apply_dict, resolve, to_dict
+from engine.zoo import zoo_path
 
 FORMAT_VERSION = 1
 
@@ -126,6 +127,8 @@ def checkpoint_stem(path: Path | str) -> Path:
     Raises:
         CheckpointError: a directory without checkpoints.
     """
+    if str(path).startswith("zoo:"):  # an agent shipped with the package (engine.zoo)
+        path = zoo_path(str(path)[4:])
     path = Path(path)
     if path.is_dir():
         directory = path / "checkpoints" if (path / "checkpoints").is_dir() else path

@@ -98,7 +98,7 @@ def build(compiler: str | None = None) -> Path:
                f"-I{root}", f"-I{root / 'open_spiel' / 'abseil-cpp'}",
                f"-I{root / 'open_spiel' / 'json' / 'include'}", str(library),
                f"-Wl,-rpath,{root}", *_libpython()]
-    done = subprocess.run(command, capture_output=True, text=True)
+    done = subprocess.run(command, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise PeerUnavailable(f"building the OpenSpiel harness failed: {last}")
@@ -127,7 +127,7 @@ def run(game: str, simulations: int, searches: int, evaluator: str = "zero",
         raise ValueError(f"evaluator must be one of {EVALUATORS}, got {evaluator!r}")
     program = build()
     done = subprocess.run([str(program), game, str(simulations), str(searches), evaluator,
-                           str(seconds), str(seed)], capture_output=True, text=True)
+                           str(seconds), str(seed)], capture_output=True, text=True, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         raise RuntimeError(f"the OpenSpiel harness failed on {game}: {last}")

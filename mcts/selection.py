@@ -91,8 +91,10 @@ def puct_action(tree, b, node, prior, params) -> int:
     for i in range(tree.num_legal[b, node]):  # ascending: ties go to the lowest action
         a = np.int64(actions[i])
         n = child_visits[a]
-        q = child_sums[a] / n if n > 0 else fpu
-        score = q + scale * prior[a] / (1.0 + n)
+        if n > 0:
+            score = child_sums[a] / n + scale * prior[a] / (1.0 + n)
+        else:  # x / 1.0 == x exactly: the same score without a division
+            score = fpu + scale * prior[a]
         if score > best_score:
             best, best_score = a, score
     return best

@@ -162,12 +162,11 @@ def batch_legal(states, n, window, max_moves, nbr, zob) -> np.ndarray:
     """bool `[B, N + 1]` legal actions (all False in finished games)."""
     batch = states.shape[0]
     out = np.zeros((batch, n + 1), dtype=np.bool_)
-    group = np.empty(n, np.int32)
-    libs = np.empty(n, np.int32)
-    ghash = np.empty(n, np.uint64)
-    stack = np.empty(n, np.int32)
-    mark = np.empty(n, np.int32)
-    bits = np.empty(_BITSET_WORDS, np.uint64)
+    # Two scratch allocations, not six: a search steps one state at a time.
+    ints = np.empty(4 * n, np.int32)
+    group, libs, stack, mark = ints[:n], ints[n : 2 * n], ints[2 * n : 3 * n], ints[3 * n :]
+    words = np.empty(n + _BITSET_WORDS, np.uint64)
+    ghash, bits = words[:n], words[n:]
     for b in range(batch):
         if is_finished(states[b], max_moves):
             continue
@@ -298,8 +297,8 @@ def step_one(src, dst, action, n, window, history, nbr, zob, stack, mark, stamp)
 def batch_step(states, actions, n, window, history, nbr, zob) -> np.ndarray:
     """`[B, state_size]` successors of `states` after `actions` (int64 `[B]`)."""
     out = np.empty_like(states)
-    stack = np.empty(n, np.int32)
-    mark = np.zeros(n, np.int32)
+    ints = np.zeros(2 * n, np.int32)
+    stack, mark = ints[:n], ints[n:]
     stamp = 0
     for b in range(states.shape[0]):
         stamp = step_one(states[b], out[b], actions[b], n, window, history, nbr, zob, stack,
@@ -350,8 +349,8 @@ def batch_terminal(states, n, window, max_moves, nbr, komi) -> tuple:
     base = HEADER_BYTES + 8 * window
     done = np.zeros(batch, np.bool_)
     value = np.zeros(batch, np.float32)
-    stack = np.empty(n, np.int32)
-    mark = np.empty(n, np.int32)
+    ints = np.empty(2 * n, np.int32)
+    stack, mark = ints[:n], ints[n:]
     for b in range(batch):
         if is_finished(states[b], max_moves):
             done[b] = True

@@ -125,15 +125,23 @@ def _list_legal(legal, out) -> int:
     """Write the True entries of a bool `[A]` row into `out`, ascending; return how many
     (whole words of 8 False skipped when A % 8 == 0)."""
     num_actions = legal.shape[0]
-    words_ok = num_actions % 8 == 0
-    step = 8 if words_ok else num_actions
+    room = out.shape[0]
     count = 0
-    for w in range(num_actions // step):
-        if words_ok and legal[w * 8 : w * 8 + 8].view(np.uint64)[0] == 0:
-            continue
-        for a in range(w * step, (w + 1) * step):
+    if num_actions % 8 != 0:
+        for a in range(num_actions):
             if legal[a]:
-                if count == out.shape[0]:
+                if count == room:
+                    raise ValueError("more legal actions than the tree can list (MAX_LEGAL)")
+                out[count] = a
+                count += 1
+        return count
+    words = legal.view(np.uint64)
+    for w in range(num_actions // 8):
+        if words[w] == 0:
+            continue
+        for a in range(w * 8, w * 8 + 8):
+            if legal[a]:
+                if count == room:
                     raise ValueError("more legal actions than the tree can list (MAX_LEGAL)")
                 out[count] = a
                 count += 1

@@ -3,7 +3,10 @@ Go (`--size`, komi 7.5) or chess, all B searches together, against OpenSpiel's C
 the same run.
 
 Measured single-threaded from B initial positions, best of `--repeats` runs (the first,
-untimed call compiles or loads the kernels; its time is reported as `compile_s`):
+untimed call compiles or loads the kernels; its time is reported as `compile_s`). The
+trees' zeroed arrays are mapped on first touch, so the first timed run of a large tree
+(chess: 4,672 actions a node) also pays its page faults; the later ones measure the search
+as self-play runs it, on a tree it has used before. Hence `--repeats 2` at least.
 
 * `search`: the game as Numba kernels (`engine.search_adapter.batch_game_step`, from the
   game's `search_kernels`) with a kernel evaluator, so the whole search runs in one jitted

@@ -6,7 +6,7 @@ Measured single-threaded from B initial positions, best of `--repeats` runs (the
 untimed call compiles or loads the kernels; its time is reported as `compile_s`). The
 trees' zeroed arrays are mapped on first touch, so the first timed run of a large tree
 (chess: 4,672 actions a node) also pays its page faults; the later ones measure the search
-as self-play runs it, on a tree it has used before. Hence `--repeats 2` at least.
+as self-play runs it, on a tree it has used before (chess needs three runs to get there).
 
 * `search`: the game as Numba kernels (`engine.search_adapter.batch_game_step`, from the
   game's `search_kernels`) with a kernel evaluator, so the whole search runs in one jitted

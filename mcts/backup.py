@@ -3,6 +3,12 @@
 A value travels from a node to its parent with its sign flipped exactly where the two
 nodes' players to move differ. Node statistics are kept from the node's own player's view,
 edge statistics (in the parent's row) from the parent's player's view.
+
+The kernels that run once or more per simulation (here, in `selection` and in `gumbel`)
+allocate nothing and are compiled without reference counting (`_nrt=False`): they only
+borrow their callers' arrays, and Numba would otherwise update, atomically, the count of
+every array each call is given (fifteen for a `Tree`) and every row view it takes, which
+cost more than the search itself (measured in docs/measurements.md).
 """
 
 from __future__ import annotations
@@ -29,8 +35,6 @@ def copy_row(dst, src) -> None:
 @njit(cache=True, nogil=True, _nrt=False)
 def backup(tree, b, node, value) -> None:
     """Add one visit of `value` (from `node`'s player's view) to `node` and its ancestors."""
-    # The arrays are taken out of the tuple once: every access to a tuple field inside the
-    # loop would cost a pair of atomic reference-count updates.
     visits, value_sum, parent, to_play = tree.visits, tree.value_sum, tree.parent, tree.to_play
     from_parent = tree.action_from_parent
     children_visits, children_value_sum = tree.children_visits, tree.children_value_sum

@@ -3,7 +3,10 @@ Go (`--size`, komi 7.5) or chess, all B searches together, against OpenSpiel's C
 the same run.
 
 Measured single-threaded from B initial positions, best of `--repeats` runs (the first,
-untimed call compiles or loads the kernels; its time is reported as `compile_s`):
+untimed call compiles or loads the kernels; its time is reported as `compile_s`). The
+trees' zeroed arrays are mapped on first touch, so the first timed run of a large tree
+(chess: 4,672 actions a node) also pays its page faults; the later ones measure the search
+as self-play runs it, on a tree it has used before (chess needs three runs to get there).
 
 * `search`: the game as Numba kernels (`engine.search_adapter.batch_game_step`, from the
   game's `search_kernels`) with a kernel evaluator, so the whole search runs in one jitted
@@ -12,14 +15,16 @@ untimed call compiles or loads the kernels; its time is reported as `compile_s`)
 * `python_step`: the same search through plain Python callables (a step function over the
   game's batch methods, an evaluator function): the path a network evaluator takes, with
   a handful of Python calls per round of B leaves.
-* `openspiel` (rollout only, where `pyspiel` imports): `pyspiel.MCTSBot(game,
-  RandomRolloutEvaluator(1, seed), uct_c=2, max_simulations=sims)` stepping `--moves`
-  times from the initial state (a fresh tree per step): sims/s = sims * moves / time.
-  Its selection rule is UCT where ours is PUCT with a uniform prior; the work per
-  simulation (walk the tree, expand one node, one random playout, back up) is the same.
-  pyspiel exposes no evaluator without a playout (a zero-rollout `RandomRolloutEvaluator`
-  crashes), so a `uniform` run has no OpenSpiel row; chess playouts are whole random games
-  (up to `games.chess.batch.PLAYOUT_LIMIT` half-moves here), so `rollout` runs are slow.
+* `openspiel` (unless `--peer none`): OpenSpiel's C++ `MCTSBot(uct_c=2)` timed by the
+  C++ harness `openspiel_mcts.cc` (built once, see `benchmarks.openspiel_peer`), B searches
+  of `--sims` simulations from the initial state, each a fresh tree, in both flavours:
+  `zero` (value 0, uniform prior: the peer of our `uniform`) and `rollout` (one random
+  playout per leaf: the peer of our `rollout`). A flavour stops after the search that
+  ends past `--peer-seconds`. Its selection rule is UCT (every child tried once first)
+  where ours is PUCT with a uniform prior; the work per simulation (walk the tree, expand
+  one node, evaluate, back up) is the same. The ratio compares our evaluator with the
+  matching flavour. Without the `open_spiel` wheel or a C++ compiler a one-line note
+  replaces the rows.
 
 Rates are given per second of wall-clock time and per second of this process's CPU time
 (the fairer figure on a busy machine); ratios compare like with like.
@@ -39,8 +44,6 @@ import numpy as np
 from benchmarks.common import emit, parser_for
 
 GAMES = ("connect4", "tictactoe", "go", "chess")
-OPENSPIEL_NAMES = {"tictactoe": "tic_tac_toe", "connect4": "connect_four", "go": "go",
-                   "chess": "chess"}
 GO_KOMI = 7.5
 MAX_LISTED = 400
 """Larger action spaces (chess) report the root's visited actions only, as {action: visits}."""
@@ -49,11 +52,6 @@ MAX_LISTED = 400
 def game_options(name: str, size: int) -> dict[str, Any]:
     """Constructor options of our game (Go: board size and komi)."""
     return {"size": size, "komi": GO_KOMI} if name == "go" else {}
-
-
-def openspiel_options(name: str, size: int) -> dict[str, Any]:
-    """`pyspiel.load_game` parameters of the same game."""
-    return {"board_size": size, "komi": GO_KOMI} if name == "go" else {}
 
 
 def _timed(call, repeats: int) -> tuple[float, float]:
@@ -117,31 +115,26 @@ def search_rate(name: str, sims: int, batch: int, evaluator: str, algorithm: str
     return result
 
 
-def openspiel_rate(name: str, sims: int, moves: int, repeats: int,
-                   seed: int = 0, size: int = 9) -> dict[str, Any] | None:
-    """OpenSpiel's C++ MCTS with one random rollout per leaf, or None without `pyspiel`."""
+def peer_rates(name: str, sims: int, batch: int, seconds: float,
+               size: int = 9) -> dict[str, Any]:
+    """OpenSpiel's MCTSBot in both flavours ({flavour: rates}), or {"unavailable": why}."""
+    from benchmarks import openspiel_peer
+
     try:
-        import pyspiel
-    except ImportError:
-        return None
-    game = pyspiel.load_game(OPENSPIEL_NAMES[name], openspiel_options(name, size))
-    bot = pyspiel.MCTSBot(game, pyspiel.RandomRolloutEvaluator(1, seed), 2.0, sims, 1000,
-                          False, seed, False)
-    state = game.new_initial_state()
-    bot.step(state)  # warm up
-
-    def steps() -> None:
-        for _ in range(moves):
-            bot.step(state)
-
-    wall, cpu = _timed(steps, repeats)
-    result = _rates(sims * moves, wall, cpu)
-    result.update(uct_c=2.0, moves=moves)
-    return result
+        openspiel_peer.build()
+    except openspiel_peer.PeerUnavailable as error:
+        return {"unavailable": str(error)}
+    game = openspiel_peer.game_string(name, size, GO_KOMI)
+    rows: dict[str, Any] = {}
+    for flavour in openspiel_peer.EVALUATORS:
+        row = openspiel_peer.run(game, sims, batch, flavour, seconds)
+        rows[flavour] = {**_rates(row["simulations"], row["wall_s"], row["cpu_s"]),
+                         "searches": row["searches"], "uct_c": 2.0}
+    return rows
 
 
 def run(game: str = "connect4", sims: int = 800, batch: int = 256, evaluator: str = "uniform",
-        algorithm: str = "puct", repeats: int = 3, moves: int = 8,
+        algorithm: str = "puct", repeats: int = 3, peer: bool = True, peer_seconds: float = 2.0,
         python_step: bool = True, leaves: int = 1, size: int = 9) -> dict[str, Any]:
     """All measurements, as one JSON-ready dict."""
     results: dict[str, Any] = {
@@ -155,14 +148,14 @@ def run(game: str = "connect4", sims: int = 800, batch: int = 256, evaluator: st
     if python_step and results["search"]["fused"]:  # else `search` already took that path
         results["python_step"] = search_rate(game, sims, batch, evaluator, algorithm, repeats,
                                              kernels=False, leaves=leaves, size=size)
-    if evaluator == "rollout":
-        openspiel = openspiel_rate(game, sims, moves, repeats, size=size)
-        if openspiel is not None:
-            results["openspiel"] = openspiel
+    if peer:
+        results["openspiel"] = peer_rates(game, sims, batch, peer_seconds, size)
+        matching = results["openspiel"].get("zero" if evaluator == "uniform" else "rollout")
+        if matching is not None:
             ours = results["search"]
-            results["ratio_vs_openspiel"] = round(ours["sims_per_s"] / openspiel["sims_per_s"], 2)
+            results["ratio_vs_openspiel"] = round(ours["sims_per_s"] / matching["sims_per_s"], 2)
             results["cpu_ratio_vs_openspiel"] = round(
-                ours["sims_per_cpu_s"] / openspiel["sims_per_cpu_s"], 2)
+                ours["sims_per_cpu_s"] / matching["sims_per_cpu_s"], 2)
     return results
 
 
@@ -172,15 +165,20 @@ def report(results: dict[str, Any]) -> str:
     lines = [(f"{results['algorithm']} search, {name}, {results['sims']} simulations x "
              f"{results['batch']} searches, {results['evaluator']} evaluator, one thread "
              f"(best of {results['repeats']})"),
-             f"  {'implementation':<14} {'sims/s (wall)':>14} {'sims/s (cpu)':>14} {'seconds':>9}"]
-    for label in ("search", "python_step", "openspiel"):
-        if label in results:
-            row = results[label]
-            lines.append(f"  {label:<14} {row['sims_per_s']:>14,} {row['sims_per_cpu_s']:>14,} "
-                         f"{row['seconds']:>9.3f}")
+             f"  {'implementation':<17} {'sims/s (wall)':>14} {'sims/s (cpu)':>14} {'seconds':>9}"]
+    rows = [(label, results[label]) for label in ("search", "python_step") if label in results]
+    peer = results.get("openspiel", {})
+    rows += [(f"openspiel {flavour}", row) for flavour, row in peer.items()
+             if flavour != "unavailable"]
+    for label, row in rows:
+        lines.append(f"  {label:<17} {row['sims_per_s']:>14,} {row['sims_per_cpu_s']:>14,} "
+                     f"{row['seconds']:>9.3f}")
+    if "unavailable" in peer:
+        lines.append(f"  openspiel: skipped ({peer['unavailable']})")
     if "ratio_vs_openspiel" in results:
-        lines.append(f"  search / openspiel: x{results['ratio_vs_openspiel']:g} (wall), "
-                     f"x{results['cpu_ratio_vs_openspiel']:g} (cpu)")
+        flavour = "zero" if results["evaluator"] == "uniform" else "rollout"
+        lines.append(f"  search / openspiel {flavour}: x{results['ratio_vs_openspiel']:g} "
+                     f"(wall), x{results['cpu_ratio_vs_openspiel']:g} (cpu)")
     return "\n".join(lines)
 
 
@@ -195,14 +193,20 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--algorithm", choices=("puct", "gumbel"), default="puct")
     parser.add_argument("--leaves", type=int, default=1, help="leaves per tree and round")
     parser.add_argument("--repeats", type=int, default=3, help="timed runs (best is kept)")
-    parser.add_argument("--moves", type=int, default=8, help="OpenSpiel bot steps per run")
+    parser.add_argument("--peer", choices=("openspiel", "none"), default="openspiel",
+                        help="time OpenSpiel's C++ MCTSBot in the same run")
+    parser.add_argument("--peer-seconds", type=float, default=2.0,
+                        help="wall-time cap of each OpenSpiel flavour (at least one search)")
     parser.add_argument("--no-python-step", action="store_true",
                         help="skip the plain-Python-callables measurement")
     args = parser.parse_args(argv)
-    if min(args.sims, args.batch, args.repeats, args.moves, args.leaves) < 1:
-        parser.error("--sims, --batch, --repeats, --moves and --leaves must be at least 1")
+    if min(args.sims, args.batch, args.repeats, args.leaves) < 1:
+        parser.error("--sims, --batch, --repeats and --leaves must be at least 1")
+    if args.peer_seconds < 0:
+        parser.error("--peer-seconds must be at least 0")
     results = run(args.game, args.sims, args.batch, args.evaluator, args.algorithm,
-                  args.repeats, args.moves, not args.no_python_step, args.leaves, args.size)
+                  args.repeats, args.peer == "openspiel", args.peer_seconds,
+                  not args.no_python_step, args.leaves, args.size)
     emit(results, report, args.json)
 
 

@@ -98,7 +98,10 @@ def bench_mcts_command(
     algorithm: str = typer.Option("puct", help="puct or gumbel."),
     leaves: int = typer.Option(1, help="Leaves per tree and round (virtual loss above 1)."),
     repeats: int = typer.Option(3, help="Timed runs; the best is reported."),
-    moves: int = typer.Option(8, help="OpenSpiel bot steps per timed run."),
+    peer: str = typer.Option("openspiel", help="openspiel: time OpenSpiel's C++ MCTSBot (a "
+                                               "zero-cost and a one-rollout evaluator) in the "
+                                               "same run; none: skip it."),
+    peer_seconds: float = typer.Option(2.0, help="Wall-time cap of each OpenSpiel flavour."),
     python_step: bool = typer.Option(True, help="Also time the plain-Python-callables path."),
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
 ) -> None:
@@ -111,14 +114,18 @@ def bench_mcts_command(
         fail(f"--evaluator must be uniform or rollout, got {evaluator!r}")
     if algorithm not in ("puct", "gumbel"):
         fail(f"--algorithm must be puct or gumbel, got {algorithm!r}")
-    if min(sims, batch, leaves, repeats, moves) < 1:
-        fail("--sims, --batch, --leaves, --repeats and --moves must be at least 1")
+    if min(sims, batch, leaves, repeats) < 1:
+        fail("--sims, --batch, --leaves and --repeats must be at least 1")
+    if peer not in ("openspiel", "none"):
+        fail(f"--peer must be openspiel or none, got {peer!r}")
+    if peer_seconds < 0:
+        fail(f"--peer-seconds must be at least 0, got {peer_seconds}")
     if not 5 <= size <= 19:
         fail(f"--size must be 5 to 19, got {size}")
     argv = ["--game", game, "--size", str(size), "--sims", str(sims), "--batch", str(batch),
             "--evaluator", evaluator,
             "--algorithm", algorithm, "--leaves", str(leaves), "--repeats", str(repeats),
-            "--moves", str(moves)]
+            "--peer", peer, "--peer-seconds", str(peer_seconds)]
     main(argv + ([] if python_step else ["--no-python-step"]) + (["--json"] if as_json else []))
 
 

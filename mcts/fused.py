@@ -44,6 +44,10 @@ def run_simulations(tree, root, params, slots, node_states, step_states, scratch
     """
     remaining = np.full(tree.visits.shape[0], num_simulations, dtype=np.int64)
     round_index = 0
+    virtual = leaves > 1
+    # One function, not a helper per round: every call of a jitted function updates the
+    # reference counts of each array it is given (a `Tree` holds fifteen), atomically,
+    # which cost more than the round's own work when a round is one simulation.
     for first in range(0, tree.visits.shape[0], chunk):
         last = min(first + chunk, tree.visits.shape[0])
         left = 1
@@ -51,34 +55,27 @@ def run_simulations(tree, root, params, slots, node_states, step_states, scratch
             num_new, left = select_leaves(tree, root, params, leaves, remaining, slots,
                                           node_states, step_states, True, scratch, first, last)
             if num_new > 0:
-                status = _expand(tree, slots, num_new, node_states, step_states, step,
-                                 legal_mask, to_play, terminal, rollout,
-                                 mix(seed + np.uint64(round_index) * _GOLDEN), logits,
-                                 leaves > 1)
+                # Step the round's K new edges, roll out the unfinished successors, expand,
+                # back up.
+                successors = step(step_states[:num_new], slots.action[:num_new])
+                finished, terminal_value = terminal(successors)
+                alive = 0
+                for k in range(num_new):
+                    alive += not finished[k]
+                unfinished = successors
+                if alive < num_new:
+                    unfinished = np.empty((alive, successors.shape[1]), dtype=successors.dtype)
+                    j = 0
+                    for k in range(num_new):
+                        if not finished[k]:
+                            unfinished[j] = successors[k]
+                            j += 1
+                values = rollout(unfinished, mix(seed + np.uint64(round_index) * _GOLDEN))
+                status = expand_and_backup(tree, slots, num_new, to_play(successors),
+                                           legal_mask(successors), finished, terminal_value,
+                                           logits[:alive], values, node_states, successors,
+                                           True, virtual)
                 if status != 0:
                     return status
             round_index += 1
     return 0
-
-
-@njit(nogil=True)
-def _expand(tree, slots, num_new, node_states, step_states, step, legal_mask, to_play,
-            terminal, rollout, seed, logits, virtual) -> int:
-    """Step the round's K new edges, roll out the unfinished successors, expand, back up."""
-    successors = step(step_states[:num_new], slots.action[:num_new])
-    finished, terminal_value = terminal(successors)
-    alive = 0
-    for k in range(num_new):
-        alive += not finished[k]
-    unfinished = successors
-    if alive < num_new:
-        unfinished = np.empty((alive, successors.shape[1]), dtype=successors.dtype)
-        j = 0
-        for k in range(num_new):
-            if not finished[k]:
-                unfinished[j] = successors[k]
-                j += 1
-    values = rollout(unfinished, seed)
-    return expand_and_backup(tree, slots, num_new, to_play(successors), legal_mask(successors),
-                             finished, terminal_value, logits[:alive], values, node_states,
-                             successors, True, virtual)

@@ -86,7 +86,7 @@ def considered_visit_table(max_considered: int, num_simulations: int) -> np.ndar
     return table
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
     """sigma(completed Q) of `node`'s actions into float64 `[A]` `out`, at the node's
     listed (legal) actions only; the rest of `out` is left as it was.
@@ -127,7 +127,7 @@ def _transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
         out[a] = (out[a] - low) / scale * factor
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _improved_policy(tree, b, node, transformed_q, out) -> None:
     """`qtransforms.improved_policy` of `node` at its listed actions only (the rest of
     `out` is left as it was)."""
@@ -152,7 +152,7 @@ def _improved_policy(tree, b, node, transformed_q, out) -> None:
         out[a] = out[a] / total
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
     """The root action of tree `b` under sequential halving (scratch: float64 `[2, A]`)."""
     sigma_q = scratch[0]
@@ -179,7 +179,7 @@ def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
     return best if best >= 0 else fallback
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def interior_action(tree, b, node, c_visit, c_scale, scratch) -> int:
     """Deterministic interior choice argmax(pi'(a) - N(a) / (1 + sum N)) (scratch `[2, A]`)."""
     sigma_q, policy = scratch[0], scratch[1]

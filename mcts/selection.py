@@ -28,7 +28,7 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
-from mcts.backup import backup, virtual_loss
+from mcts.backup import backup, copy_row, virtual_loss
 from mcts.gumbel import interior_action, root_action
 
 PUCT = 0
@@ -74,7 +74,7 @@ def make_slots(size: int) -> Slots:
     return Slots(*(np.zeros(size, dtype=np.int64) for _ in Slots._fields))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def puct_action(tree, b, node, prior, params) -> int:
     """The legal action with the best PUCT score at `node` of tree `b` (prior: float32 `[A]`)."""
     visits = tree.visits[b, node]
@@ -91,14 +91,16 @@ def puct_action(tree, b, node, prior, params) -> int:
     for i in range(tree.num_legal[b, node]):  # ascending: ties go to the lowest action
         a = np.int64(actions[i])
         n = child_visits[a]
-        q = child_sums[a] / n if n > 0 else fpu
-        score = q + scale * prior[a] / (1.0 + n)
+        if n > 0:
+            score = child_sums[a] / n + scale * prior[a] / (1.0 + n)
+        else:  # x / 1.0 == x exactly: the same score without a division
+            score = fpu + scale * prior[a]
         if score > best_score:
             best, best_score = a, score
     return best
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _descend(tree, root, params, b, scratch) -> tuple[int, int, int]:
     """Walk tree `b` down to a leaf: (node, action, child), child UNVISITED for a new edge."""
     node = 0
@@ -118,7 +120,7 @@ def _descend(tree, root, params, b, scratch) -> tuple[int, int, int]:
         node = child
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def select_leaves(tree, root, params, leaves, remaining, slots, node_states, step_states,
                   gather, scratch, first, last) -> tuple[int, int]:
     """Select up to `leaves` leaves in each of trees `first..last-1`.
@@ -162,7 +164,7 @@ def select_leaves(tree, root, params, leaves, remaining, slots, node_states, ste
             slots.parent[num_new] = node
             slots.action[num_new] = a
             if gather:
-                step_states[num_new] = node_states[b, node]
+                copy_row(step_states[num_new], node_states[b, node])
             num_new += 1
             remaining[b] -= 1
         left += remaining[b]

@@ -3,7 +3,10 @@
 Each batch kernel loops over the rows of `states [B, state_size]`; the per-state work
 (group labelling, capture, scoring, encoding) lives in small helpers shared by all of them.
 Scratch arrays are allocated once per batch call; flood fills use stamp marks so that
-nothing needs clearing between states.
+nothing needs clearing between states. The per-state helpers allocate nothing and are
+compiled without reference counting (`_nrt=False`): they only borrow their callers'
+arrays, and the atomic reference-count updates Numba would make for every array argument
+and view cost more than the rules themselves in a search's one-state steps.
 
 What is enforced: stones with no liberties are captured (the opponent's first, so a move
 that captures is never suicide); suicide is illegal; a play may not recreate any position in
@@ -24,23 +27,23 @@ from games.go.layout import HASH, HEADER_BYTES, KO, MOVES, PASSES, POSITIONS, TO
 _BITSET_WORDS = 256  # 16,384-bit filter in front of the superko ring scan
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def get16(state: np.ndarray, offset: int) -> int:
     return int(state[offset]) | (int(state[offset + 1]) << 8)
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def set16(state: np.ndarray, offset: int, value: int) -> None:
     state[offset] = value & 0xFF
     state[offset + 1] = (value >> 8) & 0xFF
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def is_finished(state: np.ndarray, max_moves: int) -> bool:
     return state[PASSES] >= 2 or get16(state, MOVES) >= max_moves
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def label_groups(board, n, nbr, zob, group, libs, ghash, stack, mark) -> int:
     """Label the stone groups of `board` (uint8 `[N]`).
 
@@ -85,7 +88,7 @@ def label_groups(board, n, nbr, zob, group, libs, ghash, stack, mark) -> int:
     return count
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _fill_bitset(hashes, count, bits) -> None:
     for w in range(_BITSET_WORDS):
         bits[w] = np.uint64(0)
@@ -94,7 +97,7 @@ def _fill_bitset(hashes, count, bits) -> None:
         bits[(h >> np.uint64(6)) & np.uint64(_BITSET_WORDS - 1)] |= np.uint64(1) << (h & np.uint64(63))
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _seen(h, hashes, count, bits) -> bool:
     word = bits[(h >> np.uint64(6)) & np.uint64(_BITSET_WORDS - 1)]
     if (word >> (h & np.uint64(63))) & np.uint64(1) == 0:
@@ -105,7 +108,7 @@ def _seen(h, hashes, count, bits) -> bool:
     return False
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def legal_points(state, out, n, window, nbr, zob, group, libs, ghash, stack, mark, bits) -> None:
     """bool `out[:N]`: the points where the player to move may play (ignores game end)."""
     base = HEADER_BYTES + 8 * window
@@ -118,7 +121,7 @@ def legal_points(state, out, n, window, nbr, zob, group, libs, ghash, stack, mar
     hashes = state[HEADER_BYTES:base].view(np.uint64)
     if window > 0:
         _fill_bitset(hashes, recorded, bits)
-    seen_groups = np.empty(4, dtype=np.int32)
+    seen_groups = stack[:4]  # free once the groups are labelled (N >= 25)
     for p in range(n):
         out[p] = False
         if board[p] != 0 or p == ko:
@@ -159,12 +162,11 @@ def batch_legal(states, n, window, max_moves, nbr, zob) -> np.ndarray:
     """bool `[B, N + 1]` legal actions (all False in finished games)."""
     batch = states.shape[0]
     out = np.zeros((batch, n + 1), dtype=np.bool_)
-    group = np.empty(n, np.int32)
-    libs = np.empty(n, np.int32)
-    ghash = np.empty(n, np.uint64)
-    stack = np.empty(n, np.int32)
-    mark = np.empty(n, np.int32)
-    bits = np.empty(_BITSET_WORDS, np.uint64)
+    # Two scratch allocations, not six: a search steps one state at a time.
+    ints = np.empty(4 * n, np.int32)
+    group, libs, stack, mark = ints[:n], ints[n : 2 * n], ints[2 * n : 3 * n], ints[3 * n :]
+    words = np.empty(n + _BITSET_WORDS, np.uint64)
+    ghash, bits = words[:n], words[n:]
     for b in range(batch):
         if is_finished(states[b], max_moves):
             continue
@@ -177,7 +179,7 @@ LIBERTY = -1
 """`flood`'s reach when a group of stones touches an empty point (it has a liberty)."""
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def flood(board, start, nbr, stack, mark, stamp) -> tuple:
     """Flood the region of `start`'s colour (a group of stones, or an empty region) holding
     `start`, marking its points with `stamp` in `mark` (int32 `[N]`).
@@ -212,7 +214,7 @@ def flood(board, start, nbr, stack, mark, stamp) -> tuple:
     return size, reach
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def _remove_if_dead(board, start, nbr, zob, stack, mark, stamp) -> tuple:
     """Clear the group at `start` from `board` if it has no liberty.
 
@@ -229,16 +231,20 @@ def _remove_if_dead(board, start, nbr, zob, stack, mark, stamp) -> tuple:
     return size, h
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def step_one(src, dst, action, n, window, history, nbr, zob, stack, mark, stamp) -> int:
     """Write into `dst` the state after `action` (assumed legal). Returns the next stamp."""
-    dst[:] = src
+    # Plain loops, not slice assignments: Numba vectorises these and walks those.
+    for i in range(dst.shape[0]):
+        dst[i] = src[i]
     base = HEADER_BYTES + 8 * window
     board = dst[base : base + n]
     for k in range(history - 1, 0, -1):
-        dst[base + (k + 1) * n : base + (k + 2) * n] = dst[base + k * n : base + (k + 1) * n]
+        for i in range(base + k * n, base + (k + 1) * n):
+            dst[i + n] = dst[i]
     if history > 0:
-        dst[base + n : base + 2 * n] = board
+        for i in range(n):
+            dst[base + n + i] = board[i]
     player = dst[TO_PLAY]
     cur = dst[HASH : HASH + 8].view(np.uint64)
     h = cur[0]
@@ -291,8 +297,8 @@ def step_one(src, dst, action, n, window, history, nbr, zob, stack, mark, stamp)
 def batch_step(states, actions, n, window, history, nbr, zob) -> np.ndarray:
     """`[B, state_size]` successors of `states` after `actions` (int64 `[B]`)."""
     out = np.empty_like(states)
-    stack = np.empty(n, np.int32)
-    mark = np.zeros(n, np.int32)
+    ints = np.zeros(2 * n, np.int32)
+    stack, mark = ints[:n], ints[n:]
     stamp = 0
     for b in range(states.shape[0]):
         stamp = step_one(states[b], out[b], actions[b], n, window, history, nbr, zob, stack,
@@ -300,7 +306,7 @@ def batch_step(states, actions, n, window, history, nbr, zob) -> np.ndarray:
     return out
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, _nrt=False)
 def area(board, n, nbr, stack, mark) -> tuple:
     """(black area, white area): stones plus empty regions that reach only that colour."""
     for p in range(n):
@@ -343,8 +349,8 @@ def batch_terminal(states, n, window, max_moves, nbr, komi) -> tuple:
     base = HEADER_BYTES + 8 * window
     done = np.zeros(batch, np.bool_)
     value = np.zeros(batch, np.float32)
-    stack = np.empty(n, np.int32)
-    mark = np.empty(n, np.int32)
+    ints = np.empty(2 * n, np.int32)
+    stack, mark = ints[:n], ints[n:]
     for b in range(batch):
         if is_finished(states[b], max_moves):
             done[b] = True

@@ -9,7 +9,7 @@ from benchmarks.bench_mcts import report, run
 
 @pytest.mark.parametrize("game, size", [("tictactoe", 9), ("go", 5)])
 def test_search_benchmark_measures_a_spread_search(game: str, size: int) -> None:
-    results = run(game, sims=32, batch=2, evaluator="rollout", repeats=1, moves=1,
+    results = run(game, sims=32, batch=2, evaluator="rollout", repeats=1, peer_seconds=0.0,
                   python_step=False, size=size)
     visits = results["search"]["root_visits"]
     assert sum(visits) == 32 and results["search"]["sims_per_s"] > 0

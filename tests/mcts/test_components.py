@@ -141,3 +141,28 @@ def test_config_defaults_and_integers() -> None:
     assert config.algorithm == "puct" and config.c_visit == 50.0 and config.c_scale == 1.0
     with pytest.raises(AttributeError):
         config.num_simulations = 3  # type: ignore[misc]
+
+
+def test_equal_logits_give_the_softmax_uniform_prior_exactly() -> None:
+    """The equal-logits shortcut of `set_legal` stores what the softmax loops would."""
+    from mcts.backup import set_legal
+    from mcts.tree import allocate
+
+    for num_actions, legal_at in ((7, [0, 3, 6]), (16, [1, 2, 5, 9, 15]), (82, range(0, 82, 3))):
+        legal = np.zeros(num_actions, dtype=np.bool_)
+        legal[list(legal_at)] = True
+        count = int(legal.sum())
+        for logits in (np.zeros(num_actions, np.float32), np.full(num_actions, 2.5, np.float32)):
+            tree = allocate(1, 2, num_actions)
+            set_legal(tree, 0, 1, legal, logits)
+            # exp(0) = 1 for each legal action, a float64 sum of `count`, stored as float32.
+            expected = np.where(legal, np.float32(np.float32(1.0) / np.float64(count)), 0)
+            assert np.array_equal(tree.prior[0, 1], expected.astype(np.float32))
+            assert list(tree.legal_actions[0, 1, :count]) == list(legal_at)
+            assert tree.num_legal[0, 1] == count
+        # Unequal logits still take the softmax.
+        tree = allocate(1, 2, num_actions)
+        logits = np.arange(num_actions, dtype=np.float32) / 10
+        set_legal(tree, 0, 1, legal, logits)
+        weights = np.exp(logits[legal].astype(np.float64) - logits[legal].max())
+        assert np.allclose(tree.prior[0, 1][legal], weights / weights.sum(), atol=1e-7)

@@ -73,13 +73,14 @@ def arena_command(
     agents = []
     the_referee = None
     ticks = GameTicks(games)
-    print(f"arena {the_game.name}: A = {a}, B = {b}; {games} games", file=sys.stderr,
-          flush=True)
     try:
         agents.append(make_agent(a, the_game, device=device, seed=seed))
         agents.append(make_agent(b, the_game, device=device, seed=seed + 1))
         if isinstance(the_game, Go) and (referee or "").lower() != "none":
             the_referee = make_referee(referee)
+        # After the players started: one that cannot start is one error line, alone.
+        print(f"arena {the_game.name}: A = {a}, B = {b}; {games} games", file=sys.stderr,
+              flush=True)
         result = play_match(the_game, agents[0], agents[1], games, seed=seed,
                             opening_moves=opening_moves, max_moves=max_moves,
                             keep_records=records is not None, referee=the_referee,

@@ -29,9 +29,13 @@ def move37(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
 
 
 def assert_one_line_error(done: subprocess.CompletedProcess, *expected: str) -> None:
+    """Exit 2 and one error line, the last; before it at most the arena's progress lines
+    (its header and a tick per finished game)."""
     assert done.returncode == 2, done.stderr
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("move37: error:"), done.stderr
+    assert lines and lines[-1].startswith("move37: error:"), done.stderr
+    assert all(line.startswith(("arena ", "game ")) for line in lines[:-1]), done.stderr
+    lines = lines[-1:]
     assert "Traceback" not in done.stderr + done.stdout
     for text in expected:
         assert text in lines[0]

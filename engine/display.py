@@ -130,11 +130,12 @@ class Display:
             self._status.update(text)
 
     def clear_progress(self) -> None:
-        """End the live status (before an event that closes a step)."""
+        """End the live status (before an event that closes a step). In a file or pipe the
+        next step's progress waits `PIPE_PROGRESS_SECONDS`: only a long step shows any."""
         if self._status is not None:
             self._status.stop()
             self._status = None
-        self._last_progress = float("-inf")
+        self._last_progress = time.monotonic()
 
     def close(self) -> None:
         self.clear_progress()

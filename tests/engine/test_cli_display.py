@@ -195,17 +195,24 @@ def test_budget_fields_by_hand() -> None:
     assert Budget(started=time.monotonic()).describe() == "one iteration"
 
 
-def test_display_in_a_pipe_throttles_progress_and_writes_plain_lines() -> None:
+def test_display_in_a_pipe_throttles_progress_and_writes_plain_lines(monkeypatch) -> None:
     import io
 
+    from engine import display as display_module
     from engine.display import Display
 
+    now = [100.0]
+    monkeypatch.setattr(display_module.time, "monotonic", lambda: now[0])
     stream = io.StringIO()
     display = Display(stream)
     assert not display.live
     display.event("it 1 | games 8")
-    display.progress("self-play 1/8 games")
+    display.progress("self-play 1/8 games")  # the run's first progress: written
+    now[0] += 5
     display.progress("self-play 2/8 games")  # within 10 s of the last: not written
-    display.clear_progress()  # an iteration ended: the next progress line is written
-    display.progress("self-play 3/8 games")
-    assert stream.getvalue() == "it 1 | games 8\nself-play 1/8 games\nself-play 3/8 games\n"
+    display.clear_progress()  # an iteration ended
+    now[0] += 2
+    display.progress("self-play 3/8 games")  # a short iteration shows no progress
+    now[0] += 9
+    display.progress("self-play 5/8 games")  # 11 s into a long one: written
+    assert stream.getvalue() == "it 1 | games 8\nself-play 1/8 games\nself-play 5/8 games\n"

@@ -71,10 +71,10 @@ def run_cluster(game: str, preset: str | None, overrides: list[str], address: st
 
 
 def report(result: dict) -> str:
-    lines = [f"{result['game']} ({result['preset']}) on {result['cluster']}, "
-             f"{result['window_seconds']:.0f} s per count"]
-    lines += [f"  {r['actors']:>3} actors: {r['positions_per_sec']:>9.1f} positions/s, "
-              f"efficiency {r['efficiency']:.2f}" for r in result["rows"]]
+    lines = [(f"{result['game']} ({result['preset']}) on {result['cluster']}, "
+              f"{result['window_seconds']:.0f} s per count")]
+    lines += [(f"  {r['actors']:>3} actors: {r['positions_per_sec']:>9.1f} positions/s, "
+               f"efficiency {r['efficiency']:.2f}") for r in result["rows"]]
     return "\n".join(lines)
 
 
@@ -195,18 +195,18 @@ def compare_designs(game: str, preset: str | None, overrides: list[str], address
     import ray
 
     from engine.config import resolve, to_json
-    from engine.loop.ray_pool import _runtime_env, connect
+    from engine.loop.ray_pool import actor_runtime_env, connect
 
     description = connect(address, actors + 1)
     config = resolve(preset or game, [f'game="{game}"', f"seed={seed}", *overrides])
     config_json = to_json(config)
-    options = {"num_cpus": 1, "runtime_env": _runtime_env()}
+    options = {"num_cpus": 1, "runtime_env": actor_runtime_env()}
     rows = []
     for design in ("model per actor", "shared inference actor"):
         host = None
         if design.startswith("shared"):
             host = ray.remote(InferenceHost).options(
-                num_cpus=0, max_concurrency=actors + 2, runtime_env=_runtime_env()).remote(
+                num_cpus=0, max_concurrency=actors + 2, runtime_env=actor_runtime_env()).remote(
                 game, config_json, 4 * config.selfplay.concurrent_games, 2.0)
         players = [ray.remote(SelfPlayHost).options(**options).remote(
             game, config_json, seed + k, host) for k in range(actors)]

@@ -150,6 +150,26 @@ def exit_now(code: int) -> None:
     os._exit(code)
 
 
+def run_saving_on_interrupt(run: Any, display: Display, started: float,
+                            resume_command: str) -> dict[str, Any]:
+    """`run.run(started=...)`; on Ctrl-C, save a checkpoint, say in one line how to resume
+    (`resume_command`, e.g. `move37 train --resume RUN`) and exit with code 130."""
+    import signal
+
+    try:
+        return run.run(started=started)
+    except KeyboardInterrupt:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
+        display.close()
+        stem = run.save()
+        display.event(f"interrupted; saved checkpoint {stem.name}; resume with: "
+                      f"{resume_command}")
+        exit_now(130)
+        raise  # not reached: exit_now ends the process
+    finally:
+        display.close()
+
+
 def is_terminal(stream: TextIO) -> bool:
     """Whether `stream` is an interactive terminal (`TERM=dumb` counts as not)."""
     try:

@@ -6,7 +6,6 @@ Registered as a `move37.commands` entry point: the engine's CLI never imports th
 from __future__ import annotations
 
 import json
-import signal
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -139,7 +138,7 @@ def _start_line(config, run_dir: Path, resumed_at: int | None) -> str:
 
 def _train_with_display(config, run_dir: Path, resumed_at: int | None, display,
                         started: float) -> None:
-    from engine.display import Budget, clock, exit_now
+    from engine.display import Budget, clock, run_saving_on_interrupt
     from engine.loop import Run
     from llm_bridge.plugin import LLMPlugin
 
@@ -164,17 +163,8 @@ def _train_with_display(config, run_dir: Path, resumed_at: int | None, display,
         plugin = LLMPlugin.build(config, run_dir, log=display.event)
         run = Run(plugin, run_dir, resume=resumed_at is not None, on_iteration=show)
     budget.started = time.monotonic()
-    try:
-        summary = run.run(started=budget.started)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
-        display.close()
-        stem = run.save()
-        display.event(f"interrupted; saved checkpoint {stem.name}; resume with: "
-                      f"move37 llm train --resume {run_dir}")
-        exit_now(130)
-    finally:
-        display.close()
+    summary = run_saving_on_interrupt(run, display, budget.started,
+                                      f"move37 llm train --resume {run_dir}")
     before = summary.get("test_before", {}).get("pass@1")
     after = summary.get("test_after", {}).get("pass@1")
     score = ""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import signal
 import time
 from pathlib import Path
 from typing import Optional
@@ -97,7 +96,7 @@ def _budget(config, started: float, resumed_at: int | None):
 
 def _run_with_display(config, run_dir: Path, resumed_at: int | None, display,
                       started: float) -> None:
-    from engine.display import exit_now
+    from engine.display import run_saving_on_interrupt
     from engine.game_plugin import GamePlugin
     from engine.loop import Run
 
@@ -106,17 +105,8 @@ def _run_with_display(config, run_dir: Path, resumed_at: int | None, display,
         f"{text} | it {run.state.iteration + 1} | {budget.fields(run.state.iteration)}"))
     run = Run(plugin, run_dir, resume=resumed_at is not None, on_iteration=lambda metrics: (
         display.clear_progress(), display.event(iteration_line(metrics, plugin, budget))))
-    try:
-        summary = run.run(started=started)
-    except KeyboardInterrupt:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # a second Ctrl-C must not cut the save
-        display.close()
-        stem = run.save()
-        display.event(f"interrupted; saved checkpoint {stem.name}; resume with: "
-                      f"move37 train --resume {run_dir}")
-        exit_now(130)
-    finally:
-        display.close()
+    summary = run_saving_on_interrupt(run, display, started,
+                                      f"move37 train --resume {run_dir}")
     display.event(final_line(config.game, run_dir, budget, run.state, summary))
 
 

@@ -126,7 +126,7 @@ def check_nodes(ray: Any) -> None:
     nodes = [n["NodeID"] for n in ray.nodes() if n.get("Alive")]
     stamps = ray.get([probe.options(
         scheduling_strategy=NodeAffinitySchedulingStrategy(node, soft=False),
-        runtime_env=_runtime_env()).remote() for node in nodes], timeout=120)
+        runtime_env=actor_runtime_env()).remote() for node in nodes], timeout=120)
     for stamp in stamps:
         _compare(stamp)
 
@@ -142,7 +142,7 @@ def _compare(stamp: dict[str, Any]) -> None:
             f"same version on every node")
 
 
-def _runtime_env() -> dict[str, Any]:
+def actor_runtime_env() -> dict[str, Any]:
     """Actors import the driver's checkout where it exists on their node (a local cluster,
     a shared filesystem), else the installed package; `check_nodes` compares the two."""
     paths = [str(code_root())] + [p for p in os.environ.get("PYTHONPATH", "").split(
@@ -272,7 +272,7 @@ class RayActorPool:
 
         connect(self.config.cluster, self.count)
         remote = ray.remote(ActorHost).options(
-            num_cpus=1, max_restarts=-1, max_task_retries=0, runtime_env=_runtime_env())
+            num_cpus=1, max_restarts=-1, max_task_retries=0, runtime_env=actor_runtime_env())
         config_json = to_json(self.config)
         self.actors = [remote.remote(self.plugin_name, config_json, k + 1)
                        for k in range(self.count)]

@@ -12,23 +12,10 @@ import signal
 from pathlib import Path
 
 import pytest
-from ray_cluster import TOY_DIR, LocalCluster, require_ray
+from ray_cluster import TOY_DIR
 from toy_plugin import ToyPlugin
 
 from engine.loop import Run, prepare_run
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    require_ray()
-    import ray
-
-    head = LocalCluster(cpus=2)
-    try:
-        yield head
-    finally:
-        ray.shutdown()
-        head.stop()
 
 
 @pytest.fixture

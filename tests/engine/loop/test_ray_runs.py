@@ -9,8 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-from ray_cluster import REPO, LocalCluster, free_port, require_ray
+from ray_cluster import REPO, free_port, require_ray
 
 from engine.checkpoint import latest_checkpoint, load_checkpoint
 from engine.replay import read_shard
@@ -28,16 +27,6 @@ LLM_SETS = [
     "train_problems=10", "eval.every_iterations=2", "eval.dev_problems=8",
     "eval.test_problems=8",
 ]
-
-
-@pytest.fixture(scope="module")
-def cluster():
-    require_ray()
-    head = LocalCluster(cpus=2)
-    try:
-        yield head
-    finally:
-        head.stop()
 
 
 def cli(*args: str) -> list[str]:

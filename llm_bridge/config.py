@@ -78,6 +78,18 @@ class SearchSettings:
     """Gumbel sigma's scale (see mcts.SearchConfig)."""
     gumbel_scale: float = 1.0
     """Scale of the Gumbel noise at the root while acting (0 = deterministic)."""
+    sft_coef: float = 0.0
+    """Weight of the likelihood of finished texts the verifier paid in full (1): the
+    search's successes imitated outright, beside the distillation over candidates."""
+    answer_by: str = "path"
+    """Answering by search at inference: `path` (the text the search's moves wrote) or
+    `vote` (the answer whose finished texts, over every tree the search grew, carry the
+    most value; the best-valued of them is the reply)."""
+    eval_temperature: float | None = None
+    """Sampling temperature of the candidates when answering by search (None: the
+    rollouts' `sampling.temperature`)."""
+    eval_candidates: int | None = None
+    """K when answering by search (None: `candidates`)."""
 
 
 @dataclass
@@ -178,6 +190,12 @@ def validate(config: LLMRunConfig) -> None:
         (config.search.candidates >= 2, "search.candidates must be >= 2"),
         (config.search.simulations >= 1, "search.simulations must be >= 1"),
         (config.search.algorithm in ("gumbel", "puct"), "search.algorithm must be gumbel or puct"),
+        (config.search.answer_by in ("path", "vote"), "search.answer_by must be path or vote"),
+        (config.search.eval_candidates is None or config.search.eval_candidates >= 2,
+         "search.eval_candidates must be >= 2"),
+        (config.search.eval_temperature is None or config.search.eval_temperature > 0,
+         "search.eval_temperature must be > 0"),
+        (config.search.sft_coef >= 0, "search.sft_coef must be >= 0"),
         (config.lora.rank >= 0, "lora.rank must be >= 0"),
         (config.train_problems >= config.optim.prompts_per_iteration,
          "train_problems must be >= optim.prompts_per_iteration"),

@@ -49,6 +49,7 @@ class ReasoningState:
         logprobs: K sequence log-probs of the candidates (-inf for merged ones).
         terminal: the game is over.
         reward: the terminal value (verifier's reward, or the value head's estimate).
+        tool_mask: per token of `prefix`, 1 where a tool wrote it (not the policy's text).
     """
 
     problem: Any
@@ -59,6 +60,7 @@ class ReasoningState:
     logprobs: tuple[float, ...] = ()
     terminal: bool = False
     reward: float = 0.0
+    tool_mask: tuple[int, ...] = ()
 
 
 class ReasoningGame:
@@ -76,6 +78,8 @@ class ReasoningGame:
             value head's estimate of the finished text; inference).
         generator: the torch RNG that samples candidates.
         reward_fn: optional `(problems, texts) -> rewards` replacing `task.rewards`.
+        keep_finished: keep every finished state made, in `finished` (by problem id), for
+            answering by a vote over them.
     """
 
     name = "reasoning"
@@ -87,8 +91,8 @@ class ReasoningGame:
                  max_step_tokens: int = 24, max_steps: int = 8, max_new_tokens: int = 64,
                  temperature: float = 1.0, terminal: str = "verifier",
                  generator: torch.Generator | None = None,
-                 reward_fn: Callable[[Sequence[Any], Sequence[str]], list[float]] | None = None
-                 ) -> None:
+                 reward_fn: Callable[[Sequence[Any], Sequence[str]], list[float]] | None = None,
+                 keep_finished: bool = False) -> None:
         if candidates < 1 or max_step_tokens < 1 or max_steps < 1 or max_new_tokens < 1:
             raise ValueError("candidates, max_step_tokens, max_steps, max_new_tokens must be >= 1")
         if terminal not in ("verifier", "value"):
@@ -100,6 +104,8 @@ class ReasoningGame:
         self.terminal_mode = terminal
         self.generator = generator
         self.reward_fn = reward_fn or (lambda problems, texts: task.rewards(problems, texts))
+        self.keep_finished = keep_finished
+        self.finished: dict[Any, list[ReasoningState]] = {}
         self.observation_shape = (1, 1, int(getattr(policy.model.config,
                                                     "max_position_embeddings", 2048)))
 
@@ -164,19 +170,27 @@ class ReasoningGame:
             # a step that calls a tool brings the tool's output with it: one move
             shown = tuple(step_output(self.policy.codec, state.prefix, step)) \
                 if self.task.tools else ()
-            prefix = (state.prefix + step + shown)[:max(self.max_new_tokens,
-                                                       len(state.prefix) + len(step))]
+            keep = max(self.max_new_tokens, len(state.prefix) + len(step))
+            prefix = (state.prefix + step + shown)[:keep]
+            tool_mask = (self._tool_mask(state) + (0,) * len(step) + (1,) * len(shown))[:keep]
             children.append(ReasoningState(problem=state.problem, prompt=state.prompt,
-                                           prefix=prefix, steps=state.steps + 1))
+                                           prefix=prefix, steps=state.steps + 1,
+                                           tool_mask=tool_mask))
         done = [i for i, c in enumerate(children) if self._finished(c)]
         if done:
             scores = self._terminal_scores([children[i] for i in done])
             for i, score in zip(done, scores):
                 children[i] = replace(children[i], terminal=True, reward=float(score))
+                if self.keep_finished:
+                    self.finished.setdefault(children[i].problem.id, []).append(children[i])
         live = [i for i, c in enumerate(children) if not c.terminal]
         for i, child in zip(live, self._propose([children[i] for i in live])):
             children[i] = child
         return children
+
+    @staticmethod
+    def _tool_mask(state: ReasoningState) -> tuple[int, ...]:
+        return state.tool_mask or (0,) * len(state.prefix)
 
     def _terminal_scores(self, states: Sequence[ReasoningState]) -> list[float]:
         if self.terminal_mode == "value":

@@ -50,6 +50,7 @@ greedy 0.41.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 import numpy as np
@@ -132,13 +133,17 @@ class ExpertIteration:
         columns = {key: [f[key] for f in fields] for key in fields[0]}
         return [float(r) for r in self.reward(prompts, list(texts), **columns).total]
 
-    def game(self, generator: torch.Generator, terminal: str = "verifier") -> ReasoningGame:
+    def game(self, generator: torch.Generator, terminal: str = "verifier", *,
+             candidates: int | None = None, temperature: float | None = None,
+             keep_finished: bool = False) -> ReasoningGame:
         s = self.settings
-        return ReasoningGame(self.task, self.policy, candidates=s.candidates,
+        return ReasoningGame(self.task, self.policy, candidates=candidates or s.candidates,
                              max_step_tokens=s.max_step_tokens, max_steps=s.max_steps,
-                             max_new_tokens=self.max_new_tokens, temperature=self.temperature,
+                             max_new_tokens=self.max_new_tokens,
+                             temperature=temperature or self.temperature,
                              terminal=terminal, generator=generator,
-                             reward_fn=self._reward_totals if terminal == "verifier" else None)
+                             reward_fn=self._reward_totals if terminal == "verifier" else None,
+                             keep_finished=keep_finished)
 
     # ------------------------------------------------------------------ actor
     @torch.no_grad()
@@ -158,10 +163,12 @@ class ExpertIteration:
                  for i, state, target in decisions]
         metrics = reward_metrics(breakdown, [len(s.prefix) for s in finals], 1)
         metrics["llm/search_decisions"] = float(len(steps))
+        tool_mask = [list(game._tool_mask(s)) for s in finals]
         return Rollout(problem_ids=[p.id for p in problems], group=list(range(len(problems))),
                        prompts=[list(s.prompt) for s in finals],
                        completions=[list(s.prefix) for s in finals], texts=texts,
-                       rewards=[float(r) for r in breakdown.total], metrics=metrics, steps=steps)
+                       rewards=[float(r) for r in breakdown.total], metrics=metrics, steps=steps,
+                       tool_mask=tool_mask if any(map(any, tool_mask)) else [])
 
     # ------------------------------------------------------------------ learner
     def learn(self, rollout: Rollout) -> dict[str, float]:
@@ -172,13 +179,60 @@ class ExpertIteration:
         policy_loss = candidate_cross_entropy(self.policy, rollout)
         value_loss = value_regression(self.policy, rollout)
         loss = s.policy_coef * policy_loss + s.value_coef * value_loss
+        metrics = {}
+        if s.sft_coef > 0:
+            sft_loss = verified_likelihood(self.policy, rollout)
+            loss = loss + s.sft_coef * sft_loss
+            metrics["loss/sft"] = sft_loss.item()
         loss.backward()
         params = [p for p in self.policy.parameters() if p.requires_grad]
         grad_norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
         self.optimizer.step()
         self.policy.eval()
         return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(),
-                "train/grad_norm": float(grad_norm)}
+                "train/grad_norm": float(grad_norm), **metrics}
+
+
+def verified_likelihood(policy: LLMPolicy, rollout: Rollout) -> torch.Tensor:
+    """Mean per-token negative log-likelihood of the finished texts paid in full (reward
+    >= 1), tool output excluded; 0 (with a graph) when there are none.
+
+    Returns:
+        A scalar tensor.
+    """
+    rows = [i for i, (r, c) in enumerate(zip(rollout.rewards, rollout.completions))
+            if r >= 1.0 and c]
+    if not rows:
+        return sum(p.sum() * 0.0 for p in policy.parameters() if p.requires_grad)
+    logprobs, mask = policy.completion_logprobs([rollout.prompts[i] for i in rows],
+                                                [rollout.completions[i] for i in rows])
+    if rollout.tool_mask:
+        own = torch.zeros_like(mask)
+        for r, i in enumerate(rows):
+            flags = rollout.tool_mask[i]
+            own[r, :len(flags)] = torch.tensor([1.0 - f for f in flags], device=mask.device)
+        mask = mask * own
+    return -(logprobs * mask).sum() / mask.sum().clamp(min=1.0)
+
+
+def vote(answers: Sequence[str | None], values: Sequence[float]) -> int | None:
+    """The index of the reply chosen by a value-weighted vote: each distinct answer scores
+    the sum of its texts' values (clipped at 0); the reply is the best-valued text of the
+    answer that scores most. None when no text has an answer.
+
+    >>> vote(["4", "5", "4", None], [0.3, 0.5, 0.4, 0.9])
+    2
+    >>> vote(["4", "5"], [0.1, 0.6]), vote([None], [1.0])
+    (1, None)
+    """
+    totals: dict[str, float] = {}
+    for answer, value in zip(answers, values):
+        if answer is not None:
+            totals[answer] = totals.get(answer, 0.0) + max(float(value), 0.0)
+    if not totals:
+        return None
+    winner = max(totals, key=lambda a: totals[a])
+    return max((i for i, a in enumerate(answers) if a == winner), key=lambda i: values[i])
 
 
 def candidate_cross_entropy(policy: LLMPolicy, rollout: Rollout) -> torch.Tensor:
@@ -252,18 +306,32 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
     from llm_bridge.evaluate import score_texts
 
     problems = task.generate(split, n, seed=seed)
-    algo = ExpertIteration(policy, task, None, None, config.search,  # type: ignore[arg-type]
+    settings = config.search
+    algo = ExpertIteration(policy, task, None, None, settings,  # type: ignore[arg-type]
                            max_new_tokens=config.sampling.max_new_tokens,
                            temperature=config.sampling.temperature, seed=seed)
     generator = torch.Generator(device=policy.device).manual_seed(seed)
-    game = algo.game(generator, terminal="value")
-    search = search_config(config.search, simulations, gumbel_scale=0.0)
+    by_vote = settings.answer_by == "vote"
+    game = algo.game(generator, terminal="value", candidates=settings.eval_candidates,
+                     temperature=settings.eval_temperature, keep_finished=by_vote)
+    search = replace(search_config(settings, simulations, gumbel_scale=0.0),
+                     gumbel_num_considered=game.num_actions)
     rng = np.random.default_rng([seed, 13])
     texts: list[str] = []
     policy.eval()
     for start in range(0, len(problems), batch):
         finals, _ = play_with_search(game, problems[start:start + batch], search, rng,
                                      record=False)
-        texts += [game.text(s) for s in finals]
+        for state in finals:
+            reply = state
+            if by_vote:
+                seen = {s.prefix: s for s in game.finished.pop(state.problem.id, [state])}
+                pool = list(seen.values())
+                chosen = vote([task.extract_answer(game.text(s)) for s in pool],
+                              [s.reward for s in pool])
+                reply = pool[chosen] if chosen is not None else state
+            texts.append(game.text(reply))
     return {"task": task.name, "split": split, "seed": seed, "simulations": simulations,
+            "answer_by": settings.answer_by, "candidates": game.num_actions,
+            "temperature": game.temperature,
             **score_texts(task, problems, texts), "examples": texts[:3]}

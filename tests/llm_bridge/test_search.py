@@ -8,7 +8,9 @@ import torch
 
 from llm_bridge import tasks
 from llm_bridge.algorithms.base import Rollout, StepRecord
-from llm_bridge.algorithms.search import ExpertIteration, candidate_cross_entropy, value_regression
+from llm_bridge.algorithms.search import (ExpertIteration, candidate_cross_entropy,
+                                          evaluate_with_search, value_regression,
+                                          verified_likelihood, vote)
 from llm_bridge.config import SearchSettings
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
@@ -93,3 +95,59 @@ def test_search_rollout_records_targets() -> None:
         text = rollout.completions[step.sample]
         assert text[: len(step.prefix)] == step.prefix
     assert rollout.metrics["llm/search_decisions"] == len(rollout.steps)
+
+
+def test_verified_likelihood_by_direct_computation() -> None:
+    policy = _policy()
+    rollout = _rollout(policy)
+    enc = policy.codec.encode
+    wrong = enc("<answer>6</answer>")
+    rollout.prompts.append(rollout.prompts[0])
+    rollout.completions.append(wrong)
+    rollout.rewards.append(0.0)
+    with torch.no_grad():
+        lp, mask = policy.completion_logprobs(rollout.prompts[:1], rollout.completions[:1])
+        expected = -float((lp * mask).sum() / mask.sum())  # the paid text alone
+        assert verified_likelihood(policy, rollout).item() == pytest.approx(expected, rel=1e-5)
+        # tokens a tool wrote are not the policy's to imitate: mask the first four out
+        n = len(rollout.completions[0])
+        rollout.tool_mask = [[1] * 4 + [0] * (n - 4), [0] * len(wrong)]
+        expected = -float((lp * mask)[0, 4:].sum() / (n - 4))
+        assert verified_likelihood(policy, rollout).item() == pytest.approx(expected, rel=1e-5)
+        rollout.rewards = [0.0, 0.0]
+        assert verified_likelihood(policy, rollout).item() == 0.0
+
+
+def test_sft_coef_adds_the_likelihood_term() -> None:
+    policy = _policy()
+    rollout = _rollout(policy)
+    optimizer = torch.optim.SGD([p for p in policy.parameters() if p.requires_grad], lr=0.0)
+    plain = ExpertIteration(policy, None, None, optimizer, SearchSettings()).learn(rollout)
+    with_sft = ExpertIteration(policy, None, None, optimizer,
+                               SearchSettings(sft_coef=0.5)).learn(rollout)
+    assert "loss/sft" not in plain
+    assert with_sft["loss/sft"] == pytest.approx(verified_likelihood(policy, rollout).item(),
+                                                 rel=1e-5)
+
+
+def test_vote_prefers_the_answer_with_the_most_value() -> None:
+    # answer 7 has three middling texts (0.9 in all), answer 8 one confident text (0.8)
+    answers = ["7", "8", "7", "7", None]
+    values = [0.3, 0.8, 0.35, 0.25, 1.0]
+    assert vote(answers, values) == 2
+    assert vote(["7", "8"], [-0.5, -0.1]) == 0  # negative values count nothing, ties: first
+    assert vote([None, None], [0.1, 0.2]) is None
+
+
+def test_answering_by_vote_returns_a_text_the_search_reached() -> None:
+    from llm_bridge.config import LLMRunConfig
+
+    policy = _policy().eval()
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
+    config = LLMRunConfig()
+    config.sampling.max_new_tokens = 24
+    config.search = SearchSettings(candidates=3, max_step_tokens=10, max_steps=3,
+                                   answer_by="vote", eval_candidates=5, eval_temperature=0.7)
+    report = evaluate_with_search(policy, task, config, n=4, simulations=6, batch=2)
+    assert report["answer_by"] == "vote" and report["candidates"] == 5
+    assert report["temperature"] == 0.7 and report["n"] == 4

@@ -153,5 +153,10 @@ def test_in_the_search_a_tool_call_and_its_output_are_one_step() -> None:
     child, = game.advance([state], [0])
     assert game.text(child) == "<python>print(2 + 3)</python><output>\n5\n</output>\n"
     assert child.steps == 1 and not child.terminal
+    call = len(policy.codec.encode("<python>print(2 + 3)</python>"))
+    shown = len(policy.codec.encode("<output>\n5\n</output>\n"))
+    assert child.tool_mask == (0,) * call + (1,) * shown  # the sandbox wrote the output
     final, = game.advance([child], [0])
     assert final.terminal and final.reward == 1.0 and final.steps == 2
+    assert final.tool_mask == child.tool_mask + (0,) * (len(final.prefix) - len(child.prefix))
+    assert len(final.prefix) > len(child.prefix)

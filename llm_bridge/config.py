@@ -89,7 +89,14 @@ class SearchSettings:
     """Sampling temperature of the candidates when answering by search (None: the
     rollouts' `sampling.temperature`)."""
     eval_candidates: int | None = None
-    """K when answering by search (None: `candidates`)."""
+    """K when answering by search (None: `candidates`; ignored with `eval_step = whole`)."""
+    eval_step: str = "line"
+    """A move when answering by search: `line` (as in training) or `whole` (a whole
+    completion, or the text up to a tool call; K = the simulations, so each simulation
+    scores one more sampled completion)."""
+    eval_c_scale: float | None = None
+    """Gumbel sigma's scale when answering by search (None: `c_scale`); a large value lets
+    the value head rather than the candidates' log-probs choose the move."""
 
 
 @dataclass
@@ -196,6 +203,9 @@ def validate(config: LLMRunConfig) -> None:
         (config.search.eval_temperature is None or config.search.eval_temperature > 0,
          "search.eval_temperature must be > 0"),
         (config.search.sft_coef >= 0, "search.sft_coef must be >= 0"),
+        (config.search.eval_step in ("line", "whole"), "search.eval_step must be line or whole"),
+        (config.search.eval_c_scale is None or config.search.eval_c_scale > 0,
+         "search.eval_c_scale must be > 0"),
         (config.lora.rank >= 0, "lora.rank must be >= 0"),
         (config.train_problems >= config.optim.prompts_per_iteration,
          "train_problems must be >= optim.prompts_per_iteration"),

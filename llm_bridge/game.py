@@ -80,6 +80,8 @@ class ReasoningGame:
         reward_fn: optional `(problems, texts) -> rewards` replacing `task.rewards`.
         keep_finished: keep every finished state made, in `finished` (by problem id), for
             answering by a vote over them.
+        stop_at_newline: a step is one line (True) or runs to the end of the completion or
+            to a tool call (False).
     """
 
     name = "reasoning"
@@ -92,7 +94,7 @@ class ReasoningGame:
                  temperature: float = 1.0, terminal: str = "verifier",
                  generator: torch.Generator | None = None,
                  reward_fn: Callable[[Sequence[Any], Sequence[str]], list[float]] | None = None,
-                 keep_finished: bool = False) -> None:
+                 keep_finished: bool = False, stop_at_newline: bool = True) -> None:
         if candidates < 1 or max_step_tokens < 1 or max_steps < 1 or max_new_tokens < 1:
             raise ValueError("candidates, max_step_tokens, max_steps, max_new_tokens must be >= 1")
         if terminal not in ("verifier", "value"):
@@ -105,6 +107,7 @@ class ReasoningGame:
         self.generator = generator
         self.reward_fn = reward_fn or (lambda problems, texts: task.rewards(problems, texts))
         self.keep_finished = keep_finished
+        self.stop_at_newline = stop_at_newline
         self.finished: dict[Any, list[ReasoningState]] = {}
         self.observation_shape = (1, 1, int(getattr(policy.model.config,
                                                     "max_position_embeddings", 2048)))
@@ -128,7 +131,8 @@ class ReasoningGame:
         room = [max(1, min(self.max_step_tokens, self.max_new_tokens - len(s.prefix)))
                 for s in states]
         out = self.policy.generate(rows, max_new_tokens=max(room), temperature=self.temperature,
-                                   stop_at_newline=True, generator=self.generator)
+                                   stop_at_newline=self.stop_at_newline,
+                                   generator=self.generator)
         result = []
         for i, state in enumerate(states):
             seen: set[tuple[int, ...]] = set()

@@ -135,10 +135,12 @@ class ExpertIteration:
 
     def game(self, generator: torch.Generator, terminal: str = "verifier", *,
              candidates: int | None = None, temperature: float | None = None,
-             keep_finished: bool = False) -> ReasoningGame:
+             keep_finished: bool = False, whole_steps: bool = False) -> ReasoningGame:
         s = self.settings
         return ReasoningGame(self.task, self.policy, candidates=candidates or s.candidates,
-                             max_step_tokens=s.max_step_tokens, max_steps=s.max_steps,
+                             max_step_tokens=self.max_new_tokens if whole_steps
+                             else s.max_step_tokens, max_steps=s.max_steps,
+                             stop_at_newline=not whole_steps,
                              max_new_tokens=self.max_new_tokens,
                              temperature=temperature or self.temperature,
                              terminal=terminal, generator=generator,
@@ -311,11 +313,14 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
                            max_new_tokens=config.sampling.max_new_tokens,
                            temperature=config.sampling.temperature, seed=seed)
     generator = torch.Generator(device=policy.device).manual_seed(seed)
-    by_vote = settings.answer_by == "vote"
-    game = algo.game(generator, terminal="value", candidates=settings.eval_candidates,
-                     temperature=settings.eval_temperature, keep_finished=by_vote)
+    by_vote, whole = settings.answer_by == "vote", settings.eval_step == "whole"
+    game = algo.game(generator, terminal="value",
+                     candidates=max(2, simulations) if whole else settings.eval_candidates,
+                     temperature=settings.eval_temperature, keep_finished=by_vote,
+                     whole_steps=whole)
     search = replace(search_config(settings, simulations, gumbel_scale=0.0),
-                     gumbel_num_considered=game.num_actions)
+                     gumbel_num_considered=game.num_actions,
+                     c_scale=settings.eval_c_scale or settings.c_scale)
     rng = np.random.default_rng([seed, 13])
     texts: list[str] = []
     policy.eval()
@@ -332,6 +337,7 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
                 reply = pool[chosen] if chosen is not None else state
             texts.append(game.text(reply))
     return {"task": task.name, "split": split, "seed": seed, "simulations": simulations,
-            "answer_by": settings.answer_by, "candidates": game.num_actions,
+            "answer_by": settings.answer_by, "eval_step": settings.eval_step,
+            "candidates": game.num_actions,
             "temperature": game.temperature,
             **score_texts(task, problems, texts), "examples": texts[:3]}

@@ -151,3 +151,23 @@ def test_answering_by_vote_returns_a_text_the_search_reached() -> None:
     report = evaluate_with_search(policy, task, config, n=4, simulations=6, batch=2)
     assert report["answer_by"] == "vote" and report["candidates"] == 5
     assert report["temperature"] == 0.7 and report["n"] == 4
+
+
+def test_whole_completion_moves_score_one_sample_per_simulation() -> None:
+    from llm_bridge.config import LLMRunConfig
+
+    policy = _policy().eval()
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
+    config = LLMRunConfig()
+    config.sampling.max_new_tokens = 24
+    config.search = SearchSettings(candidates=3, max_step_tokens=4, max_steps=2,
+                                   eval_step="whole", eval_c_scale=10.0)
+    report = evaluate_with_search(policy, task, config, n=3, simulations=6, batch=3)
+    assert report["eval_step"] == "whole" and report["candidates"] == 6
+    # a whole-completion move is not cut at a line or at max_step_tokens
+    algo = ExpertIteration(policy, task, None, None, config.search, max_new_tokens=24)
+    game = algo.game(torch.Generator().manual_seed(0), terminal="value", candidates=8,
+                     whole_steps=True)
+    root = game.start(task.generate("test", 1, seed=0))[0]
+    assert game.max_step_tokens == 24 and not game.stop_at_newline
+    assert max(len(c) for c in root.candidates) > 4

@@ -237,12 +237,14 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
         config, policy = load_exported(path, device=device)
         if task is not None and task != config.task:
             config = resolve_llm(base=_asdict(config), overrides=[f'task="{task}"'])
+        config = _inference_overrides(config, set_)
     elif path.exists() and (path.suffix in (".json", ".safetensors") or
                           (path / "checkpoints").is_dir() or (path / "best.json").is_file() or
                           path.with_suffix(".json").is_file()):
         config, policy = load_checkpoint_policy(path, device=device)
         if task is not None and task != config.task:
             config = resolve_llm(base=_asdict(config), overrides=[f'task="{task}"'])
+        config = _inference_overrides(config, set_)
     else:
         task_name = task or "arithmetic"
         chosen = preset or _default_preset(task_name, checkpoint)
@@ -271,6 +273,20 @@ def _eval(checkpoint, path, task, split, n, seed, samples, temperature, simulati
         typer.echo(f"  pass@{k} ({samples} samples at T={temperature:g}): {value:.3f}")
     if as_json:
         typer.echo(json.dumps(report))
+
+
+def _inference_overrides(config, set_: list[str]):
+    """A trained policy's config with `--set` overrides of how it answers (`search.*`,
+    `sampling.*`); other keys would describe another model, so they are refused."""
+    from llm_bridge.config import resolve_llm
+
+    if not set_:
+        return config
+    wrong = [item for item in set_ if not item.startswith(("search.", "sampling."))]
+    if wrong:
+        fail(f"with a trained checkpoint, --set takes search.* and sampling.* keys only "
+             f"(got {wrong[0]})")
+    return resolve_llm(base=_asdict(config), overrides=task_overrides(set_))
 
 
 @llm_app.command("export")

@@ -99,3 +99,13 @@ def test_a_control_run_on_a_data_file_and_its_eval(tmp_path: Path) -> None:
     scored = runner.invoke(app, ["llm", "eval", "--checkpoint", str(run), "--n", "4"])
     assert scored.exit_code == 0, scored.output
     assert "strict" in scored.output and "lenient" in scored.output
+    # how a trained policy answers can be changed at evaluation; what it is cannot
+    searched = runner.invoke(app, ["llm", "eval", "--checkpoint", str(run), "--n", "2",
+                                   "--simulations", "3", "--set", "search.eval_step=whole",
+                                   "--json"])
+    assert searched.exit_code == 0, searched.output
+    report = json.loads(searched.output.strip().splitlines()[-1])
+    assert report["eval_step"] == "whole" and report["candidates"] == 3
+    refused = runner.invoke(app, ["llm", "eval", "--checkpoint", str(run), "--n", "2",
+                                  "--set", "tiny.layers=2"])
+    assert refused.exit_code != 0 and "search.* and sampling.*" in str(refused.exception)

@@ -38,7 +38,7 @@ from typing import Protocol, TextIO
 
 import numpy as np
 
-from engine.gtp_analyze import AnalysisJob, AnalyzeError, parse_analyze
+from engine.gtp_analyze import AnalysisJob, AnalyzeError, parse_analyze, stream
 from games.base import GameError
 from games.go import Go, point_to_vertex
 from games.go.coords import COLUMNS, fixed_handicap_points, max_fixed_handicap
@@ -464,12 +464,28 @@ def _read_lines(stdin: TextIO, lines: queue.Queue[str]) -> None:
     lines.put(END_OF_INPUT)
 
 
+def _next_command(lines: queue.Queue[str]) -> str:
+    """The next line that is a command (GTP ignores empty lines and comments), or the end."""
+    while True:
+        line = lines.get()
+        if line == END_OF_INPUT or preprocess(line):
+            return line
+
+
+def _warn(text: str) -> None:
+    print(f"move37 gtp: {text}", file=sys.stderr, flush=True)
+
+
 def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO) -> None:
     """Read commands from `stdin` until `quit` or end of input; the only I/O of the engine.
 
     A thread reads stdin into a queue, so that an analysis stream notices the next command
     while its search runs; every other command is read and answered in order as before.
     """
+    def write(text: str) -> None:
+        stdout.write(text)
+        stdout.flush()
+
     lines: queue.Queue[str] = queue.Queue()
     threading.Thread(target=_read_lines, args=(stdin, lines), name="gtp-input",
                      daemon=True).start()
@@ -482,36 +498,8 @@ def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO) -> None:
         response, job = engine.start(line)
         if response is None:
             continue
-        stdout.write(response)
-        stdout.flush()
+        write(response)
         if job is not None:
-            pending = _stream(job, stdout, lines)
+            pending = stream(job, write, lambda: _next_command(lines), _warn)
         if engine.finished:
             break
-
-
-def _stream(job: AnalysisJob, stdout: TextIO, lines: queue.Queue[str]) -> str:
-    """Run `job` until the next command (or the end of input) arrives, end the stream with
-    an empty line, and return that command's line."""
-    stop = threading.Event()
-
-    def write(text: str) -> None:
-        stdout.write(text)
-        stdout.flush()
-
-    def search() -> None:
-        try:
-            job.run(write, stop)
-        except Exception as error:  # noqa: BLE001 - a failed analysis must not end the engine
-            print(f"move37 gtp: analysis failed: {error}", file=sys.stderr, flush=True)
-
-    worker = threading.Thread(target=search, name="gtp-analysis", daemon=True)
-    worker.start()
-    while True:
-        line = lines.get()
-        if line == END_OF_INPUT or preprocess(line):  # empty lines and comments do not stop it
-            break
-    stop.set()
-    worker.join()
-    write("\n")
-    return line

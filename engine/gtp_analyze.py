@@ -272,3 +272,25 @@ class AnalysisJob:
                                     stop=stop, on_progress=progress)
         if written[0] is not result:
             write(line(result))
+
+
+def stream(job: AnalysisJob, write: Callable[[str], None], next_command: Callable[[], str],
+           warn: Callable[[str], None]) -> str:
+    """Run `job` on a thread of its own until `next_command()` returns (the next command's
+    line, or the end of input), end the stream with an empty line, and return that line.
+    A search that fails ends its lines early and is reported to `warn`."""
+    stop = threading.Event()
+
+    def search() -> None:
+        try:
+            job.run(write, stop)
+        except Exception as error:  # noqa: BLE001 - a failed analysis must not end the engine
+            warn(f"analysis failed: {error}")
+
+    worker = threading.Thread(target=search, name="gtp-analysis", daemon=True)
+    worker.start()
+    line = next_command()
+    stop.set()
+    worker.join()
+    write("\n")
+    return line

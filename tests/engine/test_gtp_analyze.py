@@ -4,6 +4,7 @@ the pieces (argument parsing, lcb, ordering, the ownership tail) in process."""
 
 from __future__ import annotations
 
+import io
 import itertools
 import math
 import queue
@@ -19,7 +20,7 @@ import numpy as np
 import pytest
 
 from engine.agents import make_agent
-from engine.gtp import GtpEngine
+from engine.gtp import GtpEngine, serve
 from engine.gtp_analyze import AnalyzeError, AnalyzeRequest, parse_analyze, winrate_lcb
 from games.go import Go, vertex_to_point
 
@@ -321,3 +322,36 @@ def test_ownership_tail_is_row_by_row_from_the_top_left_for_the_side_to_move() -
         state = game.next_state(state, action)
     check_pv_legal(infos, game, state)
     assert sum(int(i.fields["visits"]) for i in infos) == 32
+
+
+class Broken:
+    """An agent whose search fails."""
+
+    name = "broken"
+
+    def __init__(self, game: Go) -> None:
+        pass
+
+    def analyse(self, game, state, **kwargs):  # type: ignore[no-untyped-def]
+        raise RuntimeError("no search here")
+
+    def ownership(self, game: Go, state: np.ndarray) -> None:
+        return None
+
+
+def test_a_failed_analysis_ends_its_stream_and_the_engine_goes_on(capsys) -> None:
+    out = io.StringIO()
+    serve(GtpEngine(Broken, size=9), io.StringIO("1 lz-analyze 10\n\n# still\n2 name\n"), out)
+    assert out.getvalue() == "=1\n\n=2 move37\n\n"
+    assert "analysis failed: no search here" in capsys.readouterr().err
+
+
+def test_serve_prints_the_search_s_last_state_before_the_empty_line() -> None:
+    """A command already waiting stops the search after its first chunk; that state is
+    still shown, and the stream's empty line comes before the next answer."""
+    out = io.StringIO()
+    serve(GtpEngine(OwnedSearch, size=9), io.StringIO("kata-analyze b 1000\nname\nquit\n"), out)
+    head, line, rest = out.getvalue().split("\n", 2)
+    assert head == "=" and rest == "\n= move37\n\n= \n\n"
+    infos, ownership = read_line(line, kata=True, size=9)
+    assert ownership is None and total_visits(infos) >= 1

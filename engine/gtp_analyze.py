@@ -12,7 +12,7 @@ colour were to move. Each line holds one `info` block per candidate (a root move
 visited), most visited first, `order` its rank, `pv` its most visited line:
 
     lz:   info move D4 visits 120 winrate 5312 prior 1200 lcb 5100 order 0 pv D4 Q16 ...
-    kata: info move D4 visits 120 utility 0.0624 winrate 0.531200 prior 0.120000
+    kata: info move D4 visits 120 utility 0.062400 winrate 0.531200 prior 0.120000
           lcb 0.510000 utilityLcb 0.020000 order 0 pv D4 Q16 ...
 
 Leela Zero gives winrate, prior and lcb in 1/10000; KataGo as floats in [0, 1]. Both are for
@@ -24,11 +24,12 @@ What the numbers are, where move37 differs from KataGo:
   [-1, 1]); utility is Q itself (KataGo adds a score utility; we have none).
 * lcb: the search keeps no second moment of the values, so the bound takes the largest
   spread a quantity in [0, 1] can have: lcb = max(0, winrate - 1.96 * 0.5 / sqrt(visits)),
-  a 95% normal-approximation bound that is never optimistic. utilityLcb = 2 * lcb - 1.
+  the lower end of a 95% normal-approximation interval whose only error about the spread
+  is to overstate it. utilityLcb = 2 * lcb - 1.
 * No score keys (scoreMean, scoreStdev, scoreLead, scoreSelfplay): the network has no score
   head and the search no score estimate, and any mapping from a win probability to points
-  would be made up. KataGo's readers take each key as optional (Leela Zero's lines, which
-  the same GUIs read, have none of them).
+  would be made up. Leela Zero's lines have none of them either, and the GUIs that read
+  both formats show what they are given.
 * `ownership true` asks the agent's `ownership(game, state)` hook; when it has none (no
   ownership head yet) the command fails with `ownership is not available for this network`.
   Given one, the line ends with ` ownership v1 ... vN` once (N = board points, row by row
@@ -51,7 +52,7 @@ from typing import Any, Protocol
 import numpy as np
 
 COLOUR_WORDS = {"b": 0, "black": 0, "w": 1, "white": 1}
-LCB_Z = 1.96  # the normal quantile of the one-sided 97.5% bound
+LCB_Z = 1.96  # the normal quantile of a two-sided 95% interval
 MAX_SPREAD = 0.5  # the largest standard deviation of a quantity in [0, 1]
 UNSUPPORTED_KEYS = ("minmoves", "avoid", "allow", "rootInfo", "ownershipStdev",
                     "movesOwnership", "pvEdgeVisits", "rules", "includePolicy")

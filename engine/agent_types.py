@@ -29,6 +29,8 @@ class Analysis:
     simulations: int = 0
     q: np.ndarray | None = None  # float32 [A]: visited moves' values for the player to move
     lines: dict[Action, list[Action]] | None = None  # visited move -> its most visited line
+    line_visits: dict[Action, list[int]] | None = None  # visits of each node along `lines`
+    prior: np.ndarray | None = None  # float32 [A]: the root prior the search started from
     depth: float = 0.0  # mean depth of the search tree's nodes below the root
     seldepth: int = 0  # depth of its deepest node
 

@@ -55,6 +55,18 @@ class _BatchAgent(abc.ABC):
     def close(self) -> None:
         """Nothing to release: the agent runs in this process."""
 
+    def ownership(self, game: Game, state: State) -> np.ndarray | None:
+        """Who the agent expects to own each point of a Go board at the end, for the player
+        to move (+1 theirs, -1 the opponent's), float32 `[size * size]` in action order (row
+        by row from the top-left point); None when the agent has no source for it.
+
+        The hook GTP's `kata-analyze ... ownership true` reads. None for every agent today:
+        the network has no ownership head, and the search keeps no final boards of its
+        simulations (its leaves are valued by the network or by playouts whose boards are
+        thrown away), so there is nothing honest to report.
+        """
+        return None
+
 
 class RandomAgent(_BatchAgent):
     def __init__(self, game: Game, seed: int = 0) -> None:
@@ -94,7 +106,8 @@ class SearchAgent(_BatchAgent):
             policy = np.exp(logits - logits.max(axis=1, keepdims=True))
             policy /= policy.sum(axis=1, keepdims=True)
             return [Analysis(action=int(np.argmax(policy[i])), value=float(values[i]),
-                             policy=policy[i].astype(np.float32), pv=[int(np.argmax(policy[i]))])
+                             policy=policy[i].astype(np.float32), pv=[int(np.argmax(policy[i]))],
+                             prior=policy[i].astype(np.float32))
                     for i in range(len(states))]
         search = BatchSearch(self.search_config, len(states), self.game.num_actions)
         out = search.run(states, self.ops.search_step, self.evaluator, root_to_play=to_play,
@@ -112,7 +125,7 @@ class SearchAgent(_BatchAgent):
                 action=int(actions[i]), value=float(out.root_value[i]),
                 policy=np.asarray(out.policy_target[i], dtype=np.float32),
                 visits=np.asarray(out.visit_counts[i]), pv=_principal_variation(search, out, i),
-                simulations=sims))
+                simulations=sims, prior=np.asarray(out.prior[i], dtype=np.float32)))
         return results
 
     def analyse(self, game: Game, state: State, *, simulations: int | None = None,
@@ -139,13 +152,15 @@ class SearchAgent(_BatchAgent):
             done += n
             visits = np.asarray(out.visit_counts[0])
             depth, seldepth = tree_depths(search.tree, 0)
+            lines = {int(a): line_from(search.tree, 0, int(a)) for a in np.flatnonzero(visits)}
             result = Analysis(action=int(out.action[0]), value=float(out.root_value[0]),
                               policy=np.asarray(out.policy_target[0], dtype=np.float32),
                               visits=visits, pv=_principal_variation(search, out, 0),
                               simulations=done, q=np.asarray(out.q_values[0], dtype=np.float32),
-                              lines={int(a): line_from(search.tree, 0, int(a))
-                                     for a in np.flatnonzero(visits)},
-                              depth=depth, seldepth=seldepth)
+                              lines=lines, depth=depth, seldepth=seldepth,
+                              line_visits={a: line_visits(search.tree, 0, line)
+                                           for a, line in lines.items()},
+                              prior=np.asarray(out.prior[0], dtype=np.float32))
             if on_progress is not None:
                 on_progress(result)
         assert result is not None
@@ -169,6 +184,18 @@ def line_from(tree: Any, b: int, action: int, max_length: int = 64) -> list[Acti
         line.append(int(np.argmax(visits)))
         node = int(tree.children[b, node, line[-1]])
     return line
+
+
+def line_visits(tree: Any, b: int, line: list[Action]) -> list[int]:
+    """Visits of the nodes `line` (from the root of tree `b`) leads through, one per move."""
+    counts: list[int] = []
+    node = 0
+    for action in line:
+        if node < 0:
+            break
+        counts.append(int(tree.children_visits[b, node, action]))
+        node = int(tree.children[b, node, action])
+    return counts
 
 
 def tree_depths(tree: Any, b: int) -> tuple[float, int]:

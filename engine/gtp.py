@@ -14,11 +14,22 @@ value is below it. The board is a `games.go.Go` with full positional superko and
 cap of 4 * size * size (`genmove` passes beyond it; `play` after two passes goes on).
 Vertices: `play` answers `syntax error` for text that is not a GTP vertex (or colour), and
 `illegal move` for a vertex off this board, an occupied point, suicide, ko or superko.
+
+`lz-analyze` and `kata-analyze` (the GUIs' analysis extensions, `engine.gtp_analyze`) stream
+lines until the next command: `start` parses a line into its response and, for those two,
+an `AnalysisJob`; `serve` reads stdin on a thread of its own, runs the job's search on
+another and, when the next command arrives, stops it, ends the stream with an empty line and
+answers the command. `handle` (no input to watch) runs an analysis to the genmove budget and
+answers with its one final line.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import queue
+import sys
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -27,6 +38,7 @@ from typing import Protocol, TextIO
 
 import numpy as np
 
+from engine.gtp_analyze import AnalysisJob, AnalyzeError, parse_analyze, stream
 from games.base import GameError
 from games.go import Go, point_to_vertex
 from games.go.coords import COLUMNS, fixed_handicap_points, max_fixed_handicap
@@ -39,6 +51,14 @@ class AnalysingAgent(Protocol):
 
     def analyse(self, game: Go, state: np.ndarray, **kwargs): ...
 
+    def ownership(self, game: Go, state: np.ndarray) -> np.ndarray | None:
+        """Per-point ownership for the player to move, float `[size * size]` in [-1, 1]
+        (row by row from the top-left point), or None without a source for it."""
+        ...
+
+
+ANALYZE_COMMANDS = {"lz-analyze": False, "kata-analyze": True}
+"""The streaming commands, each with whether it speaks KataGo's line format."""
 
 AgentFactory = Callable[[Go], AnalysingAgent]
 """Builds the agent for a board (called again when the size or komi changes)."""
@@ -107,16 +127,20 @@ class GtpEngine:
         simulations: passed to `agent.analyse` (None: the agent's own budget).
         history: earlier boards in the encoding (must match a network's).
         sizes: the board sizes the agent can play (None: 5 to 19).
+        analysis_simulations: the most simulations an `lz-analyze` / `kata-analyze` search
+            grows its tree to (its last line then stands until the next command).
     """
 
     def __init__(self, agent_factory: AgentFactory, *, size: int = 9, komi: float = 7.5,
                  resign_threshold: float | None = None, simulations: int | None = None,
-                 history: int = 3, sizes: set[int] | None = None, name: str = "move37") -> None:
+                 history: int = 3, sizes: set[int] | None = None, name: str = "move37",
+                 analysis_simulations: int = 10_000) -> None:
         self.agent_factory = agent_factory
         self.history = history
         self.sizes = sizes
         self.resign_threshold = resign_threshold
         self.simulations = simulations
+        self.analysis_simulations = analysis_simulations
         self.engine_name = name
         self.time = TimeSettings()
         self.finished = False
@@ -126,7 +150,7 @@ class GtpEngine:
             "name": lambda args: self.engine_name,
             "version": lambda args: _version(),
             "known_command": self.known_command,
-            "list_commands": lambda args: "\n".join(sorted(self.commands)),
+            "list_commands": lambda args: "\n".join(sorted([*self.commands, *ANALYZE_COMMANDS])),
             "quit": self.quit,
             "boardsize": self.boardsize,
             "clear_board": self.clear_board,
@@ -148,15 +172,37 @@ class GtpEngine:
 
     # --- protocol ----------------------------------------------------------------------
     def handle(self, line: str) -> str | None:
-        """The full response to one input line (None for a line GTP says to ignore)."""
+        """The full response to one input line (None for a line GTP says to ignore); an
+        analyze command searches to the genmove budget and answers with one line."""
+        response, job = self.start(line)
+        if job is None:
+            return response
+        lines: list[str] = []
+        job = dataclasses.replace(job, simulations=self.simulations,
+                                  request=dataclasses.replace(job.request, interval=0.0))
+        job.run(lines.append, threading.Event())
+        return f"{response}{''.join(lines)}\n"
+
+    def start(self, line: str) -> tuple[str | None, AnalysisJob | None]:
+        """The response to one input line, and for an analyze command the search whose
+        lines follow it (the stream then ends with an empty line)."""
         words = preprocess(line).split()
         if not words:
-            return None
+            return None, None
         ident = ""
         if words[0].isdigit():
             ident, words = words[0], words[1:]
         if not words:
-            return f"?{ident} syntax error\n\n"
+            return f"?{ident} syntax error\n\n", None
+        if words[0] in ANALYZE_COMMANDS:
+            try:
+                job = self.analysis_job(words[1:], kata=ANALYZE_COMMANDS[words[0]])
+            except GtpFailure as failure:
+                return f"?{ident} {failure}\n\n", None
+            return f"={ident}\n", job
+        return self._respond(ident, words), None
+
+    def _respond(self, ident: str, words: list[str]) -> str:
         handler = self.commands.get(words[0])
         if handler is None:
             return f"?{ident} unknown command\n\n"
@@ -188,7 +234,7 @@ class GtpEngine:
 
     def known_command(self, args: list[str]) -> str:
         (word,) = self._words(args, 1)
-        return "true" if word in self.commands else "false"
+        return "true" if word in self.commands or word in ANALYZE_COMMANDS else "false"
 
     def quit(self, args: list[str]) -> str:
         self.finished = True
@@ -258,6 +304,30 @@ class GtpEngine:
             raise GtpFailure("cannot undo")
         self.state = self.undo_stack.pop()
         return ""
+
+    def analysis_job(self, args: list[str], *, kata: bool) -> AnalysisJob:
+        """The search of an `lz-analyze` (kata False) or `kata-analyze` command."""
+        try:
+            request = parse_analyze(args, kata=kata)
+        except AnalyzeError as error:
+            raise GtpFailure(str(error)) from None
+        state = self.state
+        if request.player is not None:
+            state = self.game.replace(state, to_play=request.player)
+        if self.game.passes(state) >= 2:  # as `play` does: the game goes on
+            state = self.game.replace(state, passes=0)
+        ownership = None
+        if request.ownership:
+            ownership = self.agent.ownership(self.game, state)
+            if ownership is None:
+                raise GtpFailure("ownership is not available for this network")
+            ownership = np.asarray(ownership, dtype=np.float32)
+            if ownership.shape != (self.game.size ** 2,):
+                raise GtpFailure(f"engine error: ownership of shape {ownership.shape}")
+        size = self.game.size
+        return AnalysisJob(self.agent, self.game, None if self.game.is_over(state) else state,
+                           request, self.analysis_simulations,
+                           lambda action: point_to_vertex(action, size), ownership)
 
     # --- handicap ------------------------------------------------------------------------
     def _handicap_count(self, args: list[str]) -> int:
@@ -383,13 +453,53 @@ def _version() -> str:
         return "0"
 
 
-def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO) -> None:
-    """Read commands from `stdin` until `quit` or end of input; the only I/O of the engine."""
+END_OF_INPUT = ""
+"""What the input queue holds once stdin is exhausted (every line read has its newline or,
+the last one, some text)."""
+
+
+def _read_lines(stdin: TextIO, lines: queue.Queue[str]) -> None:
     for line in stdin:
-        response = engine.handle(line)
+        lines.put(line)
+    lines.put(END_OF_INPUT)
+
+
+def _next_command(lines: queue.Queue[str]) -> str:
+    """The next line that is a command (GTP ignores empty lines and comments), or the end."""
+    while True:
+        line = lines.get()
+        if line == END_OF_INPUT or preprocess(line):
+            return line
+
+
+def _warn(text: str) -> None:
+    print(f"move37 gtp: {text}", file=sys.stderr, flush=True)
+
+
+def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO) -> None:
+    """Read commands from `stdin` until `quit` or end of input; the only I/O of the engine.
+
+    A thread reads stdin into a queue, so that an analysis stream notices the next command
+    while its search runs; every other command is read and answered in order as before.
+    """
+    def write(text: str) -> None:
+        stdout.write(text)
+        stdout.flush()
+
+    lines: queue.Queue[str] = queue.Queue()
+    threading.Thread(target=_read_lines, args=(stdin, lines), name="gtp-input",
+                     daemon=True).start()
+    pending: str | None = None
+    while True:
+        line = lines.get() if pending is None else pending
+        pending = None
+        if line == END_OF_INPUT:
+            break
+        response, job = engine.start(line)
         if response is None:
             continue
-        stdout.write(response)
-        stdout.flush()
+        write(response)
+        if job is not None:
+            pending = stream(job, write, lambda: _next_command(lines), _warn)
         if engine.finished:
             break

@@ -22,6 +22,9 @@ def gtp_command(
                                                 "changes it)."),
     komi: float = typer.Option(7.5, "--komi", help="Initial komi (GTP komi changes it)."),
     sims: int = typer.Option(200, "--sims", help="Search simulations per genmove."),
+    analysis_sims: int = typer.Option(
+        10_000, "--analysis-sims", help="Most simulations an lz-analyze / kata-analyze search "
+                                        "grows its tree to."),
     rollouts: int = typer.Option(1, "--rollouts", help="Without a checkpoint: random playouts "
                                                         "per leaf as its value (0: none)."),
     resign_threshold: float | None = typer.Option(
@@ -37,6 +40,8 @@ def gtp_command(
 
     if sims < 0 or rollouts < 0:
         fail(f"--sims and --rollouts must be >= 0, got {sims} and {rollouts}")
+    if analysis_sims < 1:
+        fail(f"--analysis-sims must be >= 1, got {analysis_sims}")
     if not 5 <= size <= 19:
         fail(f"--size must be from 5 to 19, got {size}")
     if resign_threshold is not None and not -1.0 <= resign_threshold <= 1.0:
@@ -73,5 +78,6 @@ def gtp_command(
                            name=f"mcts:{sims}+rollouts:{rollouts}")
 
     engine = GtpEngine(make_agent, size=size, komi=komi, resign_threshold=resign_threshold,
-                       history=history, sizes=sizes, name=name)
+                       history=history, sizes=sizes, name=name,
+                       analysis_simulations=analysis_sims)
     serve(engine, sys.stdin, sys.stdout)

@@ -22,29 +22,16 @@ rather than a fixed move list, so the policy target is a distribution over sampl
 candidates, and distillation raises the likelihood of good candidates relative to the
 others; there is no tree reuse between moves (each move resamples its root's candidates).
 
-Measured on the tiny arithmetic preset (test pass@1 on 200 problems, ten minutes on one CPU
-core): the value head is a linear probe on the language model's features and needs a rate
-of its own (`optim.value_lr`). At the language model's 5e-5 it barely leaves its zero
-start in ten minutes and the search gains little: 0.24 -> 0.34 (with a model warm-started
-on worked solutions only, dev pass@1 even fell from 0.14 to 0.02). With `value_lr = 1e-3`
-the search learnt, like GRPO, to write the working more often (on 69-76% of the problems
-instead of 27%): 0.24 -> 0.385 with 8 prompts per iteration; with the preset (16 prompts)
-0.24 -> 0.405, 0.30 -> 0.36 and 0.34 -> 0.485 on seeds 0, 1 and 2 (with the value head
-below: 0.405, 0.365 and 0.46).
+With `sft_coef > 0` the learner also raises the likelihood of the finished texts the
+verifier paid in full (rejection-sampling fine-tuning beside the distillation).
 
-Answering by search at inference (`move37 llm eval --simulations N`) needs a value head
-that can judge a finished text, since the verifier is not consulted there. A head on the
-hidden state of the text's last token could not (AUC 0.46-0.56 for ranking a problem's
-right answers above its wrong ones), and the search then fell below greedy decoding as the
-budget grew (4/16/64 simulations: 0.35/0.34/0.31, greedy 0.405). The head now reads the
-prompt's state and the policy's confidence in the text (`llm_bridge.confidence`) and
-ranks them at 0.77. On the seed-0 search run's checkpoint the search now holds level with
-the budget and with greedy decoding: 1,000 fresh test problems (`--seed 3`) score 0.346,
-0.343 and 0.351 at 4, 16 and 64 simulations (greedy 0.348); 600 others (seeds 0-2) 0.435,
-0.442 and 0.437 at 4, 16 and 64 (greedy 0.435). The search finds answers as good as the
-policy's own most likely one, but not better: with 4 candidates per step it reranks a
-handful of samples, and picking the best of 8 samples by this head scores 0.45 against
-greedy 0.41.
+Answering at inference (`evaluate_with_search`, `move37 llm eval --simulations N`) consults
+no verifier: finished texts are scored by the value head, which reads the prompt's state and
+the policy's confidence in the text (`llm_bridge.confidence`). A move is a line, as in
+training, or (`eval_step = whole`) a whole completion, with K = N so that each simulation
+scores one more sample; `eval_c_scale` sets how much the value, against the candidates'
+log-probs, decides the move; `answer_by = vote` replies with the answer whose finished
+texts carry the most value over every tree grown. Figures: docs/llm.md.
 """
 
 from __future__ import annotations

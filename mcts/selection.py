@@ -117,7 +117,7 @@ def forced_action(tree, b, prior, forced_playouts) -> int:
     for i in range(tree.num_legal[b, 0]):
         a = np.int64(actions[i])
         n = child_visits[a]
-        if n > 0 and n * n < forced_playouts * prior[a] * total:  # n < sqrt(k P sum N)
+        if n > 0 and float(n) * n < forced_playouts * prior[a] * total:  # n < sqrt(k P sum N)
             return a
     return -1
 
@@ -133,10 +133,11 @@ def _descend(tree, root, params, b, scratch) -> tuple[int, int, int]:
             else:
                 a = interior_action(tree, b, node, params.c_visit, params.c_scale, scratch)
         elif node == 0:
-            a = -1
             if params.forced_playouts > 0:
                 a = forced_action(tree, b, root.prior[b], params.forced_playouts)
-            if a < 0:
+                if a < 0:
+                    a = puct_action(tree, b, node, root.prior[b], params)
+            else:
                 a = puct_action(tree, b, node, root.prior[b], params)
         else:
             a = puct_action(tree, b, node, tree.prior[b, node], params)

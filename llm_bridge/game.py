@@ -176,7 +176,7 @@ class ReasoningGame:
                 if self.task.tools else ()
             keep = max(self.max_new_tokens, len(state.prefix) + len(step))
             prefix = (state.prefix + step + shown)[:keep]
-            tool_mask = (self._tool_mask(state) + (0,) * len(step) + (1,) * len(shown))[:keep]
+            tool_mask = (self.tool_mask_of(state) + (0,) * len(step) + (1,) * len(shown))[:keep]
             children.append(ReasoningState(problem=state.problem, prompt=state.prompt,
                                            prefix=prefix, steps=state.steps + 1,
                                            tool_mask=tool_mask))
@@ -193,7 +193,8 @@ class ReasoningGame:
         return children
 
     @staticmethod
-    def _tool_mask(state: ReasoningState) -> tuple[int, ...]:
+    def tool_mask_of(state: ReasoningState) -> tuple[int, ...]:
+        """Per token of `state.prefix`, 1 where a tool wrote it (all 0 before any call)."""
         return state.tool_mask or (0,) * len(state.prefix)
 
     def _terminal_scores(self, states: Sequence[ReasoningState]) -> list[float]:

@@ -152,7 +152,7 @@ class ExpertIteration:
                  for i, state, target in decisions]
         metrics = reward_metrics(breakdown, [len(s.prefix) for s in finals], 1)
         metrics["llm/search_decisions"] = float(len(steps))
-        tool_mask = [list(game._tool_mask(s)) for s in finals]
+        tool_mask = [list(game.tool_mask_of(s)) for s in finals]
         return Rollout(problem_ids=[p.id for p in problems], group=list(range(len(problems))),
                        prompts=[list(s.prompt) for s in finals],
                        completions=[list(s.prefix) for s in finals], texts=texts,

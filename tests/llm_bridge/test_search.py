@@ -139,29 +139,28 @@ def test_vote_prefers_the_answer_with_the_most_value() -> None:
     assert vote([None, None], [0.1, 0.2]) is None
 
 
-def test_answering_by_vote_returns_a_text_the_search_reached() -> None:
+def _answering_setup(settings: SearchSettings):
+    """A small policy, an addition task and a run config with `settings`, 24 tokens."""
     from llm_bridge.config import LLMRunConfig
 
-    policy = _policy().eval()
-    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
     config = LLMRunConfig()
     config.sampling.max_new_tokens = 24
-    config.search = SearchSettings(candidates=3, max_step_tokens=10, max_steps=3,
-                                   answer_by="vote", eval_candidates=5, eval_temperature=0.7)
+    config.search = settings
+    return _policy().eval(), tasks.make("arithmetic", digits=1, terms=2, ops="+"), config
+
+
+def test_answering_by_vote_returns_a_text_the_search_reached() -> None:
+    policy, task, config = _answering_setup(SearchSettings(
+        candidates=3, max_step_tokens=10, max_steps=3, answer_by="vote", eval_candidates=5,
+        eval_temperature=0.7))
     report = evaluate_with_search(policy, task, config, n=4, simulations=6, batch=2)
     assert report["answer_by"] == "vote" and report["candidates"] == 5
     assert report["temperature"] == 0.7 and report["n"] == 4
 
 
 def test_whole_completion_moves_score_one_sample_per_simulation() -> None:
-    from llm_bridge.config import LLMRunConfig
-
-    policy = _policy().eval()
-    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
-    config = LLMRunConfig()
-    config.sampling.max_new_tokens = 24
-    config.search = SearchSettings(candidates=3, max_step_tokens=4, max_steps=2,
-                                   eval_step="whole", eval_c_scale=10.0)
+    policy, task, config = _answering_setup(SearchSettings(
+        candidates=3, max_step_tokens=4, max_steps=2, eval_step="whole", eval_c_scale=10.0))
     report = evaluate_with_search(policy, task, config, n=3, simulations=6, batch=3)
     assert report["eval_step"] == "whole" and report["candidates"] == 6
     # a whole-completion move is not cut at a line or at max_step_tokens

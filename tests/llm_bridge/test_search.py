@@ -8,9 +8,14 @@ import torch
 
 from llm_bridge import tasks
 from llm_bridge.algorithms.base import Rollout, StepRecord
-from llm_bridge.algorithms.search import (ExpertIteration, candidate_cross_entropy,
-                                          evaluate_with_search, value_regression,
-                                          verified_likelihood, vote)
+from llm_bridge.algorithms.search import (
+    ExpertIteration,
+    candidate_cross_entropy,
+    evaluate_with_search,
+    value_regression,
+    verified_likelihood,
+    vote,
+)
 from llm_bridge.config import SearchSettings
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model

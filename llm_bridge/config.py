@@ -81,10 +81,15 @@ class SearchSettings:
     sft_coef: float = 0.0
     """Weight of the likelihood of finished texts the verifier paid in full (1): the
     search's successes imitated outright, beside the distillation over candidates."""
+    tree_texts: bool = False
+    """The learner also sees every other distinct finished text the trees reached, with
+    the verifier's reward: the value head regresses on them, and with `sft_coef > 0` the
+    ones paid in full are imitated too (not only the text the moves wrote)."""
     answer_by: str = "path"
-    """Answering by search at inference: `path` (the text the search's moves wrote) or
+    """Answering by search at inference: `path` (the text the search's moves wrote),
     `vote` (the answer whose finished texts, over every tree the search grew, carry the
-    most value; the best-valued of them is the reply)."""
+    most value; the best-valued of them is the reply) or `value` (the best-valued finished
+    text of them all)."""
     eval_temperature: float | None = None
     """Sampling temperature of the candidates when answering by search (None: the
     rollouts' `sampling.temperature`)."""
@@ -197,7 +202,8 @@ def validate(config: LLMRunConfig) -> None:
         (config.search.candidates >= 2, "search.candidates must be >= 2"),
         (config.search.simulations >= 1, "search.simulations must be >= 1"),
         (config.search.algorithm in ("gumbel", "puct"), "search.algorithm must be gumbel or puct"),
-        (config.search.answer_by in ("path", "vote"), "search.answer_by must be path or vote"),
+        (config.search.answer_by in ("path", "vote", "value"),
+         "search.answer_by must be path, vote or value"),
         (config.search.eval_candidates is None or config.search.eval_candidates >= 2,
          "search.eval_candidates must be >= 2"),
         (config.search.eval_temperature is None or config.search.eval_temperature > 0,

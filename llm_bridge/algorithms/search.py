@@ -31,7 +31,8 @@ the policy's confidence in the text (`llm_bridge.confidence`). A move is a line,
 training, or (`eval_step = whole`) a whole completion, with K = N so that each simulation
 scores one more sample; `eval_c_scale` sets how much the value, against the candidates'
 log-probs, decides the move; `answer_by = vote` replies with the answer whose finished
-texts carry the most value over every tree grown. Figures: docs/llm.md.
+texts carry the most value over every tree grown, `answer_by = value` with the best-valued
+finished text. Figures: docs/llm.md.
 """
 
 from __future__ import annotations
@@ -139,24 +140,31 @@ class ExpertIteration:
     def rollout(self, problems: Sequence[Any], generator: torch.Generator,
                 more: Callable[[int], list[Any]] | None = None) -> Rollout:
         self.policy.eval()
-        game = self.game(generator)
+        game = self.game(generator, keep_finished=self.settings.tree_texts)
         config = search_config(self.settings, self.settings.simulations)
         finals, decisions = play_with_search(game, problems, config, self.rng)
         texts = [game.text(s) for s in finals]
         prompts = [self.policy.prompt_text(self.task, p) for p in problems]
         fields = [p.to_fields() for p in problems]
         breakdown = self.reward(prompts, texts, **{k: [f[k] for f in fields] for k in fields[0]})
-        steps = [StepRecord(sample=i, prefix=list(state.prefix),
+        metrics = reward_metrics(breakdown, [len(s.prefix) for s in finals], 1)
+        samples = [(g, state, float(r)) for g, (state, r) in enumerate(zip(finals, breakdown.total))]
+        if self.settings.tree_texts:
+            samples = with_tree_texts(samples, game.finished)
+            metrics["llm/search_tree_texts"] = float(len(samples) - len(finals))
+        played = {g: i for i, (g, state, _) in reversed(list(enumerate(samples)))}
+        steps = [StepRecord(sample=played[g], prefix=list(state.prefix),
                             candidates=[list(c) for c in state.candidates],
                             target=[float(x) for x in target])
-                 for i, state, target in decisions]
-        metrics = reward_metrics(breakdown, [len(s.prefix) for s in finals], 1)
+                 for g, state, target in decisions]
         metrics["llm/search_decisions"] = float(len(steps))
-        tool_mask = [list(game.tool_mask_of(s)) for s in finals]
-        return Rollout(problem_ids=[p.id for p in problems], group=list(range(len(problems))),
-                       prompts=[list(s.prompt) for s in finals],
-                       completions=[list(s.prefix) for s in finals], texts=texts,
-                       rewards=[float(r) for r in breakdown.total], metrics=metrics, steps=steps,
+        tool_mask = [list(game.tool_mask_of(s)) for _, s, _ in samples]
+        return Rollout(problem_ids=[s.problem.id for _, s, _ in samples],
+                       group=[g for g, _, _ in samples],
+                       prompts=[list(s.prompt) for _, s, _ in samples],
+                       completions=[list(s.prefix) for _, s, _ in samples],
+                       texts=[game.text(s) for _, s, _ in samples],
+                       rewards=[r for _, _, r in samples], metrics=metrics, steps=steps,
                        tool_mask=tool_mask if any(map(any, tool_mask)) else [])
 
     # ------------------------------------------------------------------ learner
@@ -180,6 +188,27 @@ class ExpertIteration:
         self.policy.eval()
         return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(),
                 "train/grad_norm": float(grad_norm), **metrics}
+
+
+def with_tree_texts(played: Sequence[tuple[int, ReasoningState, float]],
+                    finished: dict[Any, list[ReasoningState]]
+                    ) -> list[tuple[int, ReasoningState, float]]:
+    """`played` (one `(group, final state, reward)` per problem, in order), each followed by
+    the other distinct finished texts its problem's trees reached, with their rewards.
+
+    Consumes `finished` (the game's finished states by problem id). Rollouts keep a
+    problem's samples consecutive, the played text first.
+    """
+    out: list[tuple[int, ReasoningState, float]] = []
+    for group, state, reward in played:
+        out.append((group, state, reward))
+        seen = {tuple(state.prefix)}
+        for other in finished.pop(state.problem.id, []):
+            key = tuple(other.prefix)
+            if key not in seen and other.prefix:
+                seen.add(key)
+                out.append((group, other, float(other.reward)))
+    return out
 
 
 def verified_likelihood(policy: LLMPolicy, rollout: Rollout) -> torch.Tensor:
@@ -222,6 +251,23 @@ def vote(answers: Sequence[str | None], values: Sequence[float]) -> int | None:
         return None
     winner = max(totals, key=lambda a: totals[a])
     return max((i for i, a in enumerate(answers) if a == winner), key=lambda i: values[i])
+
+
+def choose_reply(answers: Sequence[str | None], values: Sequence[float],
+                 answer_by: str) -> int | None:
+    """The index of the reply among finished texts with these answers and values: by
+    `vote`, or (`value`) the best-valued text, ties to the first; None when there is none.
+
+    >>> choose_reply(["4", "5", "4"], [0.3, 0.5, 0.4], "value")
+    1
+    >>> choose_reply(["4", "5", "4"], [0.3, 0.5, 0.4], "vote")
+    2
+    """
+    if answer_by == "vote":
+        return vote(answers, values)
+    if not values:
+        return None
+    return max(range(len(values)), key=lambda i: (values[i], -i))
 
 
 def candidate_cross_entropy(policy: LLMPolicy, rollout: Rollout) -> torch.Tensor:
@@ -300,10 +346,10 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
                            max_new_tokens=config.sampling.max_new_tokens,
                            temperature=config.sampling.temperature, seed=seed)
     generator = torch.Generator(device=policy.device).manual_seed(seed)
-    by_vote, whole = settings.answer_by == "vote", settings.eval_step == "whole"
+    from_pool, whole = settings.answer_by != "path", settings.eval_step == "whole"
     game = algo.game(generator, terminal="value",
                      candidates=max(2, simulations) if whole else settings.eval_candidates,
-                     temperature=settings.eval_temperature, keep_finished=by_vote,
+                     temperature=settings.eval_temperature, keep_finished=from_pool,
                      whole_steps=whole)
     search = replace(search_config(settings, simulations, gumbel_scale=0.0),
                      gumbel_num_considered=game.num_actions,
@@ -316,11 +362,11 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
                                      record=False)
         for state in finals:
             reply = state
-            if by_vote:
+            if from_pool:
                 seen = {s.prefix: s for s in game.finished.pop(state.problem.id, [state])}
                 pool = list(seen.values())
-                chosen = vote([task.extract_answer(game.text(s)) for s in pool],
-                              [s.reward for s in pool])
+                chosen = choose_reply([task.extract_answer(game.text(s)) for s in pool],
+                                      [s.reward for s in pool], settings.answer_by)
                 reply = pool[chosen] if chosen is not None else state
             texts.append(game.text(reply))
     return {"task": task.name, "split": split, "seed": seed, "simulations": simulations,

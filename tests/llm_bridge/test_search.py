@@ -3,6 +3,8 @@ learner moving the policy towards the search's choice, and a whole search rollou
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pytest
 import torch
 
@@ -11,12 +13,15 @@ from llm_bridge.algorithms.base import Rollout, StepRecord
 from llm_bridge.algorithms.search import (
     ExpertIteration,
     candidate_cross_entropy,
+    choose_reply,
     evaluate_with_search,
     value_regression,
     verified_likelihood,
     vote,
+    with_tree_texts,
 )
 from llm_bridge.config import SearchSettings
+from llm_bridge.game import ReasoningState
 from llm_bridge.policy import LLMPolicy
 from llm_bridge.tiny import CharTokenizer, TinyConfig, build_tiny_model
 
@@ -102,6 +107,45 @@ def test_search_rollout_records_targets() -> None:
     assert rollout.metrics["llm/search_decisions"] == len(rollout.steps)
 
 
+def test_tree_texts_follow_their_played_text_without_duplicates() -> None:
+    p, q = tasks.make("arithmetic").generate("train", 2, seed=0)
+    def final(problem, prefix, reward):
+        return ReasoningState(problem=problem, prompt=(1,), prefix=prefix, terminal=True,
+                              reward=reward)
+    played = [(0, final(p, (5, 6), 1.0), 1.0), (1, final(q, (7,), 0.0), 0.0)]
+    finished = {p.id: [final(p, (5, 6), 1.0), final(p, (5, 9), 0.0), final(p, (5, 9), 0.0),
+                       final(p, (), 0.0)],
+                q.id: [final(q, (8,), 1.0)]}
+    out = with_tree_texts(played, finished)
+    assert [(g, s.prefix, r) for g, s, r in out] == [
+        (0, (5, 6), 1.0), (0, (5, 9), 0.0), (1, (7,), 0.0), (1, (8,), 1.0)]
+    assert finished == {}
+
+
+def test_rollout_with_tree_texts_carries_every_finished_text() -> None:
+    policy = _policy().eval()
+    task = tasks.make("arithmetic", digits=1, terms=2, ops="+")
+    reward = tasks.combine_rewards({task.name: 1.0}, functions={task.name: task})
+    settings = SearchSettings(candidates=3, simulations=4, max_step_tokens=10, max_steps=3,
+                              tree_texts=True)
+    algo = ExpertIteration(policy, task, reward, None, settings, max_new_tokens=24, seed=0)
+    problems = task.generate("train", 2, seed=0)
+    plain = ExpertIteration(policy, task, reward, None, replace(settings, tree_texts=False),
+                            max_new_tokens=24, seed=0)
+    base = plain.rollout(problems, torch.Generator().manual_seed(0))
+    rollout = algo.rollout(problems, torch.Generator().manual_seed(0))
+    assert len(rollout) > len(problems) == len(base)
+    assert rollout.metrics["llm/search_tree_texts"] == len(rollout) - len(problems)
+    assert rollout.group == sorted(rollout.group) and set(rollout.group) == {0, 1}
+    firsts = [rollout.group.index(g) for g in (0, 1)]
+    assert [rollout.texts[i] for i in firsts] == base.texts
+    assert {step.sample for step in rollout.steps} <= set(firsts)
+    assert rollout.rewards == task.rewards([problems[g] for g in rollout.group], rollout.texts)
+    for g in (0, 1):
+        texts = [t for t, h in zip(rollout.texts, rollout.group) if h == g]
+        assert len(set(texts)) == len(texts)
+
+
 def test_verified_likelihood_by_direct_computation() -> None:
     policy = _policy()
     rollout = _rollout(policy)
@@ -144,6 +188,14 @@ def test_vote_prefers_the_answer_with_the_most_value() -> None:
     assert vote([None, None], [0.1, 0.2]) is None
 
 
+def test_reply_by_value_is_the_best_valued_text() -> None:
+    answers, values = ["7", "8", "7", None], [0.3, 0.6, 0.35, 0.9]
+    assert choose_reply(answers, values, "value") == 3  # a text without an answer counts too
+    assert choose_reply(answers, values, "vote") == vote(answers, values) == 2
+    assert choose_reply(["7", "8"], [0.5, 0.5], "value") == 0
+    assert choose_reply([], [], "value") is None
+
+
 def _answering_setup(settings: SearchSettings):
     """A small policy, an addition task and a run config with `settings`, 24 tokens."""
     from llm_bridge.config import LLMRunConfig
@@ -161,6 +213,13 @@ def test_answering_by_vote_returns_a_text_the_search_reached() -> None:
     report = evaluate_with_search(policy, task, config, n=4, simulations=6, batch=2)
     assert report["answer_by"] == "vote" and report["candidates"] == 5
     assert report["temperature"] == 0.7 and report["n"] == 4
+
+
+def test_answering_by_value_replies_with_a_text_the_search_scored() -> None:
+    policy, task, config = _answering_setup(SearchSettings(
+        candidates=3, max_step_tokens=4, max_steps=2, eval_step="whole", answer_by="value"))
+    report = evaluate_with_search(policy, task, config, n=3, simulations=4, batch=3)
+    assert report["answer_by"] == "value" and report["n"] == 3 and report["candidates"] == 4
 
 
 def test_whole_completion_moves_score_one_sample_per_simulation() -> None:

@@ -85,6 +85,10 @@ class SearchSettings:
     """The learner also sees every other distinct finished text the trees reached, with
     the verifier's reward: the value head regresses on them, and with `sft_coef > 0` the
     ones paid in full are imitated too (not only the text the moves wrote)."""
+    rows_per_pass: int = 128
+    """Most sequences the learner scores in one forward and backward pass: the rollout's
+    problems are split into passes of about this many and their gradients accumulated (the
+    step is the same); lower it when a large model runs out of memory."""
     answer_by: str = "path"
     """Answering by search at inference: `path` (the text the search's moves wrote),
     `vote` (the answer whose finished texts, over every tree the search grew, carry the
@@ -202,6 +206,7 @@ def validate(config: LLMRunConfig) -> None:
         (config.search.candidates >= 2, "search.candidates must be >= 2"),
         (config.search.simulations >= 1, "search.simulations must be >= 1"),
         (config.search.algorithm in ("gumbel", "puct"), "search.algorithm must be gumbel or puct"),
+        (config.search.rows_per_pass >= 1, "search.rows_per_pass must be >= 1"),
         (config.search.answer_by in ("path", "vote", "value"),
          "search.answer_by must be path, vote or value"),
         (config.search.eval_candidates is None or config.search.eval_candidates >= 2,

@@ -169,25 +169,99 @@ class ExpertIteration:
 
     # ------------------------------------------------------------------ learner
     def learn(self, rollout: Rollout) -> dict[str, float]:
-        """One optimiser step on the distillation and value losses of the whole rollout."""
+        """One optimiser step on the distillation and value losses of the whole rollout.
+
+        The rollout is scored in passes of at most `rows_per_pass` sequences, a few problems
+        each, their gradients accumulated with each pass weighted by its share of every
+        loss's terms, so the step equals that of one pass over everything while memory
+        stays bounded (a 135M model's attention over a few hundred sequences at once does
+        not fit in 24 GiB)."""
         s = self.settings
         self.policy.train()
         self.optimizer.zero_grad(set_to_none=True)
-        policy_loss = candidate_cross_entropy(self.policy, rollout)
-        value_loss = value_regression(self.policy, rollout)
-        loss = s.policy_coef * policy_loss + s.value_coef * value_loss
-        metrics = {}
-        if s.sft_coef > 0:
-            sft_loss = verified_likelihood(self.policy, rollout)
-            loss = loss + s.sft_coef * sft_loss
-            metrics["loss/sft"] = sft_loss.item()
-        loss.backward()
+        totals = {"policy": 0.0, "value": 0.0, "sft": 0.0}
+        counts = loss_counts(rollout)
+        for part in split_rollout(rollout, s.rows_per_pass):
+            present = loss_counts(part)
+            share = {key: n / counts[key] if counts[key] else 0.0 for key, n in present.items()}
+            terms = {}
+            if present["policy"]:
+                terms["policy"] = candidate_cross_entropy(self.policy, part)
+            if present["value"]:
+                terms["value"] = value_regression(self.policy, part)
+            if s.sft_coef > 0 and present["sft"]:
+                terms["sft"] = verified_likelihood(self.policy, part)
+            if not terms:
+                continue
+            weights = {"policy": s.policy_coef, "value": s.value_coef, "sft": s.sft_coef}
+            loss = sum(weights[key] * share[key] * term for key, term in terms.items())
+            loss.backward()
+            for key, term in terms.items():
+                totals[key] += share[key] * term.item()
         params = [p for p in self.policy.parameters() if p.requires_grad]
         grad_norm = torch.nn.utils.clip_grad_norm_(params, self.grad_clip or float("inf"))
         self.optimizer.step()
         self.policy.eval()
-        return {"loss/policy": policy_loss.item(), "loss/value": value_loss.item(),
-                "train/grad_norm": float(grad_norm), **metrics}
+        metrics = {"loss/policy": totals["policy"], "loss/value": totals["value"],
+                   "train/grad_norm": float(grad_norm)}
+        if s.sft_coef > 0:
+            metrics["loss/sft"] = totals["sft"]
+        return metrics
+
+
+def loss_counts(rollout: Rollout) -> dict[str, int]:
+    """The number of terms each learner loss averages over in `rollout`: decisions
+    (policy), scored texts (value) and own tokens of the texts paid in full (sft)."""
+    texts = sum(1 for c in rollout.completions if c)
+    tokens = 0
+    for i, (reward, completion) in enumerate(zip(rollout.rewards, rollout.completions)):
+        if reward >= 1.0 and completion:
+            tool = sum(rollout.tool_mask[i]) if rollout.tool_mask else 0
+            tokens += len(completion) - tool
+    return {"policy": len(rollout.steps), "value": len(rollout.steps) + texts, "sft": tokens}
+
+
+def split_rollout(rollout: Rollout, max_rows: int) -> list[Rollout]:
+    """`rollout` cut into parts of whole problems, each scoring about `max_rows` sequences
+    at most in the learner (one problem alone may exceed it); one part when it all fits.
+
+    Parts keep the problems' order; each step's `sample` is renumbered in its part.
+    """
+    by_group: dict[int, list[int]] = {}
+    for i, g in enumerate(rollout.group):
+        by_group.setdefault(g, []).append(i)
+    steps_of: dict[int, list[StepRecord]] = {}
+    for step in rollout.steps:
+        steps_of.setdefault(rollout.group[step.sample], []).append(step)
+    cost = {g: len(samples) + sum(1 + sum(1 for c in st.candidates if c)
+                                  for st in steps_of.get(g, []))
+            for g, samples in by_group.items()}
+    if sum(cost.values()) <= max_rows:
+        return [rollout]
+    chunks: list[list[int]] = [[]]
+    used = 0
+    for g in by_group:
+        if chunks[-1] and used + cost[g] > max_rows:
+            chunks.append([])
+            used = 0
+        chunks[-1].append(g)
+        used += cost[g]
+    parts = []
+    for groups in chunks:
+        rows = [i for g in groups for i in by_group[g]]
+        where = {i: k for k, i in enumerate(rows)}
+        parts.append(Rollout(
+            problem_ids=[rollout.problem_ids[i] for i in rows],
+            group=[rollout.group[i] for i in rows],
+            prompts=[rollout.prompts[i] for i in rows],
+            completions=[rollout.completions[i] for i in rows],
+            texts=[rollout.texts[i] for i in rows],
+            rewards=[rollout.rewards[i] for i in rows],
+            steps=[replace(st, sample=where[st.sample]) for g in groups
+                   for st in steps_of.get(g, [])],
+            truncated=[rollout.truncated[i] for i in rows] if rollout.truncated else [],
+            tool_mask=[rollout.tool_mask[i] for i in rows] if rollout.tool_mask else []))
+    return parts
 
 
 def with_tree_texts(played: Sequence[tuple[int, ReasoningState, float]],

@@ -15,6 +15,8 @@ from llm_bridge.algorithms.search import (
     candidate_cross_entropy,
     choose_reply,
     evaluate_with_search,
+    loss_counts,
+    split_rollout,
     value_regression,
     verified_likelihood,
     vote,
@@ -144,6 +146,56 @@ def test_rollout_with_tree_texts_carries_every_finished_text() -> None:
     for g in (0, 1):
         texts = [t for t, h in zip(rollout.texts, rollout.group) if h == g]
         assert len(set(texts)) == len(texts)
+
+
+def _three_problem_rollout(policy: LLMPolicy) -> Rollout:
+    """Three problems: the first with two texts (one paid in full) and two decisions, the
+    second with one text and one decision, the third with one text and none."""
+    one = _rollout(policy)
+    enc = policy.codec.encode
+    wrong = enc("2 + 3 = 6\n<answer>6</answer>")
+    step = one.steps[0]
+    return Rollout(problem_ids=["p", "p", "q", "r"], group=[0, 0, 1, 2],
+                   prompts=one.prompts * 4,
+                   completions=[wrong, one.completions[0], wrong, one.completions[0]],
+                   texts=["a", "b", "c", "d"], rewards=[0.0, 1.0, 0.0, 1.0],
+                   steps=[replace(step, sample=1), replace(one.steps[1], sample=1),
+                          replace(step, sample=2)])
+
+
+def test_split_rollout_keeps_problems_whole_and_renumbers_steps() -> None:
+    rollout = _three_problem_rollout(_policy())
+    assert split_rollout(rollout, 100) == [rollout]
+    parts = split_rollout(rollout, 4)
+    assert [p.group for p in parts] == [[0, 0], [1], [2]]
+    assert [[s.sample for s in p.steps] for p in parts] == [[1, 1], [0], []]
+    assert [p.completions[s.sample] for p in parts for s in p.steps] == [
+        rollout.completions[s.sample] for s in rollout.steps]
+    assert [p.group for p in split_rollout(rollout, 11)] == [[0, 0, 1], [2]]  # costs 7, 4, 1
+    counts = [loss_counts(p) for p in parts]
+    assert loss_counts(rollout) == {key: sum(c[key] for c in counts) for key in counts[0]}
+    assert loss_counts(rollout)["sft"] == 2 * len(rollout.completions[1])
+
+
+def test_learning_in_passes_takes_the_same_step() -> None:
+    base = _policy()
+    rollout = _three_problem_rollout(base)
+    updated = []
+    for rows in (1000, 4):
+        policy = _policy()
+        policy.load_state_dict(base.state_dict())
+        settings = SearchSettings(sft_coef=0.5, rows_per_pass=rows)
+        optimizer = torch.optim.SGD([p for p in policy.parameters() if p.requires_grad], lr=0.5)
+        algo = ExpertIteration(policy, None, None, optimizer, settings, seed=0)
+        metrics = algo.learn(rollout)
+        updated.append((metrics, [p.detach().clone() for p in policy.parameters()]))
+    (whole, params_whole), (passes, params_passes) = updated
+    for key in ("loss/policy", "loss/value", "loss/sft", "train/grad_norm"):
+        assert passes[key] == pytest.approx(whole[key], rel=1e-4), key
+    moved = max((a - b).abs().max().item() for a, b in zip(params_whole, base.parameters()))
+    assert moved > 1e-3
+    for a, b in zip(params_whole, params_passes):
+        assert torch.allclose(a, b, atol=1e-6)
 
 
 def test_verified_likelihood_by_direct_computation() -> None:

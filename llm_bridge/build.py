@@ -29,7 +29,8 @@ def build_policy(config: LLMRunConfig, task: Any, log: Callable[[str], None] | N
     return load_policy(model_dir, spec={"model": config.model}, lora=config.lora,
                        prompt_style=config.prompt_style, shots=config.prompt_shots,
                        reference=config.algo == "grpo" and config.grpo.kl_coef > 0,
-                       device=check_device(config.device))
+                       device=check_device(config.device),
+                       gradient_checkpointing=config.optim.gradient_checkpointing)
 
 
 def make_algorithm(config: LLMRunConfig, policy: Any, task: Any, reward: Any,

@@ -52,6 +52,9 @@ class OptimSettings:
     """Clip the global gradient norm (0 disables)."""
     prompts_per_iteration: int = 16
     """Training problems per iteration (each played `group_size` times by GRPO)."""
+    gradient_checkpointing: bool = False
+    """Recompute each layer's activations in the backward pass instead of keeping them
+    (Hugging Face's gradient checkpointing): more compute per step, far less memory."""
 
 
 @dataclass

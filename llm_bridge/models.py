@@ -219,7 +219,7 @@ def resolve_model_dir(model: str, *, task: Any = None, task_options: dict[str, A
 def load_policy(model_dir: str, *, spec: dict[str, Any] | None = None,
                 lora: LoraSettings = LoraSettings(), prompt_style: str = "auto",
                 reference: bool = False, device: str | torch.device = "cpu",
-                shots: int = 0) -> LLMPolicy:
+                shots: int = 0, gradient_checkpointing: bool = False) -> LLMPolicy:
     """An `LLMPolicy` over the model at `model_dir`, with a LoRA adapter if `lora.rank > 0`.
 
     Args:
@@ -231,8 +231,17 @@ def load_policy(model_dir: str, *, spec: dict[str, Any] | None = None,
         reference: keep a reference model for a KL penalty.
         device: where to put the weights.
         shots: worked examples shown before each problem (see `LLMPolicy`).
+        gradient_checkpointing: recompute activations in the backward pass (non-reentrant,
+            so a LoRA adapter over frozen weights needs no gradient on its inputs).
+
+    Raises:
+        ModelError: gradient checkpointing asked of a model that does not support it.
     """
     model, codec = load_pretrained(model_dir)
+    if gradient_checkpointing:
+        if not model.supports_gradient_checkpointing:
+            raise ModelError(f"{type(model).__name__} does not support gradient checkpointing")
+        model.gradient_checkpointing_enable(gradient_checkpointing_kwargs={"use_reentrant": False})
     if lora.rank > 0:
         model = apply_lora(model, lora)
     if prompt_style == "auto":

@@ -284,3 +284,34 @@ def test_repeated_prompts_share_one_prompt_pass(policy: LLMPolicy) -> None:
         scored, _ = policy.completion_logprobs(prompts, completions)
     for i, c in enumerate(completions):
         assert torch.allclose(scored[i, : len(c)], sampled.logprobs[i, : len(c)], atol=1e-4)
+
+
+@pytest.mark.parametrize("rank", [0, 4])
+def test_gradient_checkpointing_recomputes_layers_and_keeps_the_gradients(
+        tmp_path, policy: LLMPolicy, rank: int, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transformers.models.llama import modeling_llama
+
+    if rank:
+        pytest.importorskip("peft")
+    calls = []
+    forward = modeling_llama.LlamaMLP.forward
+    monkeypatch.setattr(modeling_llama.LlamaMLP, "forward",
+                        lambda self, x: calls.append(1) or forward(self, x))
+    save_pretrained(policy.model, policy.codec, tmp_path / "base")
+    prompts, completions = [[1, 20, 21], [1, 30]], [[22, 23, 24], [25]]
+    grads, mlp_calls = [], []
+    for checkpointing in (False, True):
+        torch.manual_seed(0)  # the same fresh adapter both times
+        loaded = load_policy(str(tmp_path / "base"), lora=LoraSettings(rank=rank, alpha=8),
+                             gradient_checkpointing=checkpointing).train()
+        calls.clear()
+        logprobs, mask = loaded.completion_logprobs(prompts, completions)
+        (-(logprobs * mask).sum()).backward()
+        grads.append({n: p.grad.clone() for n, p in loaded.named_parameters()
+                      if p.requires_grad and p.grad is not None})
+        mlp_calls.append(len(calls))
+    layers = SMALL.layers
+    assert mlp_calls == [layers, 2 * layers]  # each layer runs again in the backward pass
+    assert grads[0].keys() == grads[1].keys() and grads[0]
+    for name in grads[0]:
+        assert torch.allclose(grads[0][name], grads[1][name], atol=1e-6), name

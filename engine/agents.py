@@ -91,9 +91,12 @@ class SearchAgent(_BatchAgent):
         self.evaluator = evaluator
         self.simulations = simulations
         base = search_config or SearchConfig()
-        # Evaluation play: no root noise, deterministic choice of the most visited move.
+        # Evaluation play: no root noise, deterministic choice of the most visited move, and
+        # none of the self-play exploration tricks (forced playouts, a flattened root prior).
         self.search_config = SearchConfig(**{**base.__dict__, "num_simulations": max(1, simulations),
-                                            "dirichlet_fraction": 0.0, "temperature": 0.0})
+                                            "dirichlet_fraction": 0.0, "temperature": 0.0,
+                                            "forced_playouts": 0.0,
+                                            "root_policy_temperature": 1.0})
         self.rng = np.random.default_rng(seed)
 
     def analyse_batch(self, states: np.ndarray,

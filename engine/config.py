@@ -86,6 +86,12 @@ class SelfPlayConfig:
     """Simulations of the fast (non-target) moves when playout_cap_fraction < 1."""
     tree_reuse: bool = True
     """Keep the chosen child's subtree for the next move (PUCT only)."""
+    value_target_blend: float = 0.0
+    """Value target = (1 - blend) * game result + blend * short-term search value, written
+    into the shards (`engine.selfplay.value_targets`); 0 trains on the result alone."""
+    value_target_horizon: float = 1.0
+    """Plies the short-term value looks ahead (>= 1): an exponentially weighted mean of the
+    next ~horizon root values, ending in the result; 1 = the position's own root value."""
 
 
 @dataclass
@@ -100,6 +106,9 @@ class ReplayConfig:
     """Never keep more than this many positions."""
     symmetries: bool = True
     """Augment samples with a random symmetry of the game."""
+    average_duplicates: bool = False
+    """Give a sampled position the averaged targets of every occurrence of the same encoded
+    position in the window (openings above all); symmetric variants are not merged."""
 
 
 @dataclass
@@ -129,7 +138,8 @@ class TrainConfig:
     value_loss_weight: float = 1.0
     """Weight of the value loss beside the policy loss."""
     root_value_blend: float = 0.0
-    """Value target = (1 - blend) * game result + blend * search root value."""
+    """Value target = (1 - blend) * game result + blend * search root value, blended by the
+    learner (`selfplay.value_target_blend` does it in self-play, with a look-ahead)."""
     learner_processes: int = 1
     """Processes that share every gradient step through DistributedDataParallel, each on
     its own GPU (`cuda:0..K-1`) or, on the CPU, joined by gloo; each takes 1/K of every
@@ -359,6 +369,12 @@ def validate(config: RunConfig) -> None:
         (config.train.lr_schedule in ("constant", "cosine"),
          "train.lr_schedule must be constant or cosine"),
         (0.0 <= config.train.root_value_blend <= 1.0, "train.root_value_blend must be in [0, 1]"),
+        (0.0 <= config.selfplay.value_target_blend <= 1.0,
+         "selfplay.value_target_blend must be in [0, 1]"),
+        (1.0 <= config.selfplay.value_target_horizon < float("inf"),
+         "selfplay.value_target_horizon must be a finite number >= 1"),
+        (config.train.root_value_blend == 0 or config.selfplay.value_target_blend == 0,
+         "set one of train.root_value_blend and selfplay.value_target_blend, not both"),
         (config.train.learner_processes >= 1, "train.learner_processes must be >= 1"),
         (config.train.batch_size % config.train.learner_processes == 0,
          "train.batch_size must divide by train.learner_processes"),

@@ -55,7 +55,8 @@ class ShardReplay:
             directory.mkdir(parents=True, exist_ok=True)
         r = config.replay
         self.buffer = ReplayBuffer([self.shard_dir], lambda n: desired_window(
-            n, r.window_min, r.window_exponent, r.window_scale, r.window_max))
+            n, r.window_min, r.window_exponent, r.window_scale, r.window_max),
+            average_duplicates=r.average_duplicates)
         self._sequence: dict[int, int] = {}
 
     @property
@@ -183,6 +184,9 @@ class GameLearner:
                 steps = done
                 break
             batch = replay.buffer.sample(cfg.train.batch_size, self.rng)
+            # The learner's value target is the game result, or the blend self-play wrote
+            # (`selfplay.value_target_blend`); both are the result when the blend is 0.
+            batch["value"] = batch["value_target"]
             if cfg.replay.symmetries:
                 batch = augment(batch, self.game.apply_symmetry, self.game.num_symmetries,
                                 self.rng)

@@ -10,16 +10,19 @@ every position of the games that finished in one self-play step; T = positions, 
 | legal          | bool    | [T, A]         | legal actions in the position                          |
 | value          | float32 | [T]            | final game result for the player to move (-1, 0, 1)    |
 | root_value     | float32 | [T]            | search value at the root for the player to move        |
+| value_target   | float32 | [T]            | value the learner trains on (`selfplay.value_target_*`)|
 | policy_weight  | float32 | [T]            | 1 where the move got the full search, else 0           |
 | game_index     | int32   | [T]            | which game of the shard the position belongs to         |
 | ply            | int32   | [T]            | move number within its game                             |
 | meta           | str     | []             | JSON: format version, game, worker, network step, games |
 
 Shards are written to a temporary name and renamed, so a shard that exists is complete.
+Format 1 shards (before `value_target`) still load: their value target is the game result.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import zipfile
@@ -31,9 +34,13 @@ import numpy as np
 
 from engine.checkpoint import atomic_write
 
-SHARD_FORMAT_VERSION = 1
+SHARD_FORMAT_VERSION = 2
 SHARD_FIELDS = ("observations", "policy", "legal", "value", "root_value", "policy_weight",
-                "game_index", "ply")
+                "game_index", "ply", "value_target")
+FALLBACK_FIELDS = {"value_target": "value"}
+"""Fields that older shards lack, each read as a copy of the field it defaults to."""
+AVERAGED_FIELDS = ("value", "root_value", "value_target")
+"""Value targets that `ReplayBuffer(average_duplicates=True)` averages over duplicates."""
 
 
 @dataclass
@@ -50,6 +57,7 @@ class GameRecord:
     outcome_values: tuple[float, ...]  # final result per player
     text: str = ""  # the game in its standard text form
     resigned: bool = False
+    value_target: np.ndarray | None = None  # float32 [T]; None: the final result, values()
 
     def values(self) -> np.ndarray:
         """float32 [T]: the final result for the player to move at each position."""
@@ -68,6 +76,9 @@ def write_shard(path: Path, games: list[GameRecord], meta: dict[str, Any]) -> in
         "game_index": np.concatenate(
             [np.full(len(g.to_play), i, dtype=np.int32) for i, g in enumerate(games)]),
         "ply": np.concatenate([np.arange(len(g.to_play), dtype=np.int32) for g in games]),
+        "value_target": np.concatenate(
+            [g.values() if g.value_target is None else g.value_target for g in games]
+        ).astype(np.float32),
     }
     full_meta = {"format_version": SHARD_FORMAT_VERSION, "games": len(games), **meta}
 
@@ -83,7 +94,11 @@ def read_shard(path: Path) -> dict[str, np.ndarray]:
     """Load a shard's arrays (observations converted back to float32 lazily by the sampler)."""
     try:
         with np.load(path, allow_pickle=False) as data:
-            arrays = {name: data[name] for name in SHARD_FIELDS}
+            arrays = {name: data[name] for name in SHARD_FIELDS
+                      if name in data.files or name not in FALLBACK_FIELDS}
+        for name, default in FALLBACK_FIELDS.items():
+            if name not in arrays:
+                arrays[name] = arrays[default].copy()
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, EOFError) as error:
         raise ValueError(f"shard {path} is unreadable: {error}") from None
     return arrays
@@ -103,12 +118,34 @@ def desired_window(total_positions: int, window_min: int, exponent: float, scale
     return int(min(window_max, grown, total_positions))
 
 
-class ReplayBuffer:
-    """The most recent shards of a run, kept in memory, sampled uniformly within the window."""
+def position_keys(observations: np.ndarray, legal: np.ndarray) -> np.ndarray:
+    """uint64 `[T]`: a 64-bit digest of each position's encoding and legal moves (two rows
+    share a key when, and, but for a 2^-64 chance, only when both are equal)."""
+    observations = np.ascontiguousarray(observations)
+    legal = np.ascontiguousarray(legal)
+    keys = np.empty(len(observations), dtype=np.uint64)
+    for i in range(len(observations)):
+        digest = hashlib.blake2b(observations[i].tobytes(), digest_size=8)
+        digest.update(legal[i].tobytes())
+        keys[i] = int.from_bytes(digest.digest(), "little")
+    return keys
 
-    def __init__(self, shard_dirs: list[Path], window: Callable[[int], int]) -> None:
+
+class ReplayBuffer:
+    """The most recent shards of a run, kept in memory, sampled uniformly within the window.
+
+    With `average_duplicates`, a sampled position whose encoding (and legal moves) occurs
+    several times in the window gets the targets of all its occurrences averaged: the
+    policy weighted by `policy_weight` (fast searches are no policy targets), the value
+    fields (`AVERAGED_FIELDS`) evenly. How often it is sampled does not change.
+    """
+
+    def __init__(self, shard_dirs: list[Path], window: Callable[[int], int],
+                 average_duplicates: bool = False) -> None:
         self.shard_dirs = [Path(d) for d in shard_dirs]
         self.window = window
+        self.average_duplicates = average_duplicates
+        self._index: _DuplicateIndex | None = None
         self._loaded: set[str] = set()
         self._chunks: list[dict[str, np.ndarray]] = []
         self.total_positions = 0  # positions generated over the run (all shards ever seen)
@@ -132,7 +169,10 @@ class ReplayBuffer:
             except ValueError:
                 self.bad_shards.append(str(path))
                 continue
+            if self.average_duplicates:
+                chunk["key"] = position_keys(chunk["observations"], chunk["legal"])
             self._chunks.append(chunk)
+            self._index = None
             added += len(chunk["value"])
             self.total_games += int(chunk["game_index"].max()) + 1 if len(chunk["value"]) else 0
         self.total_positions += added
@@ -144,6 +184,7 @@ class ReplayBuffer:
         held = sum(len(c["value"]) for c in self._chunks)
         while self._chunks and held - len(self._chunks[0]["value"]) >= keep:
             held -= len(self._chunks.pop(0)["value"])
+            self._index = None
 
     @property
     def size(self) -> int:
@@ -168,7 +209,66 @@ class ReplayBuffer:
                 batch[name].append(chunk[name][rows])
         out = {name: np.concatenate(parts) for name, parts in batch.items()}
         out["observations"] = out["observations"].astype(np.float32)
+        if self.average_duplicates:
+            if self._index is None or self._index.window != window:
+                self._index = _DuplicateIndex(self._chunks, window)
+            # The batch holds the picks chunk by chunk, as gathered above.
+            positions = np.concatenate([picks[chunk_from_end == k]
+                                        for k in np.unique(chunk_from_end)])
+            self._index.average(out, positions)
         return out
+
+
+class _DuplicateIndex:
+    """The window's positions grouped by `position_keys`, with each repeated group's
+    averaged targets (computed when first sampled, kept until the window changes).
+
+    Window position p counts from the newest position backwards, as `ReplayBuffer.sample`
+    draws them.
+    """
+
+    def __init__(self, chunks: list[dict[str, np.ndarray]], window: int) -> None:
+        self.chunks, self.window = chunks, window
+        newest_first = chunks[::-1]
+        self.keys = np.concatenate([c["key"][::-1] for c in newest_first])[:window]
+        self.chunk_of = np.concatenate([np.full(len(c["value"]), len(chunks) - 1 - i)
+                                        for i, c in enumerate(newest_first)])[:window]
+        self.row_of = np.concatenate([np.arange(len(c["value"]))[::-1]
+                                      for c in newest_first])[:window]
+        self.order = np.argsort(self.keys, kind="stable")
+        self.sorted_keys = self.keys[self.order]
+        self._means: dict[int, dict[str, np.ndarray]] = {}
+
+    def average(self, batch: dict[str, np.ndarray], positions: np.ndarray) -> None:
+        """Overwrite the targets of the batch rows (window `positions`) that are repeated."""
+        keys = self.keys[positions]
+        starts = np.searchsorted(self.sorted_keys, keys, side="left")
+        ends = np.searchsorted(self.sorted_keys, keys, side="right")
+        for i in np.flatnonzero(ends - starts > 1):
+            means = self._means.get(int(starts[i]))
+            if means is None:
+                means = self._group_means(self.order[starts[i]:ends[i]])
+                self._means[int(starts[i])] = means
+            for name, value in means.items():
+                batch[name][i] = value
+
+    def _group_means(self, members: np.ndarray) -> dict[str, np.ndarray]:
+        parts: dict[str, list[np.ndarray]] = {n: [] for n in ("policy", "policy_weight",
+                                                               *AVERAGED_FIELDS)}
+        chunk_of = self.chunk_of[members]
+        for c in np.unique(chunk_of):
+            rows = self.row_of[members[chunk_of == c]]
+            for name in parts:
+                parts[name].append(self.chunks[c][name][rows])
+        arrays = {name: np.concatenate(p) for name, p in parts.items()}
+        weight = arrays["policy_weight"].astype(np.float64)
+        if weight.sum() <= 0:  # no full search among them: an even mean (not trained anyway)
+            weight = np.ones_like(weight)
+        policy = (arrays["policy"] * weight[:, None]).sum(axis=0) / weight.sum()
+        means = {"policy": policy.astype(np.float32)}
+        for name in AVERAGED_FIELDS:
+            means[name] = np.float32(arrays[name].astype(np.float64).mean())
+        return means
 
 
 def augment(batch: dict[str, np.ndarray], apply_symmetry: Callable, num_symmetries: int,

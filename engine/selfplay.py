@@ -71,6 +71,42 @@ def choose_actions(visits_or_policy: np.ndarray, temperature: np.ndarray,
     return actions.astype(np.int64)
 
 
+def value_targets(root_values: np.ndarray, to_play: np.ndarray,
+                  outcome_values: tuple[float, ...], blend: float, horizon: float) -> np.ndarray:
+    """float32 `[T]`: each position's value target, (1 - blend) * the game's result for its
+    player to move + blend * a short-term value from the search's root values.
+
+    The short-term value of player p at ply t is td_p(t) = (1 - lam) * v_p(t) + lam *
+    td_p(t + 1), lam = 1 - 1 / horizon, ending in the game's result for p after the last
+    ply: an exponentially weighted mean of the root values of the next ~horizon plies (as
+    KataGo's short-term value targets). v_p(t) is ply t's root value seen by p: as it is for
+    the player to move, negated for the other player (two-player zero-sum games). With
+    horizon 1 it is the position's own root value.
+
+    Args:
+        root_values: float `[T]` the search's root value for the player to move at each ply.
+        to_play: int `[T]` the player to move at each ply.
+        outcome_values: the game's final result per player.
+        blend: weight of the short-term value, in [0, 1].
+        horizon: plies the short-term value looks ahead, >= 1.
+    """
+    root_values = np.asarray(root_values, dtype=np.float64)
+    to_play = np.asarray(to_play)
+    result = np.asarray([outcome_values[p] for p in to_play], dtype=np.float64)
+    if blend == 0:
+        return result.astype(np.float32)
+    keep = 1.0 - 1.0 / horizon
+    short_term = np.empty_like(result)
+    for player in range(len(outcome_values)):
+        seen = np.where(to_play == player, root_values, -root_values)
+        running = float(outcome_values[player])
+        for t in range(len(root_values) - 1, -1, -1):
+            running = (1.0 - keep) * seen[t] + keep * running
+            if to_play[t] == player:
+                short_term[t] = running
+    return ((1.0 - blend) * result + blend * short_term).astype(np.float32)
+
+
 class SelfPlayActor:
     """Plays self-play games with a batched search and writes them as shards."""
 
@@ -131,7 +167,11 @@ class SelfPlayActor:
                 actions[late] = np.argmax(out.policy_target[late], axis=1)
         else:
             temperature = np.where(plies < cfg.temperature_moves, cfg.temperature, 0.0)
-            actions = choose_actions(out.visit_counts, temperature, self.rng)
+            # With forced playouts the move comes from the pruned target, as in KataGo: a
+            # bad move's forced visits must not get it played.
+            counts = (out.policy_target if self.config.search.forced_playouts > 0
+                      else out.visit_counts)
+            actions = choose_actions(counts, temperature, self.rng)
         resigners = self._check_resignation(out.root_value, to_play)
         for b in range(self.batch):
             g = self.games[b]
@@ -196,6 +236,9 @@ class SelfPlayActor:
             outcome_values=values,
             text=self.game.game_record(g.actions, outcome, values=g.root_values),
             resigned=resigned,
+            value_target=value_targets(g.root_values, g.to_play, values,
+                                       self.config.selfplay.value_target_blend,
+                                       self.config.selfplay.value_target_horizon),
         )
         stats.games += 1
         stats.positions += len(g.actions)

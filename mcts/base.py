@@ -54,11 +54,13 @@ class SearchOutput(NamedTuple):
 
     Attributes:
         action: int64 `[B]` the move to play. PUCT: sampled from visits^(1/temperature)
-            (the most visited at temperature 0); Gumbel: the sequential-halving winner.
+            (the most visited at temperature 0; with forced playouts, the pruned visits);
+            Gumbel: the sequential-halving winner.
         visit_counts: int32 `[B, A]` visits of the root's children (all of the tree's
             visits, including those kept by tree reuse).
-        policy_target: float32 `[B, A]` the training target: the visit distribution (PUCT)
-            or the improved policy softmax(logits + sigma(completed Q)) (Gumbel).
+        policy_target: float32 `[B, A]` the training target: the visit distribution (PUCT;
+            with forced playouts, after `mcts.roots.prune_forced_playouts`) or the improved
+            policy softmax(logits + sigma(completed Q)) (Gumbel).
         root_value: float32 `[B]` the search's value of the root for its player to move
             (the mean of every value backed up through the root, its own evaluation included).
         q_values: float32 `[B, A]` the root children's Q from the root player's point of

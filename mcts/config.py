@@ -49,6 +49,20 @@ class SearchConfig:
     leaves_per_round: int = 1
     """Leaves selected per tree and round; above 1 the trees use virtual loss and the
     evaluator sees batches of up to B * leaves_per_round states."""
+    forced_playouts: float = 0.0
+    """KataGo forced playouts (PUCT root only; 0 disables, KataGo used 2): a root child c
+    that has been visited is chosen before PUCT while N(c) < sqrt(k * P(c) * sum_b N(b)),
+    and the policy target then subtracts those playouts again (`prune_forced_playouts`)."""
+    dirichlet_total_alpha: float = 0.0
+    """Total concentration of the root noise split over the legal moves (PUCT; KataGo:
+    0.03 * 361 = 10.83); 0 keeps `dirichlet_alpha` per legal move."""
+    dirichlet_shaped: bool = False
+    """KataGo's shaped noise (PUCT): half of the total concentration split uniformly, half
+    in proportion to how far each move's log-prior (capped at log 0.01) lies above the
+    legal moves' mean (`dirichlet_alphas`)."""
+    root_policy_temperature: float = 1.0
+    """Softmax temperature of the root prior before noise (PUCT; > 1 flattens it, KataGo
+    used 1.1-1.25 in self-play); 1 leaves the prior as the network gave it."""
 
     def __post_init__(self) -> None:
         _check(_integer(self.num_simulations) and self.num_simulations >= 1,
@@ -73,6 +87,20 @@ class SearchConfig:
         _check(_finite(self.c_scale) and self.c_scale >= 0, f"c_scale must be >= 0, got {self.c_scale!r}")
         _check(_integer(self.leaves_per_round) and self.leaves_per_round >= 1,
                f"leaves_per_round must be an int >= 1, got {self.leaves_per_round!r}")
+        _check(_finite(self.forced_playouts) and self.forced_playouts >= 0,
+               f"forced_playouts must be >= 0, got {self.forced_playouts!r}")
+        _check(_finite(self.dirichlet_total_alpha) and self.dirichlet_total_alpha >= 0,
+               f"dirichlet_total_alpha must be >= 0, got {self.dirichlet_total_alpha!r}")
+        _check(isinstance(self.dirichlet_shaped, bool),
+               f"dirichlet_shaped must be a bool, got {self.dirichlet_shaped!r}")
+        _check(_finite(self.root_policy_temperature) and self.root_policy_temperature > 0,
+               f"root_policy_temperature must be > 0, got {self.root_policy_temperature!r}")
+        if self.algorithm != "puct":
+            # The Gumbel root has its own exploration; these settings would be ignored.
+            for name, off in (("forced_playouts", 0.0), ("dirichlet_total_alpha", 0.0),
+                              ("dirichlet_shaped", False), ("root_policy_temperature", 1.0)):
+                _check(getattr(self, name) == off,
+                       f"{name} applies to the puct root only (algorithm is {self.algorithm!r})")
 
 
 def _integer(value: object) -> bool:

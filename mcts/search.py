@@ -40,7 +40,7 @@ from mcts.fused import run_simulations
 from mcts.gumbel import RootData, considered_visit_table, root_targets
 from mcts.reuse import move_array_states, move_object_states, reroot
 from mcts.rng import seeds_from
-from mcts.roots import prepare_roots, puct_targets, root_statistics
+from mcts.roots import prepare_roots, prune_forced_playouts, puct_targets, root_statistics
 from mcts.selection import FPU_LOSS, FPU_REDUCTION, GUMBEL, PUCT, Params, make_slots, select_leaves
 from mcts.tree import MAX_LEGAL, Tree, allocate, grow, principal_variation
 
@@ -83,7 +83,7 @@ class BatchSearch:
             c_base=float(config.c_base),
             fpu_mode=FPU_LOSS if config.fpu == "loss" else FPU_REDUCTION,
             fpu_reduction=float(config.fpu_reduction), c_visit=float(config.c_visit),
-            c_scale=float(config.c_scale))
+            c_scale=float(config.c_scale), forced_playouts=float(config.forced_playouts))
         slots = self.batch_size * config.leaves_per_round
         self._slots = make_slots(slots)
         self._scratch = np.zeros((2, self.num_actions), dtype=np.float64)
@@ -276,7 +276,8 @@ class BatchSearch:
         prepare_roots(self.tree, seeds, float(cfg.dirichlet_alpha),
                       0.0 if gumbel else float(cfg.dirichlet_fraction),
                       float(cfg.gumbel_scale) if gumbel else 0.0, cfg.gumbel_num_considered,
-                      root)
+                      root, float(cfg.dirichlet_total_alpha), bool(cfg.dirichlet_shaped),
+                      float(cfg.root_policy_temperature))
         return root
 
     def _chunk(self) -> int:
@@ -366,7 +367,16 @@ class BatchSearch:
             root_targets(self.tree, root, float(self.config.c_visit),
                          float(self.config.c_scale), policy, action)
         else:
-            puct_targets(visits, seeds, float(self.config.temperature), policy, action)
+            counted = visits
+            if self.config.forced_playouts > 0:
+                # The target and the move come from the pruned counts, as in KataGo: the
+                # forced visits of a bad move neither teach nor choose it.
+                counted = np.empty_like(visits)
+                prune_forced_playouts(visits, q, root.prior, self.tree.visits[:, 0],
+                                      float(self.config.forced_playouts),
+                                      float(self.config.c_init), float(self.config.c_base),
+                                      counted)
+            puct_targets(counted, seeds, float(self.config.temperature), policy, action)
         return SearchOutput(action, visits, policy, value, q, prior, raw)
 
 

@@ -52,6 +52,7 @@ class Params(NamedTuple):
     fpu_reduction: float
     c_visit: float
     c_scale: float
+    forced_playouts: float
 
 
 class Slots(NamedTuple):
@@ -101,6 +102,27 @@ def puct_action(tree, b, node, prior, params) -> int:
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def forced_action(tree, b, prior, forced_playouts) -> int:
+    """KataGo's forced playouts at the root of tree `b`: the lowest legal action whose child
+    has been visited but fewer than sqrt(k * P(a) * sum_b N(b)) times, or -1 if none.
+
+    As in KataGo, only children with a visit take part: an unvisited child gets its first
+    visit from PUCT (else every move of positive prior would be forced at once).
+    """
+    child_visits = tree.children_visits[b, 0]
+    actions = tree.legal_actions[b, 0]
+    total = 0
+    for i in range(tree.num_legal[b, 0]):
+        total += child_visits[np.int64(actions[i])]
+    for i in range(tree.num_legal[b, 0]):
+        a = np.int64(actions[i])
+        n = child_visits[a]
+        if n > 0 and float(n) * n < forced_playouts * prior[a] * total:  # n < sqrt(k P sum N)
+            return a
+    return -1
+
+
+@njit(cache=True, nogil=True, _nrt=False)
 def _descend(tree, root, params, b, scratch) -> tuple[int, int, int]:
     """Walk tree `b` down to a leaf: (node, action, child), child UNVISITED for a new edge."""
     node = 0
@@ -111,7 +133,12 @@ def _descend(tree, root, params, b, scratch) -> tuple[int, int, int]:
             else:
                 a = interior_action(tree, b, node, params.c_visit, params.c_scale, scratch)
         elif node == 0:
-            a = puct_action(tree, b, node, root.prior[b], params)
+            if params.forced_playouts > 0:
+                a = forced_action(tree, b, root.prior[b], params.forced_playouts)
+                if a < 0:
+                    a = puct_action(tree, b, node, root.prior[b], params)
+            else:
+                a = puct_action(tree, b, node, root.prior[b], params)
         else:
             a = puct_action(tree, b, node, tree.prior[b, node], params)
         child = tree.children[b, node, a]

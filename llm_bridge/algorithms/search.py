@@ -179,7 +179,8 @@ class ExpertIteration:
         s = self.settings
         self.policy.train()
         self.optimizer.zero_grad(set_to_none=True)
-        totals = {"policy": 0.0, "value": 0.0, "sft": 0.0}
+        weights = {"policy": s.policy_coef, "value": s.value_coef, "sft": s.sft_coef}
+        totals = dict.fromkeys(weights, 0.0)
         counts = loss_counts(rollout)
         for part in split_rollout(rollout, s.rows_per_pass):
             present = loss_counts(part)
@@ -193,7 +194,6 @@ class ExpertIteration:
                 terms["sft"] = verified_likelihood(self.policy, part)
             if not terms:
                 continue
-            weights = {"policy": s.policy_coef, "value": s.value_coef, "sft": s.sft_coef}
             loss = sum(weights[key] * share[key] * term for key, term in terms.items())
             loss.backward()
             for key, term in terms.items():

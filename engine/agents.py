@@ -348,7 +348,7 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     from engine.checkpoint import CheckpointError, load_checkpoint
     from engine.config import play_search_config
     from engine.gameops import NetworkEvaluator
-    from engine.model import NetworkShape, PolicyValueNet, resolve_device
+    from engine.model import PolicyValueNet, has_ownership_weights, network_shape, resolve_device
 
     checkpoint = load_checkpoint(path)
     if game is None:
@@ -357,7 +357,8 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
         raise CheckpointError(
             f"checkpoint {checkpoint.path} was trained on {checkpoint.game_name}, not {game.name}")
     torch_device = resolve_device(device)
-    model = PolicyValueNet(NetworkShape(game.observation_shape, game.num_actions),
+    # A checkpoint saved before the ownership head loads without it (`has_ownership` False).
+    model = PolicyValueNet(network_shape(game, has_ownership_weights(checkpoint.state_dict)),
                            checkpoint.model_config)
     try:
         model.load_state_dict(checkpoint.state_dict)

@@ -28,7 +28,7 @@ from engine.gameops import GameOps, NetworkEvaluator
 from engine.learner import Learner
 from engine.loop.gate import GateDecision, match_decision
 from engine.loop.protocols import Plugin
-from engine.model import build_model, count_parameters, resolve_device
+from engine.model import build_model, count_parameters, load_weights, resolve_device
 from engine.replay import (
     GameRecord,
     ReplayBuffer,
@@ -309,7 +309,8 @@ class GamePlugin(Plugin):
         if written is None:
             written = self.replay.written(worker)
         seed = int(np.random.SeedSequence([config.seed, 2, worker, written]).generate_state(1)[0])
-        selfplay = SelfPlayActor(self.game, config, self.evaluator, seed=seed)
+        selfplay = SelfPlayActor(self.game, config, self.evaluator, seed=seed,
+                                 ownership=self.evaluator.ownership)
         per_round = config.selfplay.games_per_iteration
         if worker:
             per_round = min(WORKER_GAMES_PER_ROUND, per_round)
@@ -329,7 +330,7 @@ class GamePlugin(Plugin):
         return self.model.state_dict()
 
     def load_weights(self, weights: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict(weights)
+        load_weights(self.model, weights)  # a run from before the ownership head resumes
 
     def checkpoint_meta(self) -> dict[str, Any]:
         return {"game": self.config.game, "game_options": self.config.game_options,

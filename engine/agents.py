@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 
 from engine.agent_types import Agent, AgentSpecError, Analysis
+from engine.config import EndgameConfig
+from engine.endgame import OwnershipFn, apply_pass_rules, best_move_value, player0_view
 from engine.gameops import Evaluator, GameOps, uniform_evaluator
 from engine.zoo import zoo_spec
-from games.base import Action, Game, GameError, State
+from games.base import Action, Game, GameError, State, TerritoryGame
 from mcts import BatchSearch, SearchConfig
 
 
@@ -55,6 +57,10 @@ class _BatchAgent(abc.ABC):
     def close(self) -> None:
         """Nothing to release: the agent runs in this process."""
 
+    def ownership(self, state: State) -> np.ndarray | None:
+        """float32 `[H, W]` ownership from player 0's view, or None: this agent has none."""
+        return None
+
 
 class RandomAgent(_BatchAgent):
     def __init__(self, game: Game, seed: int = 0) -> None:
@@ -72,9 +78,15 @@ class SearchAgent(_BatchAgent):
 
     def __init__(self, game: Game, evaluator: Evaluator, simulations: int,
                  search_config: SearchConfig | None = None, seed: int = 0,
-                 name: str = "search") -> None:
+                 name: str = "search", endgame: EndgameConfig | None = None,
+                 ownership: OwnershipFn | None = None) -> None:
+        """`endgame`: the pass rules of games counted by area (`engine.endgame`), applied
+        to every chosen move (None: the search's choice as it is); `ownership`: the
+        network's ownership head, for those rules, `ownership` and the dead-stone count."""
         self.name = name
         self.game = game
+        self.endgame = endgame if isinstance(game, TerritoryGame) else None
+        self.ownership_fn = ownership
         self.ops = GameOps(game)
         self.evaluator = evaluator
         self.simulations = simulations
@@ -93,8 +105,10 @@ class SearchAgent(_BatchAgent):
             logits = np.where(legal, logits, -np.inf)
             policy = np.exp(logits - logits.max(axis=1, keepdims=True))
             policy /= policy.sum(axis=1, keepdims=True)
-            return [Analysis(action=int(np.argmax(policy[i])), value=float(values[i]),
-                             policy=policy[i].astype(np.float32), pv=[int(np.argmax(policy[i]))])
+            actions = self._pass_rules(states, policy.argmax(axis=1), policy, legal,
+                                       [float(v) for v in values])
+            return [Analysis(action=int(actions[i]), value=float(values[i]),
+                             policy=policy[i].astype(np.float32), pv=[int(actions[i])])
                     for i in range(len(states))]
         search = BatchSearch(self.search_config, len(states), self.game.num_actions)
         out = search.run(states, self.ops.search_step, self.evaluator, root_to_play=to_play,
@@ -106,6 +120,8 @@ class SearchAgent(_BatchAgent):
                 best = np.flatnonzero(row == row.max())
                 if best.size > 1:
                     actions[i] = int(self.rng.choice(best))
+        actions = self._pass_rules(states, actions, out.policy_target + 1e-6 * out.prior, legal,
+                                   self._move_values(out))
         results = []
         for i in range(len(states)):
             results.append(Analysis(
@@ -139,7 +155,9 @@ class SearchAgent(_BatchAgent):
             done += n
             visits = np.asarray(out.visit_counts[0])
             depth, seldepth = tree_depths(search.tree, 0)
-            result = Analysis(action=int(out.action[0]), value=float(out.root_value[0]),
+            action = self._pass_rules(states, out.action, out.policy_target + 1e-6 * out.prior,
+                                      legal, self._move_values(out))[0]
+            result = Analysis(action=int(action), value=float(out.root_value[0]),
                               policy=np.asarray(out.policy_target[0], dtype=np.float32),
                               visits=visits, pv=_principal_variation(search, out, 0),
                               simulations=done, q=np.asarray(out.q_values[0], dtype=np.float32),
@@ -150,6 +168,35 @@ class SearchAgent(_BatchAgent):
                 on_progress(result)
         assert result is not None
         return result
+
+
+    def _move_values(self, out: Any) -> list[float | None]:
+        if self.endgame is None:
+            return []
+        pass_action = self.endgame_game().pass_action
+        return [best_move_value(out.q_values[i], out.visit_counts[i], pass_action,
+                                float(out.root_value[i])) for i in range(len(out.action))]
+
+    def endgame_game(self) -> TerritoryGame:
+        assert isinstance(self.game, TerritoryGame)
+        return self.game
+
+    def _pass_rules(self, states: np.ndarray, actions: np.ndarray, weights: np.ndarray,
+                    legal: np.ndarray, values: list[float | None]) -> np.ndarray:
+        """`actions` with the pass rules applied (unchanged without `endgame`)."""
+        if self.endgame is None:
+            return np.asarray(actions, dtype=np.int64)
+        singles = [self.ops.single(states, i) for i in range(len(states))]
+        return apply_pass_rules(self.endgame_game(), singles, actions, weights, legal, values,
+                                self.ownership_fn, self.endgame)
+
+    def ownership(self, state: State) -> np.ndarray | None:
+        """float32 `[H, W]`: the network's ownership of `state` from player 0's view, or
+        None (no network, or a network without the ownership head)."""
+        if self.ownership_fn is None:
+            return None
+        owned = self.ownership_fn(self.ops.stack([state]))
+        return None if owned is None else player0_view(owned[0], self.game.to_play(state))
 
 
 def _principal_variation(search: BatchSearch, out: Any, index: int) -> list[Action]:
@@ -369,7 +416,8 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     evaluator = NetworkEvaluator(model, GameOps(game), torch_device)
     config = search_config or play_search_config(checkpoint.run_config)
     return SearchAgent(game, evaluator, simulations, config, seed,
-                       name=f"ckpt:{checkpoint.path.name}:{simulations}")
+                       name=f"ckpt:{checkpoint.path.name}:{simulations}",
+                       endgame=checkpoint.run_config.endgame, ownership=evaluator.ownership)
 
 
 class LoadedAgent:

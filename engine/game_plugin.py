@@ -39,7 +39,7 @@ from engine.replay import (
     write_shard,
 )
 from engine.selfplay import SelfPlayActor, SelfPlayStats, stats_summary
-from games.base import Game, GameError
+from games.base import Game, GameError, TerritoryGame
 
 WORKER_GAMES_PER_ROUND = 32
 """Games a worker process plays between two looks for a newer `best`."""
@@ -223,7 +223,8 @@ class ArenaGate:
 
         p = self.plugin
         return SearchAgent(p.game, p.evaluator, p.config.arena.simulations,
-                           play_search_config(p.config), seed=seed, name="current")
+                           play_search_config(p.config), seed=seed, name="current",
+                           endgame=p.config.endgame, ownership=p.evaluator.ownership)
 
     def _match(self, opponent_spec: str, iteration: int) -> Any:
         from engine.agents import make_agent
@@ -231,8 +232,20 @@ class ArenaGate:
 
         p = self.plugin
         opponent = make_agent(opponent_spec, p.game, device=p.config.device, seed=iteration)
-        return play_match(p.game, self._current(iteration), opponent, p.config.arena.games,
-                          seed=iteration, opening_moves=1 if p.game.num_actions < 16 else 2)
+        current = self._current(iteration)
+        return play_match(p.game, current, opponent, p.config.arena.games,
+                          seed=iteration, opening_moves=1 if p.game.num_actions < 16 else 2,
+                          referee=self._referee(current))
+
+    def _referee(self, current: Any) -> Any:
+        """Under `endgame.scoring = "ownership"` (Go), the current network's ownership
+        names the dead stones of every arena game; otherwise the board counts as it is."""
+        from engine.go_referee import OwnershipReferee
+
+        endgame = self.plugin.config.endgame
+        if endgame.scoring != "ownership" or not isinstance(self.plugin.game, TerritoryGame):
+            return None
+        return OwnershipReferee(current.ownership, endgame.dead_threshold)
 
     def incumbent_spec(self, incumbent: Path) -> str:
         """The player spec of the incumbent checkpoint, searching as the candidate does."""

@@ -7,7 +7,9 @@ dead stones and the board is counted without them (area scoring with komi).
 
 * `GtpReferee`: a GTP engine (`gnugo --mode gtp` by default when GNU Go is installed) is told
   the game and asked `final_status_list dead`;
-* `EstimateReferee`: our own estimate, `Go.dead_stones` (random playouts from the final board).
+* `EstimateReferee`: our own estimate, `Go.dead_stones` (random playouts from the final board);
+* `OwnershipReferee`: a network's ownership head (`engine.endgame`), what the training
+  loop's arena uses under `endgame.scoring = "ownership"`.
 
 The players' own counts (`final_score` of each GTP player) are compared with the referee's
 and listed as disagreements.
@@ -16,13 +18,14 @@ and listed as disagreements.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from engine.agent_types import Agent
+from engine.endgame import dead_points
 from engine.gtp_client import GtpAgent, GtpClient
 from games.base import NO_PLAYER, Outcome, Termination
 from games.go import Go
@@ -91,6 +94,33 @@ class EstimateReferee:
 
     def dead_stones(self, go: Go, moves: Sequence[int], state: np.ndarray) -> list[int]:
         return go.dead_stones(state, self.playouts, self.seed)
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+class OwnershipReferee:
+    """A network's ownership head as referee: a stone is dead when the head gives its point
+    to the other colour at least `threshold` strongly (`engine.endgame.dead_points`); a
+    network without the head names none (the board counts as it stands).
+
+    Args:
+        ownership: state -> float32 `[size, size]` from black's view, or None (no head);
+            e.g. `SearchAgent.ownership`.
+        threshold: `endgame.dead_threshold`.
+    """
+
+    def __init__(self, ownership: Callable[[np.ndarray], np.ndarray | None],
+                 threshold: float) -> None:
+        self.ownership = ownership
+        self.threshold = threshold
+        self.description = f"the network's ownership (dead at {threshold:g})"
+
+    def dead_stones(self, go: Go, moves: Sequence[int], state: np.ndarray) -> list[int]:
+        owned = self.ownership(state)
+        if owned is None:
+            return []
+        return dead_points(go.stones(state), owned, self.threshold).tolist()
 
     def close(self) -> None:
         """Nothing to release."""

@@ -33,6 +33,9 @@ class FirstLegal:
         points = np.flatnonzero(game.legal_mask(state)[:-1])
         return Reply(int(points[0]) if len(points) else game.pass_action, self.value)
 
+    def ownership(self, state: np.ndarray) -> None:
+        return None  # no network: dead stones by playouts, final_score as the board stands
+
 
 def engine(**kwargs: object) -> GtpEngine:
     value = kwargs.pop("value", 0.0)

@@ -15,7 +15,9 @@ answer, in our terms:
   3. no pass, the opponent not having passed, while more than `max_unsettled` points are
      unsettled (|ownership| < `settled_threshold`);
   4. after the opponent's pass: play on while the board is unsettled, or while passing back
-     loses under the dead-stone count and some move wins (its value > 0); otherwise pass.
+     loses under the count the game will get (dead stones off under `scoring =
+     "ownership"`, else the board as it stands) and some move wins (its value > 0);
+     otherwise pass.
   Rules 3 and 4 need the ownership head; without it only rules 1 and 2 apply (every empty
   point then counts as unsettled).
 
@@ -136,15 +138,19 @@ def choose_move(action: Action, weights: np.ndarray, move_value: float | None,
 
 
 def pass_context(game: TerritoryGame, state: State, legal: np.ndarray,
-                 ownership: np.ndarray | None, dead_threshold: float) -> PassContext:
+                 ownership: np.ndarray | None, dead_threshold: float | None) -> PassContext:
     """The `PassContext` of `state`; `ownership` float `[H, W]` from the player to move's
-    view or None."""
+    view or None. Passing back is counted with the stones that ownership calls dead at
+    `dead_threshold` taken off, or, with None, as the board stands (Tromp-Taylor)."""
     to_play = game.to_play(state)
     opponent_passed = game.passes(state) >= 1
     flat = None if ownership is None else np.asarray(ownership, np.float32).reshape(-1)
     pass_wins = None
     if flat is not None and opponent_passed:
-        lead, _ = ownership_score(game, state, player0_view(flat, to_play), dead_threshold)
+        if dead_threshold is None:
+            lead = float(game.score_without(state, []))
+        else:
+            lead, _ = ownership_score(game, state, player0_view(flat, to_play), dead_threshold)
         pass_wins = (lead if to_play == 0 else -lead) > 0
     return PassContext(legal=np.asarray(legal, dtype=bool), pass_action=game.pass_action,
                        empty=game.stones(state).reshape(-1) == 0, ownership=flat,
@@ -169,9 +175,11 @@ def apply_pass_rules(game: TerritoryGame, states: list[State], actions: np.ndarr
     if not rows:
         return out
     owned = None if ownership_fn is None else ownership_fn(game_batch(game, [states[b] for b in rows]))
+    # Passing back is judged by the count the game will get (`endgame.scoring`).
+    threshold = config.dead_threshold if config.scoring == "ownership" else None
     for i, b in enumerate(rows):
         ownership = None if owned is None else owned[i]
-        ctx = pass_context(game, states[b], legal[b], ownership, config.dead_threshold)
+        ctx = pass_context(game, states[b], legal[b], ownership, threshold)
         out[b] = choose_move(int(out[b]), weights[b], move_values[b], ctx, config)
     return out
 

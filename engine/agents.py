@@ -173,11 +173,11 @@ class SearchAgent(_BatchAgent):
     def _move_values(self, out: Any) -> list[float | None]:
         if self.endgame is None:
             return []
-        pass_action = self.endgame_game().pass_action
+        pass_action = self._territory().pass_action
         return [best_move_value(out.q_values[i], out.visit_counts[i], pass_action,
                                 float(out.root_value[i])) for i in range(len(out.action))]
 
-    def endgame_game(self) -> TerritoryGame:
+    def _territory(self) -> TerritoryGame:
         assert isinstance(self.game, TerritoryGame)
         return self.game
 
@@ -187,7 +187,7 @@ class SearchAgent(_BatchAgent):
         if self.endgame is None:
             return np.asarray(actions, dtype=np.int64)
         singles = [self.ops.single(states, i) for i in range(len(states))]
-        return apply_pass_rules(self.endgame_game(), singles, actions, weights, legal, values,
+        return apply_pass_rules(self._territory(), singles, actions, weights, legal, values,
                                 self.ownership_fn, self.endgame)
 
     def ownership(self, state: State) -> np.ndarray | None:

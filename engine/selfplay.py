@@ -26,7 +26,7 @@ from engine.endgame import (
 )
 from engine.gameops import Evaluator, GameOps
 from engine.replay import GameRecord
-from games.base import NO_PLAYER, Game, Outcome, TerritoryGame, Termination
+from games.base import NO_PLAYER, Game, Outcome, Termination, TerritoryGame
 from mcts import BatchSearch
 
 

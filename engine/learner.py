@@ -153,6 +153,12 @@ class Learner:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except ValueError:
+            if not self.ownership:
+                raise
+            # A run saved before the ownership head: its optimizer knew fewer parameters.
+            # The optimizer's moments start afresh; the schedule's counters below are kept.
         self.step = int(state["step"])
         self.positions_trained = int(state["positions_trained"])

@@ -78,3 +78,15 @@ def test_rows_without_targets_and_games_without_ownership_train_as_before() -> N
     connect4 = make("connect4")
     model = build_model(connect4, type("Run", (), {"model": ModelConfig(size="b1c8")})())
     assert not model.has_ownership and model.ownership_head is None
+
+
+def test_a_learner_resumes_from_a_run_saved_before_the_head() -> None:
+    go = Go(size=5, komi=0.5)
+    old_model = PolicyValueNet(network_shape(go, ownership=False), ModelConfig(size="b1c16"))
+    old = Learner(old_model, TrainConfig(), torch.device("cpu"))
+    batch = {k: v for k, v in go_batch(go).items() if not k.startswith("ownership")}
+    old.train_step(batch)
+    new = Learner(small_model(go), TrainConfig(), torch.device("cpu"))
+    new.load_state_dict(old.state_dict())
+    assert (new.step, new.positions_trained) == (1, len(batch["value"]))
+    assert "loss/ownership" in new.train_step(go_batch(go))

@@ -29,7 +29,7 @@ import numpy as np
 
 from engine.agent_types import Agent, AgentSpecError, Analysis
 from engine.config import EndgameConfig
-from engine.endgame import OwnershipFn, apply_pass_rules, best_move_value, player0_view
+from engine.endgame import OwnershipFn, apply_pass_rules, best_move_value
 from engine.gameops import Evaluator, GameOps, uniform_evaluator
 from engine.zoo import zoo_spec
 from games.base import Action, Game, GameError, State, TerritoryGame
@@ -57,8 +57,11 @@ class _BatchAgent(abc.ABC):
     def close(self) -> None:
         """Nothing to release: the agent runs in this process."""
 
-    def ownership(self, state: State) -> np.ndarray | None:
-        """float32 `[H, W]` ownership from player 0's view, or None: this agent has none."""
+    def ownership(self, game: Game, state: State) -> np.ndarray | None:
+        """Who the agent expects to own each point of a Go board at the end, for the player
+        to move (+1 theirs, -1 the opponent's), float32 `[size * size]` in action order (row
+        by row from the top-left point); None when the agent has no source for it (only a
+        network with the ownership head has one: `SearchAgent`)."""
         return None
 
 
@@ -190,13 +193,14 @@ class SearchAgent(_BatchAgent):
         return apply_pass_rules(self._territory(), singles, actions, weights, legal, values,
                                 self.ownership_fn, self.endgame)
 
-    def ownership(self, state: State) -> np.ndarray | None:
-        """float32 `[H, W]`: the network's ownership of `state` from player 0's view, or
-        None (no network, or a network without the ownership head)."""
+    def ownership(self, game: Game, state: State) -> np.ndarray | None:
+        """The network's ownership of `state` for the player to move, float32
+        `[size * size]` in action order, or None (no network, or a network without the
+        ownership head, e.g. a checkpoint saved before it)."""
         if self.ownership_fn is None:
             return None
         owned = self.ownership_fn(self.ops.stack([state]))
-        return None if owned is None else player0_view(owned[0], self.game.to_play(state))
+        return None if owned is None else owned[0].reshape(-1)
 
 
 def _principal_variation(search: BatchSearch, out: Any, index: int) -> list[Action]:

@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.agent_types import Agent
-from engine.endgame import dead_points
+from engine.endgame import dead_points, player0_view
 from engine.gtp_client import GtpAgent, GtpClient
 from games.base import NO_PLAYER, Outcome, Termination
 from games.go import Go
@@ -105,22 +105,23 @@ class OwnershipReferee:
     network without the head names none (the board counts as it stands).
 
     Args:
-        ownership: state -> float32 `[size, size]` from black's view, or None (no head);
-            e.g. `SearchAgent.ownership`.
+        ownership: (game, state) -> float32 `[size * size]` for the player to move, or None
+            (no head): an agent's `ownership`.
         threshold: `endgame.dead_threshold`.
     """
 
-    def __init__(self, ownership: Callable[[np.ndarray], np.ndarray | None],
+    def __init__(self, ownership: Callable[[Go, np.ndarray], np.ndarray | None],
                  threshold: float) -> None:
         self.ownership = ownership
         self.threshold = threshold
         self.description = f"the network's ownership (dead at {threshold:g})"
 
     def dead_stones(self, go: Go, moves: Sequence[int], state: np.ndarray) -> list[int]:
-        owned = self.ownership(state)
+        owned = self.ownership(go, state)
         if owned is None:
             return []
-        return dead_points(go.stones(state), owned, self.threshold).tolist()
+        black_view = player0_view(np.asarray(owned), go.to_play(state))
+        return dead_points(go.stones(state), black_view, self.threshold).tolist()
 
     def close(self) -> None:
         """Nothing to release."""

@@ -28,7 +28,7 @@ from typing import Protocol, TextIO
 import numpy as np
 
 from engine.config import EndgameConfig
-from engine.endgame import dead_points
+from engine.endgame import dead_points, player0_view
 from games.base import GameError
 from games.go import Go, point_to_vertex
 from games.go.coords import COLUMNS, fixed_handicap_points, max_fixed_handicap
@@ -41,8 +41,9 @@ class AnalysingAgent(Protocol):
 
     def analyse(self, game: Go, state: np.ndarray, **kwargs): ...
 
-    def ownership(self, state: np.ndarray) -> np.ndarray | None:
-        """float32 `[size, size]` ownership from black's view, or None (no ownership head)."""
+    def ownership(self, game: Go, state: np.ndarray) -> np.ndarray | None:
+        """Per-point ownership for the player to move, float `[size * size]` in [-1, 1]
+        (row by row from the top-left point), or None without a source for it."""
         ...
 
 
@@ -315,10 +316,11 @@ class GtpEngine:
 
     def _owned_dead(self) -> list[int] | None:
         """The dead stones by the agent's ownership head, or None: the agent has none."""
-        owned = self.agent.ownership(self.state)
+        owned = self.agent.ownership(self.game, self.state)
         if owned is None:
             return None
-        return dead_points(self.game.stones(self.state), owned, self.dead_threshold).tolist()
+        black_view = player0_view(np.asarray(owned), self.game.to_play(self.state))
+        return dead_points(self.game.stones(self.state), black_view, self.dead_threshold).tolist()
 
     def final_score(self, args: list[str]) -> str:
         """The count of the board: with an ownership head, area with the stones it calls dead

@@ -45,7 +45,9 @@ def gnugo_count(gnugo: str, go: Go, plays: list[tuple[str, str]]) -> tuple[str, 
         client.send(f"komi {go.komi:g}")
         for colour, vertex in plays:
             client.send(f"play {colour} {vertex}")
-        return client.send("final_score"), set(client.send("final_status_list dead").split())
+        # Counting reads the whole board: give it time on a busy machine.
+        return (client.send("final_score", timeout=300),
+                set(client.send("final_status_list dead", timeout=300).split()))
 
 
 def test_dead_points_by_threshold() -> None:
@@ -186,3 +188,24 @@ def test_the_agent_does_not_pass_early_even_if_its_policy_says_so() -> None:
     assert go.action_to_text(state, ruled.analyse(go, state).action) == "E5"
     searched = SearchAgent(go, pass_loving, 8, endgame=EndgameConfig())
     assert searched.analyse(go, state).action != go.pass_action
+
+
+def test_the_ownership_referee_counts_the_walls_as_gnugo_does() -> None:
+    from engine.go_referee import OwnershipReferee, referee_game
+
+    go = Go(size=9, komi=7.5)
+    state = go.next_state(go.next_state(walls_position(go), go.pass_action), go.pass_action)
+    on_board = go.outcome(state)
+    assert on_board is not None and on_board.winner == 1 and on_board.margin == 7.5
+
+    def agent_ownership(game: Go, position: np.ndarray) -> np.ndarray:
+        """As an agent answers: for the player to move, row by row."""
+        black = sides_ownership(game).reshape(-1)
+        return black if game.to_play(position) == 0 else -black
+
+    refereed = referee_game(OwnershipReferee(agent_ownership, 0.5), go, [], state, on_board)
+    assert sorted(go.action_to_text(None, p) for p in refereed.dead) == sorted(INVADERS)
+    assert refereed.outcome.winner == 1 and refereed.outcome.margin == 16.5  # W+16.5
+    blind = referee_game(OwnershipReferee(lambda game, position: None, 0.5), go, [], state,
+                         on_board)
+    assert blind.dead == [] and blind.outcome.margin == 7.5  # no head: the board as it stands

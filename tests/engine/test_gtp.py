@@ -33,7 +33,7 @@ class FirstLegal:
         points = np.flatnonzero(game.legal_mask(state)[:-1])
         return Reply(int(points[0]) if len(points) else game.pass_action, self.value)
 
-    def ownership(self, state: np.ndarray) -> None:
+    def ownership(self, game: Go, state: np.ndarray) -> None:
         return None  # no network: dead stones by playouts, final_score as the board stands
 
 

@@ -32,7 +32,7 @@ def test_a_checkpoint_without_the_head_loads_without_it(tmp_path) -> None:
     save_checkpoint(tmp_path / "old", old, CONFIG, step=0, positions_trained=0,
                     positions_generated=0)
     agent = load_checkpoint_agent(tmp_path / "old", go, 0)
-    assert agent.ownership(go.initial_state()) is None  # callers fall back (module docs)
+    assert agent.ownership(go, go.initial_state()) is None  # callers fall back (module docs)
     # A run from before the head resumes: its weights load, the head keeps its start.
     new = build_model(go, CONFIG)
     load_weights(new, old.state_dict())

@@ -28,9 +28,11 @@ from typing import Any
 import numpy as np
 
 from engine.agent_types import Agent, AgentSpecError, Analysis
+from engine.config import EndgameConfig
+from engine.endgame import OwnershipFn, apply_pass_rules, best_move_value
 from engine.gameops import Evaluator, GameOps, uniform_evaluator
 from engine.zoo import zoo_spec
-from games.base import Action, Game, GameError, State
+from games.base import Action, Game, GameError, State, TerritoryGame
 from mcts import BatchSearch, SearchConfig
 
 
@@ -58,13 +60,8 @@ class _BatchAgent(abc.ABC):
     def ownership(self, game: Game, state: State) -> np.ndarray | None:
         """Who the agent expects to own each point of a Go board at the end, for the player
         to move (+1 theirs, -1 the opponent's), float32 `[size * size]` in action order (row
-        by row from the top-left point); None when the agent has no source for it.
-
-        The hook GTP's `kata-analyze ... ownership true` reads. None for every agent today:
-        the network has no ownership head, and the search keeps no final boards of its
-        simulations (its leaves are valued by the network or by playouts whose boards are
-        thrown away), so there is nothing honest to report.
-        """
+        by row from the top-left point); None when the agent has no source for it (only a
+        network with the ownership head has one: `SearchAgent`)."""
         return None
 
 
@@ -84,9 +81,15 @@ class SearchAgent(_BatchAgent):
 
     def __init__(self, game: Game, evaluator: Evaluator, simulations: int,
                  search_config: SearchConfig | None = None, seed: int = 0,
-                 name: str = "search") -> None:
+                 name: str = "search", endgame: EndgameConfig | None = None,
+                 ownership: OwnershipFn | None = None) -> None:
+        """`endgame`: the pass rules of games counted by area (`engine.endgame`), applied
+        to every chosen move (None: the search's choice as it is); `ownership`: the
+        network's ownership head, for those rules, `ownership` and the dead-stone count."""
         self.name = name
         self.game = game
+        self.endgame = endgame if isinstance(game, TerritoryGame) else None
+        self.ownership_fn = ownership
         self.ops = GameOps(game)
         self.evaluator = evaluator
         self.simulations = simulations
@@ -108,8 +111,10 @@ class SearchAgent(_BatchAgent):
             logits = np.where(legal, logits, -np.inf)
             policy = np.exp(logits - logits.max(axis=1, keepdims=True))
             policy /= policy.sum(axis=1, keepdims=True)
-            return [Analysis(action=int(np.argmax(policy[i])), value=float(values[i]),
-                             policy=policy[i].astype(np.float32), pv=[int(np.argmax(policy[i]))],
+            actions = self._pass_rules(states, policy.argmax(axis=1), policy, legal,
+                                       [float(v) for v in values])
+            return [Analysis(action=int(actions[i]), value=float(values[i]),
+                             policy=policy[i].astype(np.float32), pv=[int(actions[i])],
                              prior=policy[i].astype(np.float32))
                     for i in range(len(states))]
         search = BatchSearch(self.search_config, len(states), self.game.num_actions)
@@ -122,6 +127,8 @@ class SearchAgent(_BatchAgent):
                 best = np.flatnonzero(row == row.max())
                 if best.size > 1:
                     actions[i] = int(self.rng.choice(best))
+        actions = self._pass_rules(states, actions, out.policy_target + 1e-6 * out.prior, legal,
+                                   self._move_values(out))
         results = []
         for i in range(len(states)):
             results.append(Analysis(
@@ -156,7 +163,9 @@ class SearchAgent(_BatchAgent):
             visits = np.asarray(out.visit_counts[0])
             depth, seldepth = tree_depths(search.tree, 0)
             lines = {int(a): line_from(search.tree, 0, int(a)) for a in np.flatnonzero(visits)}
-            result = Analysis(action=int(out.action[0]), value=float(out.root_value[0]),
+            action = self._pass_rules(states, out.action, out.policy_target + 1e-6 * out.prior,
+                                      legal, self._move_values(out))[0]
+            result = Analysis(action=int(action), value=float(out.root_value[0]),
                               policy=np.asarray(out.policy_target[0], dtype=np.float32),
                               visits=visits, pv=_principal_variation(search, out, 0),
                               simulations=done, q=np.asarray(out.q_values[0], dtype=np.float32),
@@ -168,6 +177,36 @@ class SearchAgent(_BatchAgent):
                 on_progress(result)
         assert result is not None
         return result
+
+
+    def _move_values(self, out: Any) -> list[float | None]:
+        if self.endgame is None:
+            return []
+        pass_action = self._territory().pass_action
+        return [best_move_value(out.q_values[i], out.visit_counts[i], pass_action,
+                                float(out.root_value[i])) for i in range(len(out.action))]
+
+    def _territory(self) -> TerritoryGame:
+        assert isinstance(self.game, TerritoryGame)
+        return self.game
+
+    def _pass_rules(self, states: np.ndarray, actions: np.ndarray, weights: np.ndarray,
+                    legal: np.ndarray, values: list[float | None]) -> np.ndarray:
+        """`actions` with the pass rules applied (unchanged without `endgame`)."""
+        if self.endgame is None:
+            return np.asarray(actions, dtype=np.int64)
+        singles = [self.ops.single(states, i) for i in range(len(states))]
+        return apply_pass_rules(self._territory(), singles, actions, weights, legal, values,
+                                self.ownership_fn, self.endgame)
+
+    def ownership(self, game: Game, state: State) -> np.ndarray | None:
+        """The network's ownership of `state` for the player to move, float32
+        `[size * size]` in action order, or None (no network, or a network without the
+        ownership head, e.g. a checkpoint saved before it)."""
+        if self.ownership_fn is None:
+            return None
+        owned = self.ownership_fn(self.ops.stack([state]))
+        return None if owned is None else owned[0].reshape(-1)
 
 
 def _principal_variation(search: BatchSearch, out: Any, index: int) -> list[Action]:
@@ -378,7 +417,7 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     from engine.checkpoint import CheckpointError, load_checkpoint
     from engine.config import play_search_config
     from engine.gameops import NetworkEvaluator
-    from engine.model import NetworkShape, PolicyValueNet, resolve_device
+    from engine.model import PolicyValueNet, has_ownership_weights, network_shape, resolve_device
 
     checkpoint = load_checkpoint(path)
     if game is None:
@@ -387,7 +426,8 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
         raise CheckpointError(
             f"checkpoint {checkpoint.path} was trained on {checkpoint.game_name}, not {game.name}")
     torch_device = resolve_device(device)
-    model = PolicyValueNet(NetworkShape(game.observation_shape, game.num_actions),
+    # A checkpoint saved before the ownership head loads without it (`has_ownership` False).
+    model = PolicyValueNet(network_shape(game, has_ownership_weights(checkpoint.state_dict)),
                            checkpoint.model_config)
     try:
         model.load_state_dict(checkpoint.state_dict)
@@ -398,7 +438,8 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     evaluator = NetworkEvaluator(model, GameOps(game), torch_device)
     config = search_config or play_search_config(checkpoint.run_config)
     return SearchAgent(game, evaluator, simulations, config, seed,
-                       name=f"ckpt:{checkpoint.path.name}:{simulations}")
+                       name=f"ckpt:{checkpoint.path.name}:{simulations}",
+                       endgame=checkpoint.run_config.endgame, ownership=evaluator.ownership)
 
 
 class LoadedAgent:

@@ -41,7 +41,9 @@ class MatchResult:
     scoring: str | None = None
     """Who scored finished Go games (the referee's description); None: the board as it is."""
     disagreements: list[str] = field(default_factory=list)
-    """Games where a player's own count named another winner than the referee's, as text."""
+    """Games where a player's own count differs from the referee's, as text."""
+    counts_compared: int = 0
+    """Refereed games for which a player gave its own count (GTP `final_score`)."""
 
     @property
     def games(self) -> int:
@@ -69,7 +71,8 @@ class MatchResult:
         return {"a": self.a, "b": self.b, "games": self.games, "wins": self.wins,
                 "draws": self.draws, "losses": self.losses, "score": round(self.score, 4),
                 "elo": _finite(elo), "elo_low": _finite(low), "elo_high": _finite(high),
-                "scoring": self.scoring, "disagreements": self.disagreements}
+                "scoring": self.scoring, "counts_compared": self.counts_compared,
+                "disagreements": self.disagreements}
 
 
 def _finite(x: float) -> float | None:
@@ -135,6 +138,7 @@ def _play_batch(game, ops, agent_a, agent_b, offset, count, rng, opening_moves, 
             outcome = refereed.outcome
             comment = (f"scored by {referee.description}: {len(refereed.dead)} dead stones; "
                        f"the board as it stands counts {refereed.board_result}")
+            result.counts_compared += bool(refereed.player_counts)
             for name, their_count in refereed.disagreements.items():
                 result.disagreements.append(f"game {offset + i + 1}: {name} counts "
                                             f"{their_count}, the referee {result_text(outcome)}")

@@ -140,10 +140,39 @@ class TrainConfig:
     root_value_blend: float = 0.0
     """Value target = (1 - blend) * game result + blend * search root value, blended by the
     learner (`selfplay.value_target_blend` does it in self-play, with a look-ahead)."""
+    ownership_loss_weight: float = 1.5
+    """Weight of the ownership head's loss (games that declare ownership targets, i.e. Go;
+    ignored elsewhere): cross-entropy of each point's final owner, averaged over the board."""
     learner_processes: int = 1
     """Processes that share every gradient step through DistributedDataParallel, each on
     its own GPU (`cuda:0..K-1`) or, on the CPU, joined by gloo; each takes 1/K of every
     batch (`batch_size` must divide by it). `--learner-gpus K` sets it."""
+
+
+@dataclass
+class EndgameConfig:
+    """How games counted by area (Go) end: dead stones, scoring, and when the agent passes.
+    Ownership comes from the network's ownership head, from the side to move's view; a
+    network without the head falls back as each field says."""
+
+    scoring: str = "tromp-taylor"
+    """How self-play and the arena's games are counted at the end: `tromp-taylor` (every
+    stone on the board counts) or `ownership` (stones that the network's ownership gives to
+    the opponent are taken off first; Tromp-Taylor where the network has no head)."""
+    dead_threshold: float = 0.5
+    """A stone is dead when the ownership of its point is at least this strongly the
+    opponent's (ownership times the stone's colour <= -dead_threshold)."""
+    settled_threshold: float = 0.8
+    """A point is settled when |ownership| >= this."""
+    max_unsettled: int = 4
+    """Never pass, unless the opponent has just passed and passing back wins, while more
+    than this many points are unsettled (friendly pass; needs the ownership head)."""
+    early_pass_share: float = 0.25
+    """The move choice never takes pass while more than this share of the board is empty
+    and unsettled (every empty point counts as unsettled without the ownership head),
+    unless pass is the only legal move."""
+    friendly_pass: bool = True
+    """Apply the pass rules above to the move the search chose (self-play and play)."""
 
 
 @dataclass
@@ -217,6 +246,8 @@ class RunConfig(LoopConfig):
     replay: ReplayConfig = field(default_factory=ReplayConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
     arena: ArenaConfig = field(default_factory=ArenaConfig)
+    endgame: EndgameConfig = field(default_factory=EndgameConfig)
+    """Dead stones, scoring and passing for games counted by area (Go)."""
 
 
 # ----------------------------------------------------------------------------- resolution
@@ -388,6 +419,15 @@ def validate(config: RunConfig) -> None:
         (not config.arena.gate or config.arena.every_iterations > 0,
          "arena.gate needs arena.every_iterations > 0"),
         (config.checkpoint_every >= 0, "checkpoint_every must be >= 0"),
+        (config.endgame.scoring in ("tromp-taylor", "ownership"),
+         "endgame.scoring must be tromp-taylor or ownership"),
+        (0.0 < config.endgame.dead_threshold <= 1.0, "endgame.dead_threshold must be in (0, 1]"),
+        (0.0 < config.endgame.settled_threshold <= 1.0,
+         "endgame.settled_threshold must be in (0, 1]"),
+        (config.endgame.max_unsettled >= 0, "endgame.max_unsettled must be >= 0"),
+        (0.0 <= config.endgame.early_pass_share <= 1.0,
+         "endgame.early_pass_share must be in [0, 1]"),
+        (config.train.ownership_loss_weight >= 0.0, "train.ownership_loss_weight must be >= 0"),
     ]
     for ok, message in checks:
         if not ok:

@@ -28,7 +28,7 @@ from engine.gameops import GameOps, NetworkEvaluator
 from engine.learner import Learner
 from engine.loop.gate import GateDecision, match_decision
 from engine.loop.protocols import Plugin
-from engine.model import build_model, count_parameters, resolve_device
+from engine.model import build_model, count_parameters, load_weights, resolve_device
 from engine.replay import (
     GameRecord,
     ReplayBuffer,
@@ -39,7 +39,7 @@ from engine.replay import (
     write_shard,
 )
 from engine.selfplay import SelfPlayActor, SelfPlayStats, stats_summary
-from games.base import Game, GameError
+from games.base import Game, GameError, TerritoryGame
 
 WORKER_GAMES_PER_ROUND = 32
 """Games a worker process plays between two looks for a newer `best`."""
@@ -227,7 +227,8 @@ class ArenaGate:
 
         p = self.plugin
         return SearchAgent(p.game, p.evaluator, p.config.arena.simulations,
-                           play_search_config(p.config), seed=seed, name="current")
+                           play_search_config(p.config), seed=seed, name="current",
+                           endgame=p.config.endgame, ownership=p.evaluator.ownership)
 
     def _match(self, opponent_spec: str, iteration: int) -> Any:
         from engine.agents import make_agent
@@ -235,8 +236,20 @@ class ArenaGate:
 
         p = self.plugin
         opponent = make_agent(opponent_spec, p.game, device=p.config.device, seed=iteration)
-        return play_match(p.game, self._current(iteration), opponent, p.config.arena.games,
-                          seed=iteration, opening_moves=1 if p.game.num_actions < 16 else 2)
+        current = self._current(iteration)
+        return play_match(p.game, current, opponent, p.config.arena.games,
+                          seed=iteration, opening_moves=1 if p.game.num_actions < 16 else 2,
+                          referee=self._referee(current))
+
+    def _referee(self, current: Any) -> Any:
+        """Under `endgame.scoring = "ownership"` (Go), the current network's ownership
+        names the dead stones of every arena game; otherwise the board counts as it is."""
+        from engine.go_referee import OwnershipReferee
+
+        endgame = self.plugin.config.endgame
+        if endgame.scoring != "ownership" or not isinstance(self.plugin.game, TerritoryGame):
+            return None
+        return OwnershipReferee(current.ownership, endgame.dead_threshold)
 
     def incumbent_spec(self, incumbent: Path) -> str:
         """The player spec of the incumbent checkpoint, searching as the candidate does."""
@@ -313,7 +326,8 @@ class GamePlugin(Plugin):
         if written is None:
             written = self.replay.written(worker)
         seed = int(np.random.SeedSequence([config.seed, 2, worker, written]).generate_state(1)[0])
-        selfplay = SelfPlayActor(self.game, config, self.evaluator, seed=seed)
+        selfplay = SelfPlayActor(self.game, config, self.evaluator, seed=seed,
+                                 ownership=self.evaluator.ownership)
         per_round = config.selfplay.games_per_iteration
         if worker:
             per_round = min(WORKER_GAMES_PER_ROUND, per_round)
@@ -333,7 +347,7 @@ class GamePlugin(Plugin):
         return self.model.state_dict()
 
     def load_weights(self, weights: dict[str, torch.Tensor]) -> None:
-        self.model.load_state_dict(weights)
+        load_weights(self.model, weights)  # a run from before the ownership head resumes
 
     def checkpoint_meta(self) -> dict[str, Any]:
         return {"game": self.config.game, "game_options": self.config.game_options,

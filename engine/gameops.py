@@ -164,6 +164,32 @@ class NetworkEvaluator:
         pad = obs.new_zeros((size - n, *obs.shape[1:]))
         return self._torch.cat([obs, pad])
 
+    @property
+    def has_ownership(self) -> bool:
+        """Whether the network has an ownership head."""
+        return bool(self.model.has_ownership)
+
+    def ownership(self, states: np.ndarray) -> np.ndarray | None:
+        """float32 `[B, H, W]`: each point's expected final owner from the player to move's
+        view, or None where the network has no ownership head. Eager, outside the compiled
+        forward (it is asked for a few positions at the end of games)."""
+        if not self.has_ownership:
+            return None
+        from engine.model import autocast
+
+        torch = self._torch
+        if self.model.training:
+            self.model.eval()
+        out = []
+        for start in range(0, len(states), self.max_batch):
+            obs = torch.from_numpy(self.ops.encode(states[start : start + self.max_batch]))
+            with torch.inference_mode(), autocast(self.device):
+                _, _, owned = self.model(obs.to(self.device), with_ownership=True)
+            out.append(owned.float().cpu().numpy())
+        if not out:
+            return np.zeros((0, *self.ops.game.observation_shape[1:]), dtype=np.float32)
+        return np.concatenate(out)
+
     def __call__(self, states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         from engine.model import autocast
 

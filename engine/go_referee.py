@@ -7,7 +7,9 @@ dead stones and the board is counted without them (area scoring with komi).
 
 * `GtpReferee`: a GTP engine (`gnugo --mode gtp` by default when GNU Go is installed) is told
   the game and asked `final_status_list dead`;
-* `EstimateReferee`: our own estimate, `Go.dead_stones` (random playouts from the final board).
+* `EstimateReferee`: our own estimate, `Go.dead_stones` (random playouts from the final board);
+* `OwnershipReferee`: a network's ownership head (`engine.endgame`), what the training
+  loop's arena uses under `endgame.scoring = "ownership"`.
 
 The players' own counts (`final_score` of each GTP player) are compared with the referee's
 and listed as disagreements.
@@ -16,13 +18,14 @@ and listed as disagreements.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
 
 from engine.agent_types import Agent
+from engine.endgame import dead_points, player0_view
 from engine.gtp_client import GtpAgent, GtpClient
 from games.base import NO_PLAYER, Outcome, Termination
 from games.go import Go
@@ -96,14 +99,61 @@ class EstimateReferee:
         """Nothing to release."""
 
 
-def make_referee(spec: str | None) -> Referee:
-    """The referee for `--referee SPEC`: a GTP command, `estimate` for our own estimate, or
-    None for the default (GNU Go when it is on the PATH, else the estimate)."""
+class OwnershipReferee:
+    """A network's ownership head as referee: a stone is dead when the head gives its point
+    to the other colour at least `threshold` strongly (`engine.endgame.dead_points`); a
+    network without the head names none (the board counts as it stands).
+
+    Args:
+        ownership: (game, state) -> float32 `[size * size]` for the player to move, or None
+            (no head): an agent's `ownership`.
+        threshold: `endgame.dead_threshold`.
+    """
+
+    def __init__(self, ownership: Callable[[Go, np.ndarray], np.ndarray | None],
+                 threshold: float) -> None:
+        self.ownership = ownership
+        self.threshold = threshold
+        self.description = f"the network's ownership (dead at {threshold:g})"
+
+    def dead_stones(self, go: Go, moves: Sequence[int], state: np.ndarray) -> list[int]:
+        owned = self.ownership(go, state)
+        if owned is None:
+            return []
+        black_view = player0_view(np.asarray(owned), go.to_play(state))
+        return dead_points(go.stones(state), black_view, self.threshold).tolist()
+
+    def close(self) -> None:
+        """Nothing to release."""
+
+
+def make_referee(spec: str | None, go: Go | None = None, device: str = "cpu") -> Referee:
+    """The referee for `--referee SPEC`: a GTP command, `estimate` for our own estimate,
+    `ckpt:PATH` for that checkpoint's ownership head (on `go`'s board, dead at the run's
+    `endgame.dead_threshold`), or None for the default (GNU Go when it is on the PATH, else
+    the estimate)."""
     if spec is None:
         return GtpReferee(DEFAULT_REFEREE) if shutil.which("gnugo") else EstimateReferee()
     if spec.strip().lower() == "estimate":
         return EstimateReferee()
+    if spec.startswith("ckpt:"):
+        return _checkpoint_referee(spec.removeprefix("ckpt:"), go, device)
     return GtpReferee(spec.removeprefix("gtp:"))
+
+
+def _checkpoint_referee(path: str, go: Go | None, device: str) -> OwnershipReferee:
+    from engine.agents import load_checkpoint_agent
+    from engine.checkpoint import load_checkpoint
+
+    if go is None:
+        raise ValueError("a checkpoint referee needs the board it scores")
+    threshold = load_checkpoint(path).run_config.endgame.dead_threshold
+    agent = load_checkpoint_agent(path, go, 1, device=device)
+    if agent.ownership(go, go.initial_state()) is None:
+        raise ValueError(f"{path} has no ownership head to name dead stones")
+    referee = OwnershipReferee(agent.ownership, threshold)
+    referee.description = f"{path}'s ownership head (dead at {threshold:g})"
+    return referee
 
 
 @dataclass
@@ -124,10 +174,23 @@ class RefereedGame:
 
     @property
     def disagreements(self) -> dict[str, str]:
-        """The player counts whose winner differs from the referee's."""
-        ours = result_text(self.outcome) or ""
+        """The player counts that differ from the referee's (winner or margin)."""
+        ours = same_count_text(result_text(self.outcome) or "")
         return {name: count for name, count in self.player_counts.items()
-                if count[:1].upper() != ours[:1]}
+                if same_count_text(count) != ours}
+
+
+def same_count_text(count: str) -> str:
+    """A count as GTP `final_score` or SGF RE writes it, in one spelling: `B+3.5`, `W+7`,
+    `0` for a draw (`B+0`, `Draw`), upper case, trailing zeros off."""
+    text = count.strip().upper()
+    if text in ("0", "DRAW", "JIGO", "B+0", "W+0"):
+        return "0"
+    colour, _, margin = text.partition("+")
+    try:
+        return f"{colour}+{float(margin):g}"
+    except ValueError:
+        return text
 
 
 def referee_game(referee: Referee, go: Go, moves: Sequence[int], state: np.ndarray,

@@ -5,7 +5,12 @@ Losses (per sample, averaged over the batch):
   legal actions (illegal logits are masked, so nothing is spent unlearning them), weighted by
   `policy_weight` (0 for fast-search moves under playout-cap randomization);
 * value: squared error between the network's value and the target
-  `(1 - root_value_blend) * game result + root_value_blend * search root value`.
+  `(1 - root_value_blend) * game result + root_value_blend * search root value`;
+* ownership (networks with the ownership head): binary cross-entropy between each point's
+  predicted owner, as the probability (1 + ownership) / 2, and the final owner (+1, -1, 0
+  for dame as 1/2), averaged over the points and over the rows that have the target
+  (`ownership_weight`; shards from before the head have none), weighted by
+  `ownership_loss_weight`.
 The learning rate is a function of positions trained (x-axis of every log), so the schedule
 resumes exactly from a checkpoint's counters.
 """
@@ -20,7 +25,10 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import TrainConfig
-from engine.model import autocast, masked_logits
+from engine.model import PolicyValueNet, autocast, masked_logits
+
+_DTYPES = {"ownership": np.float32}
+"""Fields stored narrower in the shards than the losses take them."""
 
 
 def learning_rate(config: TrainConfig, step: int, positions_trained: int) -> float:
@@ -41,10 +49,26 @@ def make_optimizer(model: torch.nn.Module, config: TrainConfig) -> torch.optim.O
     return torch.optim.AdamW(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
 
 
+def ownership_loss(predicted: torch.Tensor, target: torch.Tensor,
+                   weight: torch.Tensor) -> torch.Tensor:
+    """Mean over the weighted rows of the per-point cross-entropy between the owner
+    probabilities (1 + predicted) / 2 and (1 + target) / 2; predicted and target `[B, H, W]`
+    in [-1, 1], weight `[B]` (0: no target)."""
+    p = ((1 + predicted.float()) / 2).clamp(1e-6, 1 - 1e-6)
+    t = (1 + target.float()) / 2
+    per_row = -(t * torch.log(p) + (1 - t) * torch.log(1 - p)).mean(dim=(1, 2))
+    return (per_row * weight).sum() / weight.sum().clamp(min=1.0)
+
+
 def losses(model: torch.nn.Module, batch: dict[str, torch.Tensor],
-           root_value_blend: float) -> dict[str, torch.Tensor]:
-    """Policy and value losses of one batch (tensors already on the model's device)."""
-    logits, value = model(batch["observations"])
+           root_value_blend: float, ownership: bool = False) -> dict[str, torch.Tensor]:
+    """Policy and value losses of one batch (tensors already on the model's device); with
+    `ownership` (the model has the head), the ownership loss too (0 for a batch without
+    targets, still part of the graph so that every parameter takes part in every step)."""
+    if ownership:
+        logits, value, owned = model(batch["observations"], with_ownership=True)
+    else:
+        logits, value = model(batch["observations"])
     log_probs = F.log_softmax(masked_logits(logits.float(), batch["legal"]), dim=1)
     target = batch["policy"]
     weight = batch["policy_weight"]
@@ -55,7 +79,14 @@ def losses(model: torch.nn.Module, batch: dict[str, torch.Tensor],
     # Entropy of the target: the floor the policy loss can reach (for logging).
     target_entropy = -(target * torch.log(target.clamp(min=1e-12))).sum(dim=1)
     target_entropy = (target_entropy * weight).sum() / weight.sum().clamp(min=1.0)
-    return {"policy": policy_loss, "value": value_loss, "target_entropy": target_entropy}
+    parts = {"policy": policy_loss, "value": value_loss, "target_entropy": target_entropy}
+    if ownership:
+        if "ownership" in batch:
+            parts["ownership"] = ownership_loss(owned, batch["ownership"],
+                                                batch["ownership_weight"])
+        else:
+            parts["ownership"] = 0.0 * owned.float().sum()
+    return parts
 
 
 class Learner:
@@ -68,13 +99,16 @@ class Learner:
         self.device = device
         self.root_value_blend = root_value_blend
         self.optimizer = make_optimizer(model, config)
+        self.ownership = isinstance(model, PolicyValueNet) and model.has_ownership
+        """Train the ownership head (checked before a wrapper such as DDP hides the model)."""
         self.step = 0
         self.positions_trained = 0
 
     def _to_device(self, batch: dict[str, np.ndarray]) -> dict[str, torch.Tensor]:
-        fields = ("observations", "policy", "legal", "value", "root_value", "policy_weight")
-        return {k: torch.from_numpy(np.ascontiguousarray(batch[k])).to(self.device)
-                for k in fields}
+        fields = ("observations", "policy", "legal", "value", "root_value", "policy_weight",
+                  "ownership", "ownership_weight")
+        return {k: torch.from_numpy(np.ascontiguousarray(batch[k], dtype=_DTYPES.get(k)))
+                .to(self.device) for k in fields if k in batch}
 
     def train_step(self, batch: dict[str, np.ndarray]) -> dict[str, float]:
         self.model.train()
@@ -83,8 +117,10 @@ class Learner:
             group["lr"] = lr
         tensors = self._to_device(batch)
         with autocast(self.device):
-            parts = losses(self.model, tensors, self.root_value_blend)
+            parts = losses(self.model, tensors, self.root_value_blend, self.ownership)
         total = parts["policy"] + self.config.value_loss_weight * parts["value"]
+        if "ownership" in parts:
+            total = total + self.config.ownership_loss_weight * parts["ownership"]
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = 0.0
@@ -94,7 +130,7 @@ class Learner:
         self.optimizer.step()
         self.step += 1
         self.positions_trained += len(batch["value"])
-        return {
+        figures = {
             "loss/policy": float(parts["policy"].detach()),
             "loss/value": float(parts["value"].detach()),
             "loss/total": float(total.detach()),
@@ -102,6 +138,9 @@ class Learner:
             "train/lr": lr,
             "train/grad_norm": grad_norm,
         }
+        if "ownership" in tensors:
+            figures["loss/ownership"] = float(parts["ownership"].detach())
+        return figures
 
     def close(self) -> None:
         """Release what the learner holds (`engine.ddp_learner` stops its replicas)."""
@@ -114,6 +153,12 @@ class Learner:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except ValueError:
+            if not self.ownership:
+                raise
+            # A run saved before the ownership head: its optimizer knew fewer parameters.
+            # The optimizer's moments start afresh; the schedule's counters below are kept.
         self.step = int(state["step"])
         self.positions_trained = int(state["positions_trained"])

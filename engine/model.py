@@ -4,10 +4,14 @@
       -> stem conv 3x3 -> `blocks` residual blocks (optional squeeze-excitation)
       -> policy head: conv 1x1 -> flatten -> linear -> logits [B, A]
       -> value head:  conv 1x1 (+ mean/max global pooling) -> MLP -> tanh -> value [B]
+      -> ownership head (games counted by area only, `games.base.TerritoryGame`):
+                      conv 1x1 -> BN -> ReLU -> conv 1x1 -> tanh -> ownership [B, H, W]
 
 The policy head is a linear layer over the flattened features, so any action space works
 (9 for tic-tac-toe, 4,672 for chess). Illegal actions are masked by the caller (`masked_logits`),
-never learned away. Values are in [-1, 1] for the player to move.
+never learned away. Values are in [-1, 1] for the player to move, and so is ownership: each
+point's expected final owner (+1 the player to move), an auxiliary target (KataGo) that
+also names dead stones at the end of a game (`engine.endgame`).
 """
 
 from __future__ import annotations
@@ -21,6 +25,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from engine.config import ModelConfig
+from games.base import TerritoryGame
 
 
 @dataclass(frozen=True)
@@ -29,6 +34,8 @@ class NetworkShape:
 
     observation_shape: tuple[int, int, int]
     num_actions: int
+    ownership: bool = False
+    """Build the ownership head (the game declares ownership targets)."""
 
 
 class SqueezeExcitation(nn.Module):
@@ -93,15 +100,31 @@ class PolicyValueNet(nn.Module):
             nn.ReLU(inplace=True),
             nn.Linear(config.value_hidden, 1),
         )
+        self.ownership_head = nn.Sequential(
+            nn.Conv2d(channels, config.policy_channels, 1, bias=False),
+            nn.BatchNorm2d(config.policy_channels),
+            nn.ReLU(inplace=True),
+            nn.Conv2d(config.policy_channels, 1, 1),
+        ) if shape.ownership else None
 
-    def forward(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    @property
+    def has_ownership(self) -> bool:
+        return self.ownership_head is not None
+
+    def forward(self, x: torch.Tensor, with_ownership: bool = False):
+        """(logits [B, A], value [B]); with `with_ownership`, also ownership [B, H, W] in
+        [-1, 1] for the player to move (raises ValueError where the head is absent)."""
         features = self.tower(self.stem(x))
         logits = self.policy_fc(self.policy_conv(features).flatten(1))
         value_features = [self.value_conv(features).flatten(1)]
         if self.config.global_pool_value:
             value_features += [features.mean(dim=(2, 3)), features.amax(dim=(2, 3))]
         value = torch.tanh(self.value_fc(torch.cat(value_features, dim=1))).squeeze(1)
-        return logits, value
+        if not with_ownership:
+            return logits, value
+        if self.ownership_head is None:
+            raise ValueError("this network has no ownership head")
+        return logits, value, torch.tanh(self.ownership_head(features)).squeeze(1)
 
 
 def masked_logits(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:
@@ -133,6 +156,37 @@ def count_parameters(model: nn.Module) -> int:
     return sum(p.numel() for p in model.parameters())
 
 
+def network_shape(game: Any, ownership: bool | None = None) -> NetworkShape:
+    """What a network for `game` is built for; the ownership head where the game declares
+    ownership targets (`TerritoryGame`), unless `ownership` says otherwise (a checkpoint
+    saved without the head)."""
+    if ownership is None:
+        ownership = isinstance(game, TerritoryGame)
+    return NetworkShape(game.observation_shape, game.num_actions, ownership=bool(ownership))
+
+
+def has_ownership_weights(state_dict: dict[str, Any]) -> bool:
+    """Whether saved weights include the ownership head (checkpoints before it do not)."""
+    return any(key.startswith(OWNERSHIP_PREFIX) for key in state_dict)
+
+
+def load_weights(model: PolicyValueNet, state_dict: dict[str, Any]) -> None:
+    """Load `state_dict` into `model`; weights saved without the ownership head load into a
+    model with one (the head keeps its initial weights, untrained until training goes on).
+
+    Raises:
+        RuntimeError: any other mismatch (as `load_state_dict` does).
+    """
+    missing, unexpected = model.load_state_dict(state_dict, strict=False)
+    others = [k for k in missing if not k.startswith(OWNERSHIP_PREFIX)]
+    if others or unexpected:
+        raise RuntimeError(f"weights do not fit the network: missing {others[:3]}, "
+                           f"unexpected {list(unexpected)[:3]}")
+
+
+OWNERSHIP_PREFIX = "ownership_head."
+
+
 def build_model(game: Any, config: Any) -> PolicyValueNet:
     """The network of a run config (`config.model`) for `game`'s encoding and actions."""
-    return PolicyValueNet(NetworkShape(game.observation_shape, game.num_actions), config.model)
+    return PolicyValueNet(network_shape(game), config.model)

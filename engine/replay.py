@@ -14,10 +14,14 @@ every position of the games that finished in one self-play step; T = positions, 
 | policy_weight  | float32 | [T]            | 1 where the move got the full search, else 0           |
 | game_index     | int32   | [T]            | which game of the shard the position belongs to         |
 | ply            | int32   | [T]            | move number within its game                             |
+| ownership      | int8    | [T, H, W]      | optional (format 2, games counted by area): each point's final owner, side to move's view (+1, -1, 0 dame) |
+| ownership_weight | float32 | [T]          | optional, with ownership: 1 where the row has the target, else 0 |
 | meta           | str     | []             | JSON: format version, game, worker, network step, games |
 
 Shards are written to a temporary name and renamed, so a shard that exists is complete.
 Format 1 shards (before `value_target`) still load: their value target is the game result.
+Shards without the optional ownership fields (format 1, and games without ownership targets)
+load as before; a batch that mixes them gets zero ownership of weight 0 for their rows.
 """
 
 from __future__ import annotations
@@ -41,6 +45,8 @@ FALLBACK_FIELDS = {"value_target": "value"}
 """Fields that older shards lack, each read as a copy of the field it defaults to."""
 AVERAGED_FIELDS = ("value", "root_value", "value_target")
 """Value targets that `ReplayBuffer(average_duplicates=True)` averages over duplicates."""
+OPTIONAL_FIELDS = ("ownership", "ownership_weight")
+"""Fields a shard may lack (written from format 2 on, for games with ownership targets)."""
 
 
 @dataclass
@@ -58,6 +64,7 @@ class GameRecord:
     text: str = ""  # the game in its standard text form
     resigned: bool = False
     value_target: np.ndarray | None = None  # float32 [T]; None: the final result, values()
+    ownership: np.ndarray | None = None  # int8 [T, H, W] final owner, side to move's view
 
     def values(self) -> np.ndarray:
         """float32 [T]: the final result for the player to move at each position."""
@@ -80,6 +87,7 @@ def write_shard(path: Path, games: list[GameRecord], meta: dict[str, Any]) -> in
             [g.values() if g.value_target is None else g.value_target for g in games]
         ).astype(np.float32),
     }
+    arrays.update(ownership_arrays(games))
     full_meta = {"format_version": SHARD_FORMAT_VERSION, "games": len(games), **meta}
 
     def write(tmp: Path) -> None:
@@ -90,12 +98,29 @@ def write_shard(path: Path, games: list[GameRecord], meta: dict[str, Any]) -> in
     return int(arrays["value"].shape[0])
 
 
+def ownership_arrays(games: list[GameRecord]) -> dict[str, np.ndarray]:
+    """The optional ownership fields of a shard: none when no game has the target, else
+    ownership int8 `[T, H, W]` (zeros for games without it) and its weight `[T]`."""
+    shapes = [g.ownership.shape[1:] for g in games if g.ownership is not None]
+    if not shapes:
+        return {}
+    planes, weights = [], []
+    for g in games:
+        t = len(g.to_play)
+        has = g.ownership is not None
+        planes.append(g.ownership.astype(np.int8) if has else np.zeros((t, *shapes[0]), np.int8))
+        weights.append(np.full(t, 1.0 if has else 0.0, dtype=np.float32))
+    return {"ownership": np.concatenate(planes), "ownership_weight": np.concatenate(weights)}
+
+
 def read_shard(path: Path) -> dict[str, np.ndarray]:
-    """Load a shard's arrays (observations converted back to float32 lazily by the sampler)."""
+    """Load a shard's arrays (observations converted back to float32 lazily by the sampler);
+    the optional fields only where the shard has them."""
     try:
         with np.load(path, allow_pickle=False) as data:
             arrays = {name: data[name] for name in SHARD_FIELDS
                       if name in data.files or name not in FALLBACK_FIELDS}
+            arrays.update({name: data[name] for name in OPTIONAL_FIELDS if name in data.files})
         for name, default in FALLBACK_FIELDS.items():
             if name not in arrays:
                 arrays[name] = arrays[default].copy()
@@ -201,12 +226,16 @@ class ReplayBuffer:
         picks = rng.integers(0, window, size=batch_size)
         chunk_from_end = np.searchsorted(offsets, picks, side="right")
         within = picks - np.concatenate([[0], offsets])[chunk_from_end]
-        batch: dict[str, list[np.ndarray]] = {name: [] for name in SHARD_FIELDS}
-        for k in np.unique(chunk_from_end):
-            chunk = self._chunks[len(self._chunks) - 1 - k]
-            rows = len(chunk["value"]) - 1 - within[chunk_from_end == k]
-            for name in SHARD_FIELDS:
-                batch[name].append(chunk[name][rows])
+        picked = [(self._chunks[len(self._chunks) - 1 - k],
+                   within[chunk_from_end == k]) for k in np.unique(chunk_from_end)]
+        names = SHARD_FIELDS + (OPTIONAL_FIELDS if any("ownership" in c for c, _ in picked)
+                                else ())
+        batch: dict[str, list[np.ndarray]] = {name: [] for name in names}
+        for chunk, from_end in picked:
+            rows = len(chunk["value"]) - 1 - from_end
+            for name in names:
+                batch[name].append(chunk[name][rows] if name in chunk
+                                   else _absent(name, chunk, rows.size))
         out = {name: np.concatenate(parts) for name, parts in batch.items()}
         out["observations"] = out["observations"].astype(np.float32)
         if self.average_duplicates:
@@ -271,6 +300,13 @@ class _DuplicateIndex:
         return means
 
 
+def _absent(name: str, chunk: dict[str, np.ndarray], rows: int) -> np.ndarray:
+    """An optional field for rows of a shard without it: zeros of weight 0."""
+    if name == "ownership":
+        return np.zeros((rows, *chunk["observations"].shape[-2:]), dtype=np.int8)
+    return np.zeros(rows, dtype=np.float32)
+
+
 def augment(batch: dict[str, np.ndarray], apply_symmetry: Callable, num_symmetries: int,
             rng: np.random.Generator) -> dict[str, np.ndarray]:
     """Apply an independent random symmetry to each sample (grouped by symmetry for speed)."""
@@ -288,6 +324,10 @@ def augment(batch: dict[str, np.ndarray], apply_symmetry: Callable, num_symmetri
         out["observations"][rows] = obs
         out["policy"][rows] = pol
         out["legal"][rows] = legal > 0.5
+        if "ownership" in batch:
+            # Ownership planes move as the encoding's planes do (`TerritoryGame`).
+            planes, _ = apply_symmetry(k, batch["ownership"][rows][:, None], batch["policy"][rows])
+            out["ownership"][rows] = planes[:, 0]
     return out
 
 

@@ -17,9 +17,16 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from engine.config import RunConfig
+from engine.endgame import (
+    OwnershipFn,
+    apply_pass_rules,
+    best_move_value,
+    ownership_score,
+    player0_view,
+)
 from engine.gameops import Evaluator, GameOps
 from engine.replay import GameRecord
-from games.base import NO_PLAYER, Game, Outcome, Termination
+from games.base import NO_PLAYER, Game, Outcome, Termination, TerritoryGame
 from mcts import BatchSearch
 
 
@@ -111,8 +118,13 @@ class SelfPlayActor:
     """Plays self-play games with a batched search and writes them as shards."""
 
     def __init__(self, game: Game, config: RunConfig, evaluator: Evaluator, *, seed: int,
-                 sink: Callable[[list[GameRecord]], object] | None = None) -> None:
+                 sink: Callable[[list[GameRecord]], object] | None = None,
+                 ownership: OwnershipFn | None = None) -> None:
+        """`ownership`: the network's ownership (games counted by area), for the pass rules
+        and `endgame.scoring = "ownership"`; None or a None answer: without it."""
         self.game = game
+        self.territory = game if isinstance(game, TerritoryGame) else None
+        self.ownership = ownership
         self.ops = GameOps(game)
         self.config = config
         self.evaluator = evaluator
@@ -172,6 +184,8 @@ class SelfPlayActor:
             counts = (out.policy_target if self.config.search.forced_playouts > 0
                       else out.visit_counts)
             actions = choose_actions(counts, temperature, self.rng)
+        if self.territory is not None:
+            actions = self._pass_rules(actions, out, legal)
         resigners = self._check_resignation(out.root_value, to_play)
         for b in range(self.batch):
             g = self.games[b]
@@ -197,6 +211,37 @@ class SelfPlayActor:
                                   bool(resigners[b]) and not terminal[b], stats)
             finished.append(record)
         return finished
+
+    def _pass_rules(self, actions: np.ndarray, out, legal: np.ndarray) -> np.ndarray:
+        """The search's moves with `engine.endgame`'s pass rules applied."""
+        game = self.territory
+        assert game is not None
+        states = [self.ops.single(self.states, b) for b in range(self.batch)]
+        weights = out.policy_target + 1e-6 * out.prior
+        values = [best_move_value(out.q_values[b], out.visit_counts[b], game.pass_action,
+                                  float(out.root_value[b])) for b in range(self.batch)]
+        return apply_pass_rules(game, states, actions, weights, legal, values, self.ownership,
+                                self.config.endgame)
+
+    def _final(self, state, outcome: Outcome, g: _GameInProgress
+               ) -> tuple[Outcome, np.ndarray | None]:
+        """The outcome (counted with dead stones off under `endgame.scoring = "ownership"`)
+        and the ownership target `[T, H, W]` of a game that ended by the rules."""
+        game = self.territory
+        if game is None:
+            return outcome, None
+        dead: list[int] = []
+        owned = None
+        if self.config.endgame.scoring == "ownership" and self.ownership is not None:
+            owned = self.ownership(self.ops.stack([state]))
+        if owned is not None:
+            view = player0_view(owned[0], self.game.to_play(state))
+            score, dead = ownership_score(game, state, view, self.config.endgame.dead_threshold)
+            winner = 0 if score > 0 else (1 if score < 0 else NO_PLAYER)
+            outcome = Outcome(outcome.termination, winner=winner, margin=abs(score))
+        final = game.final_ownership(state, dead)
+        signs = np.where(np.asarray(g.to_play) == 0, 1, -1).astype(np.int8)
+        return outcome, final.astype(np.int8)[None] * signs[:, None, None]
 
     def _check_resignation(self, root_value: np.ndarray, to_play: np.ndarray) -> np.ndarray:
         threshold = self.config.selfplay.resign_threshold
@@ -224,6 +269,9 @@ class SelfPlayActor:
             outcome = self.game.outcome(final_state)
         else:
             outcome = Outcome(Termination.MAX_LENGTH)
+        ownership = None
+        if terminal and not resigned:  # ended by the rules: counted, with a final board
+            outcome, ownership = self._final(final_state, outcome, g)
         values = tuple(outcome.value(p) for p in range(players))
         record = GameRecord(
             observations=np.stack(g.observations),
@@ -239,6 +287,7 @@ class SelfPlayActor:
             value_target=value_targets(g.root_values, g.to_play, values,
                                        self.config.selfplay.value_target_blend,
                                        self.config.selfplay.value_target_horizon),
+            ownership=ownership,
         )
         stats.games += 1
         stats.positions += len(g.actions)

@@ -249,6 +249,41 @@ class BatchGame(Game, Protocol):
         ...
 
 
+@runtime_checkable
+class TerritoryGame(Game, Protocol):
+    """A game that ends by passing and is counted by area (Go). It declares per-point
+    ownership targets, for which the engine builds an auxiliary ownership head, and what
+    the engine needs to take dead stones off and to decide when a pass is safe.
+
+    Points are the `H * W` cells of the encoding's planes (row-major); ownership and stones
+    are from player 0's point of view. Ownership planes `[..., H, W]` transform under
+    `apply_symmetry` as the encoding's planes do.
+
+    Attributes:
+        pass_action: the action that passes.
+    """
+
+    pass_action: Action
+
+    def final_ownership(self, state: State, dead: Sequence[int] = ()) -> np.ndarray:
+        """float32 `[H, W]`: the area owner of each point once the stones on `dead` are off
+        the board: +1 player 0's (a stone or an empty region that reaches only player 0's
+        stones), -1 player 1's, 0 neither (dame, including seki's shared liberties)."""
+        ...
+
+    def stones(self, state: State) -> np.ndarray:
+        """int8 `[H, W]`: +1 a stone of player 0, -1 a stone of player 1, 0 empty."""
+        ...
+
+    def passes(self, state: State) -> int:
+        """Consecutive passes just played (0, 1, or 2 once the game is over by passing)."""
+        ...
+
+    def score_without(self, state: State, dead: Sequence[int]) -> float:
+        """Player 0's area minus player 1's (with komi) once the stones on `dead` are off."""
+        ...
+
+
 def legal_actions(game: Game, state: State) -> np.ndarray:
     """int64 indices of the legal actions, ascending."""
     return np.flatnonzero(game.legal_mask(state))

@@ -55,7 +55,8 @@ def arena_command(
     referee: Optional[str] = typer.Option(
         None, help="Go: who names the dead stones of finished games before counting: a GTP "
                    "command (default 'gnugo --mode gtp' when GNU Go is on the PATH), 'estimate' "
-                   "(move37's own playouts), or 'none' (count the board as it stands)."),
+                   "(move37's own playouts), 'ckpt:PATH' (that network's ownership head), or "
+                   "'none' (count the board as it stands)."),
     as_json: bool = typer.Option(False, "--json", help="Print the result as a JSON last line."),
 ) -> None:
     """Play a match between two players; report results and the Elo difference with its 95% CI."""
@@ -77,7 +78,7 @@ def arena_command(
         agents.append(make_agent(a, the_game, device=device, seed=seed))
         agents.append(make_agent(b, the_game, device=device, seed=seed + 1))
         if isinstance(the_game, Go) and (referee or "").lower() != "none":
-            the_referee = make_referee(referee)
+            the_referee = make_referee(referee, the_game, device)
         # After the players started: one that cannot start is one error line, alone.
         print(f"arena {the_game.name}: A = {a}, B = {b}; {games} games", file=sys.stderr,
               flush=True)

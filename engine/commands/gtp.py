@@ -36,6 +36,7 @@ def gtp_command(
     """Speak the Go Text Protocol on stdin and stdout."""
     import sys
 
+    from engine.config import EndgameConfig
     from engine.gtp import GtpEngine, serve
 
     if sims < 0 or rollouts < 0:
@@ -47,6 +48,7 @@ def gtp_command(
     if resign_threshold is not None and not -1.0 <= resign_threshold <= 1.0:
         fail(f"--resign-threshold must be in [-1, 1], got {resign_threshold}")
     history, sizes, name = 3, None, "move37"
+    dead_threshold = EndgameConfig.dead_threshold
     if checkpoint is not None:
         from engine.checkpoint import load_checkpoint
 
@@ -56,6 +58,7 @@ def gtp_command(
         history = int(loaded.game_options.get("history", 3))
         size = int(loaded.game_options.get("size", size))
         sizes = {size}  # the network's policy head fixes the board size
+        dead_threshold = loaded.run_config.endgame.dead_threshold
 
     def make_agent(game):  # type: ignore[no-untyped-def]
         from engine.agents import SearchAgent, load_checkpoint_agent, make_agent
@@ -79,5 +82,6 @@ def gtp_command(
 
     engine = GtpEngine(make_agent, size=size, komi=komi, resign_threshold=resign_threshold,
                        history=history, sizes=sizes, name=name,
-                       analysis_simulations=analysis_sims)
+                       analysis_simulations=analysis_sims,
+                       dead_threshold=dead_threshold)
     serve(engine, sys.stdin, sys.stdout)

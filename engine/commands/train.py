@@ -122,14 +122,17 @@ def start_line(config, run_dir: Path, budget, resumed_at: int | None) -> str:
 
 
 def iteration_line(metrics: dict, plugin, budget) -> str:
-    """`it 3 | 1:23/2:00 eta 0:37 | games 192 | 612 pos/s | policy 2.289 value 0.125 | ...`"""
+    """`it 3 | 1:23/2:00 eta 0:37 | games 192 | 612 pos/s | policy 2.289 value 0.125 | ...`
+    (Go adds `ownership 0.412` after the value loss)."""
     parts = [f"it {metrics['iteration']}", budget.fields(metrics["iteration"]),
              f"games {plugin.replay.total_episodes}"]
     speed = metrics.get("selfplay/positions_per_sec", metrics.get("actor/items_per_sec"))
     if speed is not None:
         parts.append(f"{speed:.0f} pos/s")
     if "loss/policy" in metrics:
-        parts.append(f"policy {metrics['loss/policy']:.3f} value {metrics['loss/value']:.3f}")
+        parts.append(f"policy {metrics['loss/policy']:.3f} value {metrics['loss/value']:.3f}"
+                     + (f" ownership {metrics['loss/ownership']:.3f}"
+                        if "loss/ownership" in metrics else ""))
     arena = arena_scores(metrics)
     if arena:
         parts.append(f"arena {arena}")

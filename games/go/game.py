@@ -188,6 +188,20 @@ class Go(KernelGame):
         the count of a finished game whose players agree on (or a referee names) dead stones."""
         return self.score(self.setup(state, empty=[int(p) for p in dead]))
 
+    # --- TerritoryGame (games.base): ownership targets and dead stones ---------------------
+    def final_ownership(self, state: np.ndarray, dead: Sequence[int] = ()) -> np.ndarray:
+        """float32 `[size, size]`: the area owner of each point (+1 black, -1 white, 0 dame)
+        once the stones on `dead` are taken off; its sum minus komi is `score_without`."""
+        board = np.ascontiguousarray(self.board(state).reshape(-1).astype(np.uint8))
+        board[np.asarray(dead, dtype=np.int64)] = 0
+        owner = rules.area_owner(board, self.points, self._nbr)
+        return owner.astype(np.float32).reshape(self.size, self.size)
+
+    def stones(self, state: np.ndarray) -> np.ndarray:
+        """int8 `[size, size]`: +1 black stone, -1 white stone, 0 empty."""
+        board = self.board(state)
+        return (board == 1).astype(np.int8) - (board == 2).astype(np.int8)
+
     # --- single-state protocol (the rest is KernelGame's) ------------------------------------
     def is_over(self, state: np.ndarray) -> bool:
         return bool(state[PASSES] >= 2 or self.move_count(state) >= self.max_moves)

@@ -33,6 +33,9 @@ class FirstLegal:
         points = np.flatnonzero(game.legal_mask(state)[:-1])
         return Reply(int(points[0]) if len(points) else game.pass_action, self.value)
 
+    def ownership(self, game: Go, state: np.ndarray) -> None:
+        return None  # no network: dead stones by playouts, final_score as the board stands
+
 
 def engine(**kwargs: object) -> GtpEngine:
     value = kwargs.pop("value", 0.0)
@@ -258,3 +261,34 @@ def test_final_status_list_on_a_board_without_dead_stones() -> None:
     gtp = engine(size=5)
     check(gtp, [("final_status_list dead", "= \n\n"), ("play b C3", "= \n\n"),
                 ("final_status_list dead", "= \n\n"), ("final_status_list alive", "= C3\n\n")])
+
+
+def test_final_status_list_and_score_from_a_network_with_the_ownership_head(tmp_path) -> None:
+    """A checkpoint whose ownership head says white owns every point: after white's wall and
+    a black stone at H7, black to move, the black stone is dead and white counts 81."""
+    import torch
+
+    from engine.agents import load_checkpoint_agent
+    from engine.checkpoint import save_checkpoint
+    from engine.config import resolve
+    from engine.model import build_model
+
+    config = resolve(None, ["game=go", "game_options.size=9", "model.size=b1c8"])
+    go = Go(size=9, komi=7.5)
+    model = build_model(go, config)
+    final_conv = model.ownership_head[-1]
+    with torch.no_grad():  # ownership tanh(-3) for the side to move: the other side's board
+        final_conv.weight.zero_()
+        final_conv.bias.fill_(-3.0)
+    save_checkpoint(tmp_path / "owner", model, config, step=0, positions_trained=0,
+                    positions_generated=0)
+    gtp = GtpEngine(lambda game: load_checkpoint_agent(tmp_path / "owner", game, 0))
+    walls = [f"play white E{row}" for row in range(1, 10)]
+    check(gtp, [(command, "= \n\n") for command in [*walls, "play black H7", "play white pass"]])
+    check(gtp, [
+        ("final_status_list dead", "= H7\n\n"),
+        ("final_status_list alive", "= " + " ".join(f"E{row}" for row in range(9, 0, -1))
+         + "\n\n"),
+        ("final_score", "= W+88.5\n\n"),  # white's 81 points and komi
+    ])
+    assert gtp.game.score(gtp.state) == 1 - (9 + 36) - 7.5  # as the board stands: H7 alive

@@ -69,3 +69,76 @@ def test_shard_sequence_resumes_after_the_highest(tmp_path) -> None:
     write_shard(tmp_path / shard_name(1, 7), [_game(1, 0.0)], {})
     assert next_shard_sequence(tmp_path, 1) == 8
     assert next_shard_sequence(tmp_path, 0) == 0
+
+
+# --- ownership targets (games counted by area) -----------------------------------------
+
+def _go_game(length: int, owner: int) -> GameRecord:
+    game = _game(length, 1.0)
+    game.ownership = np.full((length, 3, 3), owner, dtype=np.int8)
+    return game
+
+
+def _old_format_shard(path, length: int) -> None:
+    """A shard as written before ownership targets: format 1, no ownership fields."""
+    import json
+
+    from engine.replay import FALLBACK_FIELDS, SHARD_FIELDS
+
+    game = _game(length, 3.0)
+    arrays = {"observations": game.observations.astype(np.float16), "policy": game.policy,
+              "legal": game.legal, "value": game.values(), "root_value": game.root_value,
+              "policy_weight": game.policy_weight,
+              "game_index": np.zeros(length, np.int32), "ply": np.arange(length, dtype=np.int32)}
+    assert set(arrays) == set(SHARD_FIELDS) - set(FALLBACK_FIELDS)
+    with open(path, "wb") as handle:
+        np.savez_compressed(handle, meta=np.array(json.dumps({"format_version": 1})), **arrays)
+
+
+def test_ownership_round_trips_and_games_without_it_get_weight_zero(tmp_path) -> None:
+    path = tmp_path / shard_name(0, 0)
+    write_shard(path, [_go_game(2, -1), _game(3, 2.0)], {"game": "go"})
+    data = read_shard(path)
+    assert data["ownership"].dtype == np.int8 and data["ownership"].shape == (5, 3, 3)
+    assert data["ownership"][:, 0, 0].tolist() == [-1, -1, 0, 0, 0]
+    assert data["ownership_weight"].tolist() == [1, 1, 0, 0, 0]
+    write_shard(tmp_path / shard_name(0, 1), [_game(2, 1.0)], {"game": "tictactoe"})
+    assert "ownership" not in read_shard(tmp_path / shard_name(0, 1))
+
+
+def test_a_shard_from_before_ownership_still_loads_and_mixes(tmp_path) -> None:
+    _old_format_shard(tmp_path / shard_name(0, 0), 4)
+    old = read_shard(tmp_path / shard_name(0, 0))
+    assert "ownership" not in old and len(old["value"]) == 4
+    alone = ReplayBuffer([tmp_path], lambda n: n)
+    alone.refresh()
+    assert "ownership" not in alone.sample(8, np.random.default_rng(0))
+    write_shard(tmp_path / shard_name(0, 1), [_go_game(4, 1)], {"game": "go"})
+    buffer = ReplayBuffer([tmp_path], lambda n: n)
+    assert buffer.refresh() == 8
+    batch = buffer.sample(64, np.random.default_rng(0))
+    old_rows = batch["observations"][:, 0, 0, 0] == 3.0
+    assert old_rows.any() and (~old_rows).any()
+    assert (batch["ownership_weight"][old_rows] == 0).all()
+    assert (batch["ownership"][old_rows] == 0).all()
+    assert (batch["ownership_weight"][~old_rows] == 1).all()
+    assert (batch["ownership"][~old_rows] == 1).all()
+
+
+def test_augmentation_moves_ownership_with_the_board() -> None:
+    from engine.replay import augment
+    from games.go import Go
+
+    go = Go(size=5)
+    rng = np.random.default_rng(1)
+    observations = (rng.random((32, go.observation_shape[0], 5, 5)) < 0.3).astype(np.float32)
+    batch = {"observations": observations,
+             "policy": np.full((32, go.num_actions), 1 / go.num_actions, np.float32),
+             "legal": np.ones((32, go.num_actions), dtype=bool),
+             "value": np.zeros(32, np.float32),
+             # the target is a copy of the first plane, so it must move exactly as it does
+             "ownership": observations[:, 0].astype(np.int8),
+             "ownership_weight": np.ones(32, np.float32)}
+    out = augment(batch, go.apply_symmetry, go.num_symmetries, np.random.default_rng(2))
+    assert not np.array_equal(out["ownership"], batch["ownership"])
+    np.testing.assert_array_equal(out["ownership"], out["observations"][:, 0].astype(np.int8))

@@ -1,0 +1,211 @@
+"""The end of Go games (`engine.endgame`): dead stones from ownership and the count without
+them (against hand counts and GNU Go's), and the pass rules on hand-made search results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from engine.agents import SearchAgent
+from engine.config import EndgameConfig
+from engine.endgame import (
+    apply_pass_rules,
+    choose_move,
+    dead_points,
+    ownership_score,
+    pass_context,
+)
+from engine.gtp_client import GtpClient
+from games import play_moves
+from games.go import Go
+
+# Black holds column D, white column E; a black stone (H7) in white's area and a white one
+# (B5) in black's. Counted with both off: black 9 + 27, white 9 + 36, komi 7.5: W+16.5.
+WALLS = [m for r in range(1, 10) for m in (f"D{r}", f"E{r}")]
+INVADERS = ["H7", "B5"]
+
+
+def walls_position(go: Go) -> np.ndarray:
+    state = go.initial_state()
+    black = [go.text_to_action(None, v) for v in WALLS[::2] + ["H7"]]
+    white = [go.text_to_action(None, v) for v in WALLS[1::2] + ["B5"]]
+    return go.setup(state, black=black, white=white, to_play=0)
+
+
+def sides_ownership(go: Go) -> np.ndarray:
+    """Black owns columns A-D, white E-J (black's view), as a settled net would say."""
+    owner = np.where(np.arange(go.size) < 4, 0.9, -0.9).astype(np.float32)
+    return np.tile(owner, (go.size, 1))
+
+
+def gnugo_count(gnugo: str, go: Go, plays: list[tuple[str, str]]) -> tuple[str, set[str]]:
+    """GNU Go's `final_score` and `final_status_list dead` after the plays (Chinese rules)."""
+    with GtpClient(f"{gnugo} --mode gtp --chinese-rules") as client:
+        client.send(f"boardsize {go.size}")
+        client.send(f"komi {go.komi:g}")
+        for colour, vertex in plays:
+            client.send(f"play {colour} {vertex}")
+        # Counting reads the whole board: give it time on a busy machine.
+        return (client.send("final_score", timeout=300),
+                set(client.send("final_status_list dead", timeout=300).split()))
+
+
+def test_dead_points_by_threshold() -> None:
+    stones = np.array([1, 1, -1, -1, 0])
+    ownership = np.array([-0.9, -0.3, 0.6, -1.0, -1.0])
+    assert dead_points(stones, ownership, 0.5).tolist() == [0, 2]
+    assert dead_points(stones, ownership, 0.95).tolist() == []
+
+
+def test_invaders_are_dead_and_the_count_agrees_with_gnugo(gnugo: str) -> None:
+    go = Go(size=9, komi=7.5)
+    state = walls_position(go)
+    score, dead = ownership_score(go, state, sides_ownership(go), threshold=0.5)
+    assert sorted(go.action_to_text(None, p) for p in dead) == sorted(INVADERS)
+    assert score == 36 - 45 - 7.5
+    assert go.score(state) == 10 - 10 - 7.5  # Tromp-Taylor: invaders alive, both areas dame
+    plays = [("black", v) for v in WALLS[::2] + ["H7"]] + [("white", v) for v in WALLS[1::2] + ["B5"]]
+    final_score, gnugo_dead = gnugo_count(gnugo, go, plays)
+    assert final_score == "W+16.5" and gnugo_dead == set(INVADERS)
+
+
+def test_a_real_game_counted_from_playout_ownership_agrees_with_gnugo(gnugo: str) -> None:
+    # The game of tests/engine/test_go_referee.py: 18 dead stones; GNU Go counts B+73.5.
+    from tests.engine.test_go_referee import GAME
+
+    go = Go(size=9, komi=7.5)
+    state = play_moves(go, GAME)
+    # An ownership map of our own: random playouts, softer than a trained head (the dead
+    # stones' points go to the other colour at 0.14 to 0.57), hence the low threshold.
+    ownership = go.ownership(state, playouts=400, seed=0)
+    score, dead = ownership_score(go, state, ownership, threshold=0.1)
+    colours = ("black", "white")
+    plays = [(colours[i % 2], move) for i, move in enumerate(GAME)]
+    final_score, gnugo_dead = gnugo_count(gnugo, go, plays)
+    assert final_score == f"B+{score:g}" == "B+73.5"
+    assert {go.action_to_text(None, p) for p in dead} == gnugo_dead
+
+
+# --- pass rules -------------------------------------------------------------------------
+
+def favour(go: Go, action: int, second: int) -> np.ndarray:
+    """Search weights (visit shares) that prefer `action`, then `second`."""
+    weights = np.zeros(go.num_actions, dtype=np.float32)
+    weights[action], weights[second] = 0.7, 0.2
+    return weights
+
+
+def test_no_pass_after_the_opponents_pass_while_the_board_is_unsettled() -> None:
+    go = Go(size=9, komi=7.5)
+    state = play_moves(go, ["E5", "C3", "G7", "pass"])  # white passed; black to move
+    config = EndgameConfig()
+    unsettled = np.full((9, 9), 0.2, dtype=np.float32)
+    ctx = pass_context(go, state, go.legal_mask(state), unsettled, config.dead_threshold)
+    assert ctx.opponent_passed
+    c7 = go.text_to_action(None, "C7")
+    assert choose_move(go.pass_action, favour(go, go.pass_action, c7), 0.1, ctx, config) == c7
+
+
+def test_pass_in_a_finished_position_that_passing_wins() -> None:
+    go = Go(size=9, komi=7.5)
+    walls = go.setup(go.initial_state(), black=[go.text_to_action(None, v) for v in WALLS[::2]],
+                     white=[go.text_to_action(None, v) for v in WALLS[1::2]], to_play=1)
+    state = go.next_state(go.replace(walls, to_play=0), go.pass_action)  # black passed
+    white_view = -sides_ownership(go) / 0.9  # settled: every point +-1
+    config = EndgameConfig()
+    ctx = pass_context(go, state, go.legal_mask(state), white_view, config.dead_threshold)
+    assert ctx.opponent_passed and ctx.pass_wins  # W+16.5 with nothing dead
+    g3 = go.text_to_action(None, "G3")
+    # Even where the search prefers another move, the settled winning position passes.
+    assert choose_move(g3, favour(go, g3, go.pass_action), 0.9, ctx, config) == go.pass_action
+    # Passing first (black not having passed) is allowed once all is settled.
+    first = go.replace(walls, to_play=1)
+    ctx = pass_context(go, first, go.legal_mask(first), white_view, config.dead_threshold)
+    weights = favour(go, go.pass_action, g3)
+    assert choose_move(go.pass_action, weights, 0.9, ctx, config) == go.pass_action
+
+
+def test_play_on_after_a_pass_when_passing_back_loses_and_a_move_wins() -> None:
+    go = Go(size=9, komi=7.5)
+    walls = go.setup(go.initial_state(), black=[go.text_to_action(None, v) for v in WALLS[::2]],
+                     white=[go.text_to_action(None, v) for v in WALLS[1::2]], to_play=1)
+    state = go.next_state(walls, go.pass_action)  # white passed, black to move
+    black_view = sides_ownership(go) / 0.9  # black to move, losing by 16.5 if it passes
+    config = EndgameConfig()
+    ctx = pass_context(go, state, go.legal_mask(state), black_view, config.dead_threshold)
+    assert ctx.pass_wins is False
+    g3 = go.text_to_action(None, "G3")
+    weights = favour(go, go.pass_action, g3)
+    assert choose_move(go.pass_action, weights, 0.4, ctx, config) == g3  # a move wins
+    assert choose_move(go.pass_action, weights, -0.6, ctx, config) == go.pass_action
+
+
+@pytest.mark.parametrize("with_ownership", [False, True])
+def test_no_early_pass_even_when_the_visits_favour_it(with_ownership: bool) -> None:
+    go = Go(size=9, komi=7.5)
+    states = [play_moves(go, moves) for moves in ([], ["E5"], ["E5", "D4", "C3"])]
+    legal = np.stack([go.legal_mask(s) for s in states])
+    c7 = go.text_to_action(None, "C7")
+    weights = np.stack([favour(go, go.pass_action, c7)] * 3)  # a hand-made search result
+    actions = np.full(3, go.pass_action)
+
+    def settled_ownership(batch: np.ndarray) -> np.ndarray:
+        return np.full((len(batch), 9, 9), 0.95, dtype=np.float32)  # even when "settled"
+
+    chosen = apply_pass_rules(go, states, actions, weights, legal, [0.2] * 3,
+                              settled_ownership if with_ownership else None, EndgameConfig())
+    assert chosen.tolist() == ([go.pass_action] * 3 if with_ownership else [c7] * 3)
+    # Early means empty *and* unsettled: an empty board whose every point a net calls
+    # settled is no longer early; without ownership every empty point is unsettled.
+    off = apply_pass_rules(go, states, actions, weights, legal, [0.2] * 3, None,
+                           EndgameConfig(friendly_pass=False))
+    assert off.tolist() == [go.pass_action] * 3
+
+
+def test_pass_when_it_is_the_only_legal_move() -> None:
+    go = Go(size=9, komi=7.5)
+    state = go.initial_state()
+    legal = np.zeros(go.num_actions, dtype=bool)
+    legal[go.pass_action] = True
+    ctx = pass_context(go, state, legal, None, 0.5)
+    weights = np.ones(go.num_actions, dtype=np.float32)
+    assert choose_move(go.pass_action, weights, None, ctx, EndgameConfig()) == go.pass_action
+
+
+def test_the_agent_does_not_pass_early_even_if_its_policy_says_so() -> None:
+    go = Go(size=9, komi=7.5)
+
+    def pass_loving(states: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        logits = np.zeros((len(states), go.num_actions), dtype=np.float32)
+        logits[:, go.pass_action] = 5.0
+        logits[:, go.text_to_action(None, "E5")] = 1.0
+        return logits, np.zeros(len(states), dtype=np.float32)
+
+    state = go.initial_state()
+    plain = SearchAgent(go, pass_loving, 0)
+    assert plain.analyse(go, state).action == go.pass_action  # without the rules: pass
+    ruled = SearchAgent(go, pass_loving, 0, endgame=EndgameConfig())
+    assert go.action_to_text(state, ruled.analyse(go, state).action) == "E5"
+    searched = SearchAgent(go, pass_loving, 8, endgame=EndgameConfig())
+    assert searched.analyse(go, state).action != go.pass_action
+
+
+def test_the_ownership_referee_counts_the_walls_as_gnugo_does() -> None:
+    from engine.go_referee import OwnershipReferee, referee_game
+
+    go = Go(size=9, komi=7.5)
+    state = go.next_state(go.next_state(walls_position(go), go.pass_action), go.pass_action)
+    on_board = go.outcome(state)
+    assert on_board is not None and on_board.winner == 1 and on_board.margin == 7.5
+
+    def agent_ownership(game: Go, position: np.ndarray) -> np.ndarray:
+        """As an agent answers: for the player to move, row by row."""
+        black = sides_ownership(game).reshape(-1)
+        return black if game.to_play(position) == 0 else -black
+
+    refereed = referee_game(OwnershipReferee(agent_ownership, 0.5), go, [], state, on_board)
+    assert sorted(go.action_to_text(None, p) for p in refereed.dead) == sorted(INVADERS)
+    assert refereed.outcome.winner == 1 and refereed.outcome.margin == 16.5  # W+16.5
+    blind = referee_game(OwnershipReferee(lambda game, position: None, 0.5), go, [], state,
+                         on_board)
+    assert blind.dead == [] and blind.outcome.margin == 7.5  # no head: the board as it stands

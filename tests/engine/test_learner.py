@@ -1,0 +1,92 @@
+"""The learner's ownership head: it learns from Go targets, and batches or networks without
+ownership (old shards, other games) train as before."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+from engine.config import ModelConfig, TrainConfig
+from engine.learner import Learner
+from engine.model import PolicyValueNet, build_model, network_shape
+from games import make
+from games.go import Go
+
+
+@pytest.fixture(autouse=True)
+def one_thread():  # type: ignore[no-untyped-def]
+    """Tiny networks: one thread is faster on a shared machine."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+def go_batch(go: Go, size: int = 16, seed: int = 0) -> dict[str, np.ndarray]:
+    """Positions of random games with their boards' area ownership as the target."""
+    rng = np.random.default_rng(seed)
+    states = []
+    state = go.initial_state()
+    while len(states) < size:
+        legal = np.flatnonzero(go.legal_mask(state)[:-1])
+        if len(legal) == 0 or go.is_over(state):
+            state = go.initial_state()
+            continue
+        state = go.next_state(state, int(rng.choice(legal)))
+        states.append(state)
+    sign = np.array([1 if go.to_play(s) == 0 else -1 for s in states], dtype=np.float32)
+    policy = np.stack([go.legal_mask(s) / go.legal_mask(s).sum() for s in states])
+    return {
+        "observations": np.stack([go.encode(s) for s in states]),
+        "policy": policy.astype(np.float32),
+        "legal": np.stack([go.legal_mask(s) for s in states]),
+        "value": np.zeros(size, dtype=np.float32),
+        "root_value": np.zeros(size, dtype=np.float32),
+        "policy_weight": np.ones(size, dtype=np.float32),
+        "ownership": np.stack([go.final_ownership(s) for s in states]).astype(np.int8)
+        * sign[:, None, None].astype(np.int8),
+        "ownership_weight": np.ones(size, dtype=np.float32),
+    }
+
+
+def small_model(game) -> PolicyValueNet:  # type: ignore[no-untyped-def]
+    torch.manual_seed(0)
+    return PolicyValueNet(network_shape(game), ModelConfig(size="b1c16"))
+
+
+def test_the_ownership_loss_falls_on_a_tiny_batch() -> None:
+    go = Go(size=5, komi=0.5)
+    model = small_model(go)
+    assert model.has_ownership
+    learner = Learner(model, TrainConfig(lr=0.01, warmup_steps=0, lr_schedule="constant"),
+                      torch.device("cpu"))
+    batch = go_batch(go)
+    losses = [learner.train_step(batch)["loss/ownership"] for _ in range(30)]
+    assert losses[-1] < 0.7 * losses[0], losses
+
+
+def test_rows_without_targets_and_games_without_ownership_train_as_before() -> None:
+    go = Go(size=5, komi=0.5)
+    learner = Learner(small_model(go), TrainConfig(), torch.device("cpu"))
+    batch = go_batch(go)
+    old = {k: v for k, v in batch.items() if not k.startswith("ownership")}
+    figures = learner.train_step(old)  # a batch of old shards only
+    assert "loss/ownership" not in figures and np.isfinite(figures["loss/total"])
+    unweighted = {**batch, "ownership_weight": np.zeros(len(batch["value"]), np.float32)}
+    assert learner.train_step(unweighted)["loss/ownership"] == 0.0
+    connect4 = make("connect4")
+    model = build_model(connect4, type("Run", (), {"model": ModelConfig(size="b1c8")})())
+    assert not model.has_ownership and model.ownership_head is None
+
+
+def test_a_learner_resumes_from_a_run_saved_before_the_head() -> None:
+    go = Go(size=5, komi=0.5)
+    old_model = PolicyValueNet(network_shape(go, ownership=False), ModelConfig(size="b1c16"))
+    old = Learner(old_model, TrainConfig(), torch.device("cpu"))
+    batch = {k: v for k, v in go_batch(go).items() if not k.startswith("ownership")}
+    old.train_step(batch)
+    new = Learner(small_model(go), TrainConfig(), torch.device("cpu"))
+    new.load_state_dict(old.state_dict())
+    assert (new.step, new.positions_trained) == (1, len(batch["value"]))
+    assert "loss/ownership" in new.train_step(go_batch(go))

@@ -34,6 +34,15 @@ class ModelConfig:
     """Add squeeze-excitation to every residual block (global context per channel)."""
     global_pool_value: bool = True
     """Feed mean- and max-pooled features to the value head (helps on large boards)."""
+    global_pool_blocks: int = 0
+    """Residual blocks, spread evenly through the tower, whose first convolution gives a
+    quarter of its channels to global pooling (mean and max over the board) that sets a bias
+    on the other channels: KataGo's global pooling in the trunk (non-local context such as
+    ko threats or the whole board's balance). 0: plain blocks only."""
+    soft_policy_head: bool = False
+    """Add KataGo's auxiliary soft-policy output: a second policy layer trained toward the
+    search's policy raised to 1/`train.soft_policy_temperature` (a target that tells apart
+    the moves the main target gives little weight); used in training only."""
     policy_channels: int = 8
     """Channels of the 1x1 conv in front of the policy head's linear layer."""
     value_hidden: int = 64
@@ -140,6 +149,11 @@ class TrainConfig:
     root_value_blend: float = 0.0
     """Value target = (1 - blend) * game result + blend * search root value, blended by the
     learner (`selfplay.value_target_blend` does it in self-play, with a look-ahead)."""
+    soft_policy_weight: float = 8.0
+    """Weight of the soft-policy loss (networks with `model.soft_policy_head`): KataGo's 8,
+    since the flattened target's cross-entropy has small gradients."""
+    soft_policy_temperature: float = 4.0
+    """The soft-policy target is the policy target to the power 1 / this, renormalised."""
     ownership_loss_weight: float = 1.5
     """Weight of the ownership head's loss (games that declare ownership targets, i.e. Go;
     ignored elsewhere): cross-entropy of each point's final owner, averaged over the board."""
@@ -404,6 +418,13 @@ def validate(config: RunConfig) -> None:
          "selfplay.value_target_blend must be in [0, 1]"),
         (1.0 <= config.selfplay.value_target_horizon < float("inf"),
          "selfplay.value_target_horizon must be a finite number >= 1"),
+        (0 <= config.model.global_pool_blocks <= config.model.blocks,
+         "model.global_pool_blocks must be from 0 to the tower's blocks"),
+        (config.model.global_pool_blocks == 0 or config.model.channels >= 8,
+         "model.global_pool_blocks needs at least 8 channels"),
+        (config.train.soft_policy_weight >= 0, "train.soft_policy_weight must be >= 0"),
+        (config.train.soft_policy_temperature >= 1,
+         "train.soft_policy_temperature must be >= 1"),
         (config.train.root_value_blend == 0 or config.selfplay.value_target_blend == 0,
          "set one of train.root_value_blend and selfplay.value_target_blend, not both"),
         (config.train.learner_processes >= 1, "train.learner_processes must be >= 1"),

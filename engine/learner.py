@@ -10,7 +10,10 @@ Losses (per sample, averaged over the batch):
   predicted owner, as the probability (1 + ownership) / 2, and the final owner (+1, -1, 0
   for dame as 1/2), averaged over the points and over the rows that have the target
   (`ownership_weight`; shards from before the head have none), weighted by
-  `ownership_loss_weight`.
+  `ownership_loss_weight`;
+* soft policy (networks with `model.soft_policy_head`): the policy loss of the second policy
+  output against the target raised to 1 / `soft_policy_temperature`, renormalised,
+  weighted by `soft_policy_weight` (KataGo's auxiliary soft-policy target).
 The learning rate is a function of positions trained (x-axis of every log), so the schedule
 resumes exactly from a checkpoint's counters.
 """
@@ -60,32 +63,50 @@ def ownership_loss(predicted: torch.Tensor, target: torch.Tensor,
     return (per_row * weight).sum() / weight.sum().clamp(min=1.0)
 
 
+def soft_policy_target(policy: torch.Tensor, temperature: float) -> torch.Tensor:
+    """KataGo's soft-policy target: `policy ** (1 / temperature)`, renormalised per row (rows
+    of zeros stay zeros); moves the search never tried keep 0."""
+    soft = policy.float().clamp(min=0.0) ** (1.0 / temperature)
+    return soft / soft.sum(dim=1, keepdim=True).clamp(min=1e-12)
+
+
+def policy_cross_entropy(logits: torch.Tensor, legal: torch.Tensor, target: torch.Tensor,
+                         weight: torch.Tensor) -> torch.Tensor:
+    """Cross-entropy of `target` against the legal-masked softmax of `logits`, averaged over
+    the rows with the weight `weight` (0: a fast search's move, not trained)."""
+    log_probs = F.log_softmax(masked_logits(logits.float(), legal), dim=1)
+    per_sample = -(target * log_probs).sum(dim=1)
+    return (per_sample * weight).sum() / weight.sum().clamp(min=1.0)
+
+
 def losses(model: torch.nn.Module, batch: dict[str, torch.Tensor],
-           root_value_blend: float, ownership: bool = False) -> dict[str, torch.Tensor]:
-    """Policy and value losses of one batch (tensors already on the model's device); with
-    `ownership` (the model has the head), the ownership loss too (0 for a batch without
-    targets, still part of the graph so that every parameter takes part in every step)."""
-    if ownership:
-        logits, value, owned = model(batch["observations"], with_ownership=True)
-    else:
-        logits, value = model(batch["observations"])
-    log_probs = F.log_softmax(masked_logits(logits.float(), batch["legal"]), dim=1)
+           root_value_blend: float, soft_policy_temperature: float = 4.0
+           ) -> dict[str, torch.Tensor]:
+    """The losses of one batch (tensors already on the model's device): policy, value, and
+    for each auxiliary head the network has, its loss (`ownership`: 0 for a batch without
+    targets, still part of the graph so that every parameter takes part in every step;
+    `soft_policy`)."""
+    outputs = model(batch["observations"], all_heads=True)
     target = batch["policy"]
     weight = batch["policy_weight"]
-    per_sample = -(target * log_probs).sum(dim=1)
-    policy_loss = (per_sample * weight).sum() / weight.sum().clamp(min=1.0)
+    policy_loss = policy_cross_entropy(outputs["logits"], batch["legal"], target, weight)
     value_target = (1 - root_value_blend) * batch["value"] + root_value_blend * batch["root_value"]
-    value_loss = F.mse_loss(value.float(), value_target)
+    value_loss = F.mse_loss(outputs["value"].float(), value_target)
     # Entropy of the target: the floor the policy loss can reach (for logging).
     target_entropy = -(target * torch.log(target.clamp(min=1e-12))).sum(dim=1)
     target_entropy = (target_entropy * weight).sum() / weight.sum().clamp(min=1.0)
     parts = {"policy": policy_loss, "value": value_loss, "target_entropy": target_entropy}
-    if ownership:
+    if "ownership" in outputs:
+        owned = outputs["ownership"]
         if "ownership" in batch:
             parts["ownership"] = ownership_loss(owned, batch["ownership"],
                                                 batch["ownership_weight"])
         else:
             parts["ownership"] = 0.0 * owned.float().sum()
+    if "soft_logits" in outputs:
+        parts["soft_policy"] = policy_cross_entropy(
+            outputs["soft_logits"], batch["legal"],
+            soft_policy_target(target, soft_policy_temperature), weight)
     return parts
 
 
@@ -117,10 +138,13 @@ class Learner:
             group["lr"] = lr
         tensors = self._to_device(batch)
         with autocast(self.device):
-            parts = losses(self.model, tensors, self.root_value_blend, self.ownership)
+            parts = losses(self.model, tensors, self.root_value_blend,
+                           self.config.soft_policy_temperature)
         total = parts["policy"] + self.config.value_loss_weight * parts["value"]
         if "ownership" in parts:
             total = total + self.config.ownership_loss_weight * parts["ownership"]
+        if "soft_policy" in parts:
+            total = total + self.config.soft_policy_weight * parts["soft_policy"]
         self.optimizer.zero_grad(set_to_none=True)
         total.backward()
         grad_norm = 0.0
@@ -140,6 +164,8 @@ class Learner:
         }
         if "ownership" in tensors:
             figures["loss/ownership"] = float(parts["ownership"].detach())
+        if "soft_policy" in parts:
+            figures["loss/soft_policy"] = float(parts["soft_policy"].detach())
         return figures
 
     def close(self) -> None:

@@ -1,8 +1,10 @@
 """The policy/value network: a residual tower with a policy head and a value head.
 
     input  [B, C, H, W]  (the game's encoding)
-      -> stem conv 3x3 -> `blocks` residual blocks (optional squeeze-excitation)
+      -> stem conv 3x3 -> `blocks` residual blocks (optional squeeze-excitation; optional
+         global pooling bias in a few of them, `GlobalPoolBlock`)
       -> policy head: conv 1x1 -> flatten -> linear -> logits [B, A]
+                      (+ a second linear layer: the soft-policy logits, training only)
       -> value head:  conv 1x1 (+ mean/max global pooling) -> MLP -> tanh -> value [B]
       -> ownership head (games counted by area only, `games.base.TerritoryGame`):
                       conv 1x1 -> BN -> ReLU -> conv 1x1 -> tanh -> ownership [B, H, W]
@@ -68,6 +70,37 @@ class ResidualBlock(nn.Module):
         return F.relu(x + y)
 
 
+class GlobalPoolBlock(nn.Module):
+    """A residual block with KataGo's global pooling bias: the first convolution's output is
+    split into regular channels and `pooled` channels; the pooled ones are reduced to their
+    mean and max over the board, which a linear layer turns into a bias per regular channel
+    (context from the whole board in one block, where a 3x3 tower needs many)."""
+
+    def __init__(self, channels: int) -> None:
+        super().__init__()
+        self.pooled = channels // 4
+        regular = channels - self.pooled
+        self.conv1 = nn.Conv2d(channels, channels, 3, padding=1, bias=False)
+        self.bn_pooled = nn.BatchNorm2d(self.pooled)
+        self.pool_fc = nn.Linear(2 * self.pooled, regular)
+        self.bn1 = nn.BatchNorm2d(regular)
+        self.conv2 = nn.Conv2d(regular, channels, 3, padding=1, bias=False)
+        self.bn2 = nn.BatchNorm2d(channels)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        regular, pooled = self.conv1(x).split([x.shape[1] - self.pooled, self.pooled], dim=1)
+        pooled = F.relu(self.bn_pooled(pooled))
+        bias = self.pool_fc(torch.cat([pooled.mean(dim=(2, 3)), pooled.amax(dim=(2, 3))], 1))
+        y = F.relu(self.bn1(regular) + bias[..., None, None])
+        return F.relu(x + self.bn2(self.conv2(y)))
+
+
+def global_pool_positions(blocks: int, pooled: int) -> list[int]:
+    """Which of `blocks` residual blocks pool globally: `pooled` (at most `blocks`) of them,
+    evenly spaced, e.g. 6 blocks, 2 pooled -> [2, 4]."""
+    return [(i + 1) * blocks // (pooled + 1) for i in range(pooled)]
+
+
 class PolicyValueNet(nn.Module):
     """AlphaZero-style residual network. `forward` returns (logits [B, A], value [B])."""
 
@@ -82,8 +115,11 @@ class PolicyValueNet(nn.Module):
             nn.BatchNorm2d(channels),
             nn.ReLU(inplace=True),
         )
+        pooling = global_pool_positions(config.blocks, config.global_pool_blocks)
         self.tower = nn.Sequential(
-            *[ResidualBlock(channels, config.squeeze_excitation) for _ in range(config.blocks)]
+            *[GlobalPoolBlock(channels) if i in pooling
+              else ResidualBlock(channels, config.squeeze_excitation)
+              for i in range(config.blocks)]
         )
         self.policy_conv = nn.Sequential(
             nn.Conv2d(channels, config.policy_channels, 1, bias=False),
@@ -91,6 +127,8 @@ class PolicyValueNet(nn.Module):
             nn.ReLU(inplace=True),
         )
         self.policy_fc = nn.Linear(config.policy_channels * height * width, shape.num_actions)
+        self.soft_policy_fc = nn.Linear(config.policy_channels * height * width,
+                                        shape.num_actions) if config.soft_policy_head else None
         self.value_conv = nn.Sequential(
             nn.Conv2d(channels, 2, 1, bias=False), nn.BatchNorm2d(2), nn.ReLU(inplace=True)
         )
@@ -111,15 +149,25 @@ class PolicyValueNet(nn.Module):
     def has_ownership(self) -> bool:
         return self.ownership_head is not None
 
-    def forward(self, x: torch.Tensor, with_ownership: bool = False):
+    def forward(self, x: torch.Tensor, with_ownership: bool = False, all_heads: bool = False):
         """(logits [B, A], value [B]); with `with_ownership`, also ownership [B, H, W] in
-        [-1, 1] for the player to move (raises ValueError where the head is absent)."""
+        [-1, 1] for the player to move (raises ValueError where the head is absent). With
+        `all_heads`, a dict of every output the network has: `logits`, `value`, and
+        `ownership` and `soft_logits` [B, A] where it has those heads (what training uses)."""
         features = self.tower(self.stem(x))
-        logits = self.policy_fc(self.policy_conv(features).flatten(1))
+        policy_features = self.policy_conv(features).flatten(1)
+        logits = self.policy_fc(policy_features)
         value_features = [self.value_conv(features).flatten(1)]
         if self.config.global_pool_value:
             value_features += [features.mean(dim=(2, 3)), features.amax(dim=(2, 3))]
         value = torch.tanh(self.value_fc(torch.cat(value_features, dim=1))).squeeze(1)
+        if all_heads:
+            outputs = {"logits": logits, "value": value}
+            if self.ownership_head is not None:
+                outputs["ownership"] = torch.tanh(self.ownership_head(features)).squeeze(1)
+            if self.soft_policy_fc is not None:
+                outputs["soft_logits"] = self.soft_policy_fc(policy_features)
+            return outputs
         if not with_ownership:
             return logits, value
         if self.ownership_head is None:

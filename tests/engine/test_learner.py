@@ -1,5 +1,6 @@
-"""The learner's ownership head: it learns from Go targets, and batches or networks without
-ownership (old shards, other games) train as before."""
+"""The learner's auxiliary heads: ownership learns from Go targets, and batches or networks
+without ownership (old shards, other games) train as before; the soft policy's target and
+loss against hand-computed cases."""
 
 from __future__ import annotations
 
@@ -90,3 +91,48 @@ def test_a_learner_resumes_from_a_run_saved_before_the_head() -> None:
     new.load_state_dict(old.state_dict())
     assert (new.step, new.positions_trained) == (1, len(batch["value"]))
     assert "loss/ownership" in new.train_step(go_batch(go))
+
+
+def test_the_soft_policy_target_is_the_policy_flattened_and_renormalised() -> None:
+    from engine.learner import soft_policy_target
+
+    policy = torch.tensor([[0.81, 0.16, 0.03, 0.0], [0.0, 0.0, 0.0, 0.0]])
+    soft = soft_policy_target(policy, temperature=2.0)
+    expected = np.array([0.9, 0.4, np.sqrt(0.03), 0.0]) / (1.3 + np.sqrt(0.03))
+    np.testing.assert_allclose(soft[0].numpy(), expected, rtol=1e-6)
+    assert soft[1].tolist() == [0.0] * 4  # no target, no mass (and no division by zero)
+    np.testing.assert_allclose(soft_policy_target(policy, 1.0)[0].numpy(), policy[0].numpy(),
+                               rtol=1e-6)
+
+
+def test_the_soft_policy_loss_is_the_cross_entropy_of_its_own_output() -> None:
+    from engine.learner import losses
+
+    game = make("connect4")
+    torch.manual_seed(0)
+    model = PolicyValueNet(network_shape(game), ModelConfig(size="b1c16", soft_policy_head=True))
+    rng = np.random.default_rng(0)
+    policy = rng.dirichlet(np.ones(game.num_actions) * 0.3, size=4).astype(np.float32)
+    legal = np.ones((4, game.num_actions), dtype=bool)
+    weight = np.array([1.0, 1.0, 0.0, 1.0], dtype=np.float32)  # row 2 is not trained
+    batch = {"observations": torch.randn(4, *game.observation_shape),
+             "policy": torch.from_numpy(policy), "legal": torch.from_numpy(legal),
+             "value": torch.zeros(4), "root_value": torch.zeros(4),
+             "policy_weight": torch.from_numpy(weight)}
+    model.eval()
+    parts = losses(model, batch, 0.0, soft_policy_temperature=4.0)
+    with torch.no_grad():
+        soft_logits = model(batch["observations"], all_heads=True)["soft_logits"].numpy()
+    log_probs = soft_logits - np.log(np.exp(soft_logits).sum(axis=1, keepdims=True))
+    target = policy ** 0.25 / (policy ** 0.25).sum(axis=1, keepdims=True)
+    expected = (-(target * log_probs).sum(axis=1) * weight).sum() / weight.sum()
+    assert float(parts["soft_policy"].detach()) == pytest.approx(expected, rel=1e-5)
+    learner = Learner(model, TrainConfig(lr=0.01, warmup_steps=0, lr_schedule="constant"),
+                      torch.device("cpu"))
+    numpy_batch = {k: v.numpy() for k, v in batch.items()}
+    first = learner.train_step(numpy_batch)
+    assert first["loss/total"] == pytest.approx(
+        first["loss/policy"] + first["loss/value"] + 8.0 * first["loss/soft_policy"], rel=1e-5)
+    for _ in range(30):
+        last = learner.train_step(numpy_batch)
+    assert last["loss/soft_policy"] < first["loss/soft_policy"]

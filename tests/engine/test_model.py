@@ -1,4 +1,5 @@
-"""The ownership head: built for Go only, and checkpoints saved before it still load."""
+"""The network: the ownership head (built for Go only; checkpoints saved before it still
+load), global pooling in the trunk, and the soft-policy output."""
 
 from __future__ import annotations
 
@@ -41,3 +42,52 @@ def test_a_checkpoint_without_the_head_loads_without_it(tmp_path) -> None:
     wrong = PolicyValueNet(network_shape(go), ModelConfig(size="b2c8"))
     with pytest.raises(RuntimeError, match="do not fit"):
         load_weights(wrong, old.state_dict())
+
+
+def test_global_pool_blocks_are_spread_through_the_tower() -> None:
+    from engine.model import global_pool_positions
+
+    assert global_pool_positions(6, 2) == [2, 4]
+    assert global_pool_positions(4, 1) == [2]
+    assert global_pool_positions(3, 3) == [0, 1, 2]
+    assert global_pool_positions(6, 0) == []
+
+
+def test_a_global_pooling_block_sees_the_whole_board() -> None:
+    """Two 3x3 convolutions reach 2 points away: a plain block's output at one corner of a
+    9x9 board ignores the other corner, a pooling block's does not."""
+    from engine.model import GlobalPoolBlock, ResidualBlock
+
+    torch.manual_seed(0)
+    x = torch.randn(2, 8, 9, 9)
+    far = x.clone()
+    far[:, :, 8, 8] += 5.0
+    for block, reaches in ((ResidualBlock(8, False), False), (GlobalPoolBlock(8), True)):
+        block.eval()
+        with torch.no_grad():
+            changed = not torch.allclose(block(x)[:, :, 0, 0], block(far)[:, :, 0, 0])
+        assert changed == reaches, type(block).__name__
+
+
+def test_trunk_pooling_and_the_soft_policy_output_round_trip_a_checkpoint(tmp_path) -> None:
+    from engine.model import GlobalPoolBlock
+
+    config = resolve(None, ["game=connect4", "model.size=b3c16", "model.global_pool_blocks=1",
+                            "model.soft_policy_head=true"])
+    game = make("connect4")
+    model = build_model(game, config).eval()
+    assert [type(b) is GlobalPoolBlock for b in model.tower] == [False, True, False]
+    x = torch.randn(3, *game.observation_shape)
+    outputs = model(x, all_heads=True)
+    assert set(outputs) == {"logits", "value", "soft_logits"}
+    assert outputs["soft_logits"].shape == (3, game.num_actions)
+    logits, value = model(x)
+    assert torch.equal(logits, outputs["logits"])
+    save_checkpoint(tmp_path / "net", model, config, step=0, positions_trained=0,
+                    positions_generated=0)
+    loaded = load_checkpoint_agent(tmp_path / "net", game, 0, device="cpu")
+    with torch.no_grad():
+        again, _ = loaded.evaluator.model(x)
+    assert torch.allclose(again, logits, atol=1e-6)
+    with pytest.raises(Exception, match="global_pool_blocks"):
+        resolve(None, ["game=connect4", "model.size=b2c16", "model.global_pool_blocks=3"])

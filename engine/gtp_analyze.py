@@ -30,8 +30,8 @@ What the numbers are, where move37 differs from KataGo:
   head and the search no score estimate, and any mapping from a win probability to points
   would be made up. Leela Zero's lines have none of them either, and the GUIs that read
   both formats show what they are given.
-* `ownership true` asks the agent's `ownership(game, state)` hook; when it has none (no
-  ownership head yet) the command fails with `ownership is not available for this network`.
+* `ownership true` asks the agent's `ownership(game, state)` hook; when it has none (a
+  network without the ownership head, a rollout search) the command fails with `ownership is not available for this network`.
   Given one, the line ends with ` ownership v1 ... vN` once (N = board points, row by row
   from the top-left point, A19 on 19x19, as KataGo orders them; +1 = the side to move owns
   the point, KataGo's default perspective).

@@ -21,6 +21,7 @@ import hashlib
 import json
 import os
 import queue
+import shutil
 import socket
 import sys
 import tempfile
@@ -194,10 +195,21 @@ class ActorHost:
         self.plugin_name, self.config_json, self.worker = plugin_name, config_json, worker
         self.plugin: Any = None
         self.version = -1
+        self.scratch = Path(tempfile.mkdtemp(prefix="move37-actor-"))
+        """The plug-in's run directory on this node (it writes nothing the driver reads)."""
 
     def stamp(self) -> dict[str, Any]:
-        """What the driver checks before the run: the code's digest and Ray's version."""
-        return {**_node_stamp(), "pid": os.getpid()}
+        """What the driver checks before the run: the code's digest and Ray's version (and,
+        for the record, the process and its scratch directory)."""
+        return {**_node_stamp(), "pid": os.getpid(), "scratch": str(self.scratch)}
+
+    def release(self) -> None:
+        """Close the plug-in and remove the scratch directory (before the driver ends the
+        actor: a killed process cleans nothing)."""
+        if self.plugin is not None:
+            self.plugin.close()
+            self.plugin = None
+        shutil.rmtree(self.scratch, ignore_errors=True)
 
     def play(self, weights_box: list[Any], version: int, written: int) -> Iterator[Any]:
         """One round of the plug-in's actor with the weights of learner step `version`;
@@ -212,8 +224,7 @@ class ActorHost:
             torch.set_num_threads(1)
             cls = plugin_class(self.plugin_name)
             config = cls.resolve_config(base=json.loads(self.config_json))
-            scratch = Path(tempfile.mkdtemp(prefix="move37-actor-"))
-            self.plugin = cls.build(config, scratch, worker=self.worker, written=written)
+            self.plugin = cls.build(config, self.scratch, worker=self.worker, written=written)
         if version != self.version and weights_box:
             self.plugin.load_weights(ray.get(weights_box[0]))
             self.version = version
@@ -260,6 +271,7 @@ class RayActorPool:
         self.actors: list[Any] = []
         self.restarts = 0
         self.pids: list[int] = []
+        self.scratch_dirs: list[Path] = []
         self.batches = 0
         self._error: BaseException | None = None
         self._stopping = threading.Event()
@@ -288,6 +300,7 @@ class RayActorPool:
             self.stop(0)
             raise
         self.pids = [s["pid"] for s in stamps]
+        self.scratch_dirs = [Path(s["scratch"]) for s in stamps]
         self._thread = threading.Thread(target=self._drain, name="move37-ray-drain",
                                         daemon=True)
         self._thread.start()
@@ -308,6 +321,10 @@ class RayActorPool:
         if self._thread is not None:
             self._thread.join(timeout)
             self._thread = None
+        try:  # best effort: an actor that is dead or busy keeps its scratch directory
+            ray.get([actor.release.remote() for actor in self.actors], timeout=10)
+        except Exception:  # noqa: BLE001 (the actors end below in any case)
+            pass
         for actor in self.actors:
             ray.kill(actor, no_restart=True)
         self.actors = []

@@ -40,9 +40,18 @@ def pull_files(run_dir: Path) -> dict[int, list[Path]]:
     return by_worker
 
 
-def test_two_actors_feed_the_learner(cluster, actors_import_toy, tmp_path):
+def test_two_actors_feed_the_learner(cluster, actors_import_toy, tmp_path, monkeypatch):
+    from engine.loop import ray_pool
+
+    pools = []
+    start = ray_pool.RayActorPool.start
+    monkeypatch.setattr(ray_pool.RayActorPool, "start",
+                        lambda pool: (pools.append(pool), start(pool))[1])
     run = toy_run(tmp_path / "run", cluster.address, iterations=3)
     summary = run.run()
+    # The actors ran on this machine; their scratch directories went with them.
+    assert len(pools[0].scratch_dirs) == 2
+    assert not any(path.exists() for path in pools[0].scratch_dirs)
     files = pull_files(tmp_path / "run")
     assert set(files) == {1, 2}  # both actors' episodes reached the driver's replay
     assert run.plugin.learner.progress() > 0

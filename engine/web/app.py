@@ -10,8 +10,10 @@ from __future__ import annotations
 
 import json
 import math
+import shutil
 import tempfile
 import time
+import weakref
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -440,9 +442,18 @@ class _PlotCache:
     """A run's report plots, drawn on first request and again when a minute old."""
 
     def __init__(self, runs: list[Path]) -> None:
-        self.root = Path(tempfile.mkdtemp(prefix="move37-plots-"))
         self.runs = runs
+        self._root: Path | None = None
         self._drawn: dict[Path, tuple[float, list[str]]] = {}
+
+    @property
+    def root(self) -> Path:
+        """A temporary directory, made on the first drawing and removed with the cache (or
+        when the server's process ends)."""
+        if self._root is None:
+            self._root = Path(tempfile.mkdtemp(prefix="move37-plots-"))
+            weakref.finalize(self, shutil.rmtree, self._root, True)
+        return self._root
 
     def directory(self, run: Path) -> Path:
         return self.root / str(self.runs.index(run))

@@ -64,3 +64,17 @@ def test_pass_at_1_of_an_llm_run_is_plotted(tmp_path):
                                                        (30, pytest.approx(0.35))]
     names = [p.name for p in write_plots(tmp_path, tmp_path / "out")]
     assert names == ["losses.png", "accuracy.png"]
+
+
+def test_the_servers_plot_cache_removes_its_directory(tiny_run):
+    import gc
+
+    from engine.web.app import _PlotCache
+
+    cache = _PlotCache([tiny_run])
+    names = cache.names(tiny_run)
+    root = cache.root
+    assert "losses.png" in names and (cache.directory(tiny_run) / "losses.png").is_file()
+    del cache
+    gc.collect()
+    assert not root.exists()

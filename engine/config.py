@@ -172,7 +172,9 @@ class EndgameConfig:
     scoring: str = "tromp-taylor"
     """How self-play and the arena's games are counted at the end: `tromp-taylor` (every
     stone on the board counts) or `ownership` (stones that the network's ownership gives to
-    the opponent are taken off first; Tromp-Taylor where the network has no head)."""
+    the opponent are taken off first; Tromp-Taylor where the network has no head). Under
+    `ownership` the ownership target also has those stones off, so the head learns from its
+    own calls (docs/measurements.md)."""
     dead_threshold: float = 0.5
     """A stone is dead when the ownership of its point is at least this strongly the
     opponent's (ownership times the stone's colour <= -dead_threshold)."""

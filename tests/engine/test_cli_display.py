@@ -136,7 +136,10 @@ def test_ctrl_c_saves_and_prints_one_line(tmp_path: Path, workers: int) -> None:
     process = subprocess.Popen(
         _cli("train", "tictactoe", "--out", str(run), "--iterations", "100000",
              "--workers", str(workers), *SETS),
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        # A shell without job control starts background jobs with SIGINT ignored, and a
+        # child inherits that; a terminal's foreground command has the default handler.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         deadline = time.monotonic() + 120
         while len(list((run / "checkpoints").glob("step-*.json"))) < 2:

@@ -143,12 +143,12 @@ def make_referee(spec: str | None, go: Go | None = None, device: str = "cpu") ->
 
 def _checkpoint_referee(path: str, go: Go | None, device: str) -> OwnershipReferee:
     from engine.agents import load_checkpoint_agent
-    from engine.checkpoint import load_checkpoint
 
     if go is None:
         raise ValueError("a checkpoint referee needs the board it scores")
-    threshold = load_checkpoint(path).run_config.endgame.dead_threshold
     agent = load_checkpoint_agent(path, go, 1, device=device)
+    assert agent.endgame is not None  # Go is a TerritoryGame: the run's [endgame]
+    threshold = agent.endgame.dead_threshold
     if agent.ownership(go, go.initial_state()) is None:
         raise ValueError(f"{path} has no ownership head to name dead stones")
     referee = OwnershipReferee(agent.ownership, threshold)

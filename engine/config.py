@@ -125,7 +125,9 @@ class TrainConfig:
     batch_size: int = 256
     """Positions per gradient step."""
     sample_reuse: float = 4.0
-    """Average number of times each new self-play position is trained on."""
+    """Average number of times each new self-play position is trained on. With workers
+    faster than the learner an iteration learns one round's worth and the surplus is
+    trained on less often (`engine.loop.run.items_to_learn`)."""
     min_steps: int = 1
     """At least this many gradient steps per iteration."""
     optimizer: str = "adamw"

@@ -10,7 +10,8 @@ Run directory (the same for games and language models):
 
 An iteration: the actor plays a round and adds each finished batch of episodes to the
 replay (or, with `workers > 0`, worker processes or Ray actors do, and the learner waits
-for a round's worth); the learner trains on the replay; every `gate.every` iterations the
+for a round's worth, and learns at most a round's worth when more waited); the learner
+trains on the replay; every `gate.every` iterations the
 gate judges the current weights against `best`; a checkpoint is written every
 `checkpoint_every` iterations and whenever the gate promotes. Without gating every
 checkpoint is `best`.
@@ -134,8 +135,11 @@ class Run:
             metrics.update(p.actor.act(p.replay, p.learner.step))
             _, new_items = p.replay.refresh()
         else:
-            new_items = self._wait_for_workers(p.actor.episodes_per_round, self.deadline)
-            metrics["actor/items_per_sec"] = new_items / max(1e-9, time.perf_counter() - start)
+            per_round = p.actor.episodes_per_round
+            new_episodes, arrived = self._wait_for_workers(per_round, self.deadline)
+            metrics["actor/items_per_sec"] = arrived / max(1e-9, time.perf_counter() - start)
+            metrics["actor/rounds_waiting"] = new_episodes / max(1, per_round)
+            new_items = items_to_learn(per_round, new_episodes, arrived)
         act_seconds = time.perf_counter() - start
         # Text figures (a sample game, sample completions) go to TensorBoard only.
         texts = {k: metrics.pop(k) for k in [k for k, v in metrics.items() if isinstance(v, str)]}
@@ -220,16 +224,33 @@ class Run:
         return self.deadline is not None and time.monotonic() >= self.deadline
 
     def _wait_for_workers(self, episodes: int, deadline: float | None = None,
-                          poll_seconds: float = 0.2) -> int:
+                          poll_seconds: float = 0.2) -> tuple[int, int]:
         """Block until the workers have added `episodes` more episodes (or the deadline
-        passed); return new items."""
+        passed); return the new episodes and items."""
         replay, got, items = self.plugin.replay, 0, 0
         while got < episodes and not (deadline is not None and time.monotonic() >= deadline):
             self.pool.check()
             time.sleep(poll_seconds)
             new_episodes, new_items = replay.refresh()
             got, items = got + new_episodes, items + new_items
+        return got, items
+
+
+def items_to_learn(per_round: int, episodes: int, items: int) -> int:
+    """The new items an iteration's learning is sized by: those of at most one actor round.
+
+    Workers that outrun the learner leave several rounds waiting; sizing the learning by all
+    of them (steps = items x sample_reuse / batch) would make each iteration longer than the
+    last, and the network the workers play with staler. Learning one round's worth keeps
+    the learner's pace; the surplus stays in the replay window, trained on less often (as
+    KataGo's trainer does when self-play outpaces it).
+
+    >>> items_to_learn(64, 64, 3000), items_to_learn(64, 256, 12000), items_to_learn(64, 0, 0)
+    (3000, 3000, 0)
+    """
+    if episodes <= per_round:
         return items
+    return round(items * per_round / episodes)
 
 
 def hparams(config: dict[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -17,6 +17,7 @@ from toy_plugin import ToyPlugin
 
 from engine.config import ConfigError
 from engine.loop import PluginError, Run, prepare_run
+from engine.loop.run import items_to_learn
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -100,6 +101,35 @@ def test_a_promoting_gate_moves_best_and_workers_follow(tmp_path: Path) -> None:
     assert best["step"] == 5
     versions = [json.loads(p.read_text())["version"] for p in _pull_files(run.run_dir, 1)]
     assert versions == sorted(versions) and versions[-1] > 0
+
+
+def test_rounds_waiting_for_a_slow_learner_are_learned_as_one(tmp_path: Path) -> None:
+    """The learner's first update takes long enough for the worker to finish several rounds;
+    the next iteration is sized by one round's items (16 pulls), not by all that waited."""
+    run = _run(tmp_path, "iterations=3", "workers=1", "pulls_per_round=16",
+               "round_seconds=0.05")
+    learn, sized = run.plugin.learner.learn, []
+
+    def slow_first_learn(replay, new_items):
+        sized.append(new_items)
+        if len(sized) == 1:
+            time.sleep(1.5)
+        return learn(replay, new_items)
+
+    run.plugin.learner.learn = slow_first_learn
+    waiting = []
+    run.on_iteration = lambda metrics: waiting.append(metrics["actor/rounds_waiting"])
+    run.run()
+    assert waiting[1] >= 3  # the worker did get ahead
+    assert sized[1] == 16
+
+
+def test_items_to_learn_scales_a_backlog_to_one_round() -> None:
+    assert items_to_learn(64, 64, 3000) == 3000
+    assert items_to_learn(64, 10, 400) == 400  # a deadline cut the round short
+    assert items_to_learn(64, 256, 12000) == 3000
+    assert items_to_learn(64, 96, 1000) == 667
+    assert items_to_learn(64, 0, 0) == 0
 
 
 def _spawn(run_dir: Path, *args: str) -> subprocess.Popen:

@@ -93,6 +93,11 @@ class SelfPlayConfig:
     policy targets; the others use `fast_simulations` (1.0 = every move full)."""
     fast_simulations: int = 0
     """Simulations of the fast (non-target) moves when playout_cap_fraction < 1."""
+    random_opening_moves: int = 0
+    """Each game starts with k uniformly random legal moves, k drawn uniformly from 0 to
+    this; they are not searched and not trained on. A net that plays well visits few
+    positions after a blunder, so its raw policy never learns to punish one; these openings
+    put self-play in such positions (0 = every game starts at the rules' start)."""
     tree_reuse: bool = True
     """Keep the chosen child's subtree for the next move (PUCT only)."""
     value_target_blend: float = 0.0

@@ -59,12 +59,13 @@ class GameRecord:
     to_play: np.ndarray  # int8 [T]
     root_value: np.ndarray  # float32 [T]
     policy_weight: np.ndarray  # float32 [T]
-    actions: list[int]
+    actions: list[int]  # every move of the game, the random opening's included
     outcome_values: tuple[float, ...]  # final result per player
     text: str = ""  # the game in its standard text form
     resigned: bool = False
     value_target: np.ndarray | None = None  # float32 [T]; None: the final result, values()
     ownership: np.ndarray | None = None  # int8 [T, H, W] final owner, side to move's view
+    opening: int = 0  # random opening moves before the first position (no search, no target)
 
     def values(self) -> np.ndarray:
         """float32 [T]: the final result for the player to move at each position."""

@@ -57,6 +57,7 @@ class _GameInProgress:
     root_values: list[float] = field(default_factory=list)
     weights: list[float] = field(default_factory=list)
     actions: list[int] = field(default_factory=list)
+    opening: list[int] = field(default_factory=list)  # random moves before the first searched one
     would_resign_as: int = NO_PLAYER  # first player whose value fell below the threshold
 
 
@@ -134,6 +135,8 @@ class SelfPlayActor:
         self.search = BatchSearch(config.search, self.batch, game.num_actions)
         self.states = self.ops.initial(self.batch)
         self.games = [_GameInProgress() for _ in range(self.batch)]
+        for b in range(self.batch):
+            self._new_game(b)
         self.reuse = np.zeros(self.batch, dtype=bool)
         self.never_resign = self.rng.random(self.batch) < config.selfplay.resign_check_fraction
 
@@ -171,7 +174,7 @@ class SelfPlayActor:
                               num_simulations=sims, reuse=self.reuse if use_reuse else None)
         stats.search_seconds += time.perf_counter() - t0
         observations = self.ops.encode(self.states)
-        plies = np.array([len(g.actions) for g in self.games])
+        plies = np.array([len(g.opening) + len(g.actions) for g in self.games])
         if self.config.search.algorithm == "gumbel":
             actions = np.asarray(out.action, dtype=np.int64)
             late = plies >= cfg.temperature_moves
@@ -280,18 +283,20 @@ class SelfPlayActor:
             to_play=np.asarray(g.to_play, dtype=np.int8),
             root_value=np.asarray(g.root_values, dtype=np.float32),
             policy_weight=np.asarray(g.weights, dtype=np.float32),
-            actions=list(g.actions),
+            actions=g.opening + g.actions,
             outcome_values=values,
-            text=self.game.game_record(g.actions, outcome, values=g.root_values),
+            text=self.game.game_record(g.opening + g.actions, outcome,
+                                       values=[None] * len(g.opening) + g.root_values),
             resigned=resigned,
             value_target=value_targets(g.root_values, g.to_play, values,
                                        self.config.selfplay.value_target_blend,
                                        self.config.selfplay.value_target_horizon),
             ownership=ownership,
+            opening=len(g.opening),
         )
         stats.games += 1
         stats.positions += len(g.actions)
-        stats.game_lengths.append(len(g.actions))
+        stats.game_lengths.append(len(g.opening) + len(g.actions))
         if outcome.winner in (0, 1) and outcome.reward is None:
             stats.wins[outcome.winner] += 1
         else:
@@ -300,12 +305,25 @@ class SelfPlayActor:
         if g.would_resign_as != NO_PLAYER and self.never_resign[b]:
             stats.resign_checks += 1
             stats.false_resignations += int(values[g.would_resign_as] >= 0)
-        # A fresh game in this slot.
-        self.states[b] = self.ops.initial(1)[0]
-        self.games[b] = _GameInProgress()
+        self._new_game(b)
         self.reuse[b] = False
         self.never_resign[b] = self.rng.random() < self.config.selfplay.resign_check_fraction
         return record
+
+    def _new_game(self, b: int) -> None:
+        """A fresh game in slot `b`, after its random opening (`selfplay.random_opening_moves`);
+        an opening move that would end the game is not played."""
+        state = self.ops.initial(1)
+        opening: list[int] = []
+        for _ in range(self.rng.integers(0, self.config.selfplay.random_opening_moves + 1)):
+            action = int(self.rng.choice(np.flatnonzero(self.ops.legal(state)[0])))
+            after = self.ops.step(state, np.array([action]))
+            if self.ops.terminal(after)[0][0]:
+                break
+            state = after
+            opening.append(action)
+        self.states[b] = state[0]
+        self.games[b] = _GameInProgress(opening=opening)
 
 
 def stats_summary(stats: SelfPlayStats) -> dict[str, float]:

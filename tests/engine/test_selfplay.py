@@ -61,3 +61,27 @@ def test_ownership_scoring_takes_the_dead_stones_off(owner: float) -> None:
         expected = go.final_ownership(final, dead)
         np.testing.assert_array_equal(record.ownership[0], expected)  # black moved first
         assert (expected == owner).all()
+
+
+def test_random_openings_are_played_but_not_trained_on() -> None:
+    """Tic-tac-toe with up to 4 random opening moves: each record holds the whole game
+    (opening included, so its text replays), positions only from the first searched move,
+    whose observation is the board after the opening; the openings' lengths vary."""
+    game = make("tictactoe")
+    config = resolve(None, ["game=tictactoe", "selfplay.concurrent_games=8",
+                            "search.num_simulations=8", "selfplay.random_opening_moves=4"])
+    actor = SelfPlayActor(game, config, uniform_evaluator(game.num_actions), seed=3)
+    _, records = actor.run(40)
+    openings = set()
+    for record in records:
+        openings.add(record.opening)
+        state = game.initial_state()
+        for action in record.actions[:record.opening]:
+            state = game.next_state(state, action)
+        assert game.outcome(state) is None
+        np.testing.assert_array_equal(record.observations[0], game.encode(state))
+        assert len(record.observations) == len(record.actions) - record.opening
+        for action in record.actions[record.opening:]:
+            state = game.next_state(state, action)
+        assert game.outcome(state) is not None
+    assert openings == {0, 1, 2, 3, 4}

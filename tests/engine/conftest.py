@@ -1,9 +1,12 @@
-"""Fixtures for tests that drive external programs (GNU Go, Stockfish)."""
+"""Fixtures for tests that drive external programs (GNU Go, Stockfish), and a Go checkpoint
+whose ownership head is set by hand."""
 
 from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
@@ -29,3 +32,31 @@ def gnugo() -> str:
 def stockfish_path() -> str:
     """The path of Stockfish."""
     return installed("stockfish")
+
+
+@pytest.fixture
+def other_side_owner(tmp_path: Path) -> Callable[..., Path]:
+    """Writes a 9x9 Go checkpoint (b1c8, komi 7.5) whose ownership head gives every point to
+    the side not to move (tanh(-3) = -0.995 from the side to move's view); extra config
+    overrides are passed through. Returns the checkpoint's directory."""
+
+    def write(*overrides: str) -> Path:
+        import torch
+
+        from engine.checkpoint import save_checkpoint
+        from engine.config import resolve
+        from engine.model import build_model
+        from games.go import Go
+
+        config = resolve(None, ["game=go", "game_options.size=9", "model.size=b1c8",
+                                *overrides])
+        model = build_model(Go(size=9, komi=7.5), config)
+        with torch.no_grad():
+            model.ownership_head[-1].weight.zero_()
+            model.ownership_head[-1].bias.fill_(-3.0)
+        path = tmp_path / "owner"
+        save_checkpoint(path, model, config, step=0, positions_trained=0,
+                        positions_generated=0)
+        return path
+
+    return write

@@ -128,29 +128,17 @@ def test_counts_are_compared_by_winner_and_margin() -> None:
     assert refereed.disagreements == {"margin": "B+4.5", "winner": "W+3.5"}
 
 
-def test_a_checkpoints_ownership_head_as_referee(tmp_path: Path) -> None:
+def test_a_checkpoints_ownership_head_as_referee(other_side_owner) -> None:
     """A head that gives every point to the side not to move: with black to move, the black
     stone in white's area is dead and white's wall lives (as the GTP test counts it)."""
-    import torch
-
-    from engine.checkpoint import save_checkpoint
-    from engine.config import resolve
     from engine.go_referee import make_referee
-    from engine.model import build_model
 
-    config = resolve(None, ["game=go", "game_options.size=9", "model.size=b1c8",
-                            "endgame.dead_threshold=0.9"])
+    owner = other_side_owner("endgame.dead_threshold=0.9")
     go = Go(size=9, komi=7.5)
-    model = build_model(go, config)
-    with torch.no_grad():
-        model.ownership_head[-1].weight.zero_()
-        model.ownership_head[-1].bias.fill_(-3.0)  # tanh(-3) = -0.995 for the side to move
-    save_checkpoint(tmp_path / "owner", model, config, step=0, positions_trained=0,
-                    positions_generated=0)
     moves = [m for row in range(1, 10) for m in ("pass", f"E{row}")] + ["H7", "pass"]
     actions = [go.text_to_action(None, move) for move in moves]
     state = play_moves(go, moves)
-    referee = make_referee(f"ckpt:{tmp_path / 'owner'}", go)
+    referee = make_referee(f"ckpt:{owner}", go)
     assert "dead at 0.9" in referee.description
     refereed = referee_game(referee, go, actions, state, Outcome(Termination.SCORE, winner=1, margin=1.0))
     assert [go.action_to_text(None, a) for a in refereed.dead] == ["H7"]

@@ -263,26 +263,15 @@ def test_final_status_list_on_a_board_without_dead_stones() -> None:
                 ("final_status_list dead", "= \n\n"), ("final_status_list alive", "= C3\n\n")])
 
 
-def test_final_status_list_and_score_from_a_network_with_the_ownership_head(tmp_path) -> None:
-    """A checkpoint whose ownership head says white owns every point: after white's wall and
-    a black stone at H7, black to move, the black stone is dead and white counts 81."""
-    import torch
-
+def test_final_status_list_and_score_from_a_network_with_the_ownership_head(
+        other_side_owner) -> None:
+    """A checkpoint whose ownership head says the side not to move owns every point: after
+    white's wall and a black stone at H7, black to move, the black stone is dead and white
+    counts 81."""
     from engine.agents import load_checkpoint_agent
-    from engine.checkpoint import save_checkpoint
-    from engine.config import resolve
-    from engine.model import build_model
 
-    config = resolve(None, ["game=go", "game_options.size=9", "model.size=b1c8"])
-    go = Go(size=9, komi=7.5)
-    model = build_model(go, config)
-    final_conv = model.ownership_head[-1]
-    with torch.no_grad():  # ownership tanh(-3) for the side to move: the other side's board
-        final_conv.weight.zero_()
-        final_conv.bias.fill_(-3.0)
-    save_checkpoint(tmp_path / "owner", model, config, step=0, positions_trained=0,
-                    positions_generated=0)
-    gtp = GtpEngine(lambda game: load_checkpoint_agent(tmp_path / "owner", game, 0))
+    owner = other_side_owner()
+    gtp = GtpEngine(lambda game: load_checkpoint_agent(owner, game, 0))
     walls = [f"play white E{row}" for row in range(1, 10)]
     check(gtp, [(command, "= \n\n") for command in [*walls, "play black H7", "play white pass"]])
     check(gtp, [

@@ -357,24 +357,13 @@ def test_serve_prints_the_search_s_last_state_before_the_empty_line() -> None:
     assert ownership is None and total_visits(infos) >= 1
 
 
-def test_a_network_with_the_ownership_head_reports_it(tmp_path) -> None:
+def test_a_network_with_the_ownership_head_reports_it(other_side_owner) -> None:
     """A checkpoint whose head gives every point to the side not to move (tanh(-3)): the
     tail, for the side to move, is -0.995 everywhere and parses strictly."""
-    import torch
-
     from engine.agents import load_checkpoint_agent
-    from engine.checkpoint import save_checkpoint
-    from engine.config import resolve
-    from engine.model import build_model
 
-    config = resolve(None, ["game=go", "game_options.size=9", "model.size=b1c8"])
-    model = build_model(Go(size=9, komi=7.5), config)
-    with torch.no_grad():
-        model.ownership_head[-1].weight.zero_()
-        model.ownership_head[-1].bias.fill_(-3.0)
-    save_checkpoint(tmp_path / "owner", model, config, step=0, positions_trained=0,
-                    positions_generated=0)
-    gtp = GtpEngine(lambda game: load_checkpoint_agent(tmp_path / "owner", game, 8), size=9,
+    owner = other_side_owner()
+    gtp = GtpEngine(lambda game: load_checkpoint_agent(owner, game, 8), size=9,
                     simulations=8)
     assert gtp.handle("play b E5") == "= \n\n"
     response = gtp.handle("kata-analyze 10 ownership true")

@@ -315,7 +315,9 @@ class SelfPlayActor:
         an opening move that would end the game is not played."""
         state = self.ops.initial(1)
         opening: list[int] = []
-        for _ in range(self.rng.integers(0, self.config.selfplay.random_opening_moves + 1)):
+        most = self.config.selfplay.random_opening_moves
+        # Without openings nothing is drawn: self-play's random stream stays as it was.
+        for _ in range(int(self.rng.integers(0, most + 1)) if most else 0):
             action = int(self.rng.choice(np.flatnonzero(self.ops.legal(state)[0])))
             after = self.ops.step(state, np.array([action]))
             if self.ops.terminal(after)[0][0]:

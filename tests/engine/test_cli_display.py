@@ -42,7 +42,7 @@ def test_resume_adds_iterations_and_says_so(tmp_path: Path) -> None:
     run = tmp_path / "run"
     first = _train("tictactoe", "--out", str(run), "--iterations", "1", *SETS)
     assert load_checkpoint(latest_checkpoint(run)).meta["iteration"] == 1
-    assert "budget 1 iteration / 4 minutes" in first.stdout.splitlines()[0]
+    assert "budget 1 iteration / 5 minutes" in first.stdout.splitlines()[0]
     second = _train("--resume", str(run), "--iterations", "2", "--minutes", "3")
     assert ("resuming at iteration 1; running 2 more iterations / 3 more minutes"
             in second.stdout.splitlines()[0])
@@ -89,7 +89,7 @@ def test_output_in_a_pipe_is_one_clean_line_per_event(tmp_path: Path) -> None:
         assert len(line) <= 100, line
         fields = line.split(" | ")
         assert re.fullmatch(r"it \d+", fields[0])
-        assert re.fullmatch(r"\d+:\d\d/4:00 eta \d+:\d\d", fields[1]), line
+        assert re.fullmatch(r"\d+:\d\d/5:00 eta \d+:\d\d", fields[1]), line
         assert re.fullmatch(r"games \d+", fields[2])
     assert "arena random" in iteration_lines[1]
     # Every line is an event: no wrapped continuation of a longer one.

@@ -2,10 +2,10 @@
 
 Commands are a dispatch table from name to handler; handlers take the argument words and
 return the response text or raise `GtpFailure`; `GtpEngine.handle` turns one input line into
-one response (`=id text` / `?id message`, each ended by a blank line) and `serve` is the only
-place that reads stdin and writes stdout. Input is preprocessed as GTP 2 section 2 says:
-control characters other than tab and newline dropped, tabs to spaces, `#` comments cut,
-empty lines ignored.
+one response (`=id text` / `?id message`, each ended by a blank line) and `serve`
+(`engine.gtp_serve`) is the only place that reads stdin and writes stdout. Input is
+preprocessed as GTP 2 section 2 says: control characters other than tab and newline
+dropped, tabs to spaces, `#` comments cut, empty lines ignored.
 
 Moves come from an `Agent` (`engine.agents`): `analyse(game, state)` gives the move and the
 value for the player to move (without a network, `move37 gtp` searches with a uniform prior
@@ -27,20 +27,18 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import queue
-import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
-from typing import Protocol, TextIO
+from typing import Protocol
 
 import numpy as np
 
 from engine.config import EndgameConfig
 from engine.endgame import dead_points, player0_view
-from engine.gtp_analyze import AnalysisJob, AnalyzeError, parse_analyze, stream
+from engine.gtp_analyze import AnalysisJob, AnalyzeError, parse_analyze
 from games.base import GameError
 from games.go import Go, point_to_vertex
 from games.go.coords import COLUMNS, fixed_handicap_points, max_fixed_handicap
@@ -474,55 +472,3 @@ def _version() -> str:
         return metadata.version("move37")
     except metadata.PackageNotFoundError:
         return "0"
-
-
-END_OF_INPUT = ""
-"""What the input queue holds once stdin is exhausted (every line read has its newline or,
-the last one, some text)."""
-
-
-def _read_lines(stdin: TextIO, lines: queue.Queue[str]) -> None:
-    for line in stdin:
-        lines.put(line)
-    lines.put(END_OF_INPUT)
-
-
-def _next_command(lines: queue.Queue[str]) -> str:
-    """The next line that is a command (GTP ignores empty lines and comments), or the end."""
-    while True:
-        line = lines.get()
-        if line == END_OF_INPUT or preprocess(line):
-            return line
-
-
-def _warn(text: str) -> None:
-    print(f"move37 gtp: {text}", file=sys.stderr, flush=True)
-
-
-def serve(engine: GtpEngine, stdin: TextIO, stdout: TextIO) -> None:
-    """Read commands from `stdin` until `quit` or end of input; the only I/O of the engine.
-
-    A thread reads stdin into a queue, so that an analysis stream notices the next command
-    while its search runs; every other command is read and answered in order as before.
-    """
-    def write(text: str) -> None:
-        stdout.write(text)
-        stdout.flush()
-
-    lines: queue.Queue[str] = queue.Queue()
-    threading.Thread(target=_read_lines, args=(stdin, lines), name="gtp-input",
-                     daemon=True).start()
-    pending: str | None = None
-    while True:
-        line = lines.get() if pending is None else pending
-        pending = None
-        if line == END_OF_INPUT:
-            break
-        response, job = engine.start(line)
-        if response is None:
-            continue
-        write(response)
-        if job is not None:
-            pending = stream(job, write, lambda: _next_command(lines), _warn)
-        if engine.finished:
-            break

@@ -37,7 +37,8 @@ def gtp_command(
     import sys
 
     from engine.config import EndgameConfig
-    from engine.gtp import GtpEngine, serve
+    from engine.gtp import GtpEngine
+    from engine.gtp_serve import serve
 
     if sims < 0 or rollouts < 0:
         fail(f"--sims and --rollouts must be >= 0, got {sims} and {rollouts}")

@@ -9,7 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
-from engine.gtp import GtpEngine, parse_vertex, preprocess, serve
+from engine.gtp import GtpEngine, parse_vertex, preprocess
+from engine.gtp_serve import serve
 from games.go import Go
 from games.go.sgf import write_sgf
 

@@ -20,7 +20,8 @@ import numpy as np
 import pytest
 
 from engine.agents import make_agent
-from engine.gtp import GtpEngine, serve
+from engine.gtp import GtpEngine
+from engine.gtp_serve import serve
 from engine.gtp_analyze import AnalyzeError, AnalyzeRequest, parse_analyze, winrate_lcb
 from games.go import Go, vertex_to_point
 

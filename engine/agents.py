@@ -35,6 +35,9 @@ from engine.zoo import zoo_spec
 from games.base import Action, Game, GameError, State, TerritoryGame
 from mcts import BatchSearch, SearchConfig
 
+FIRST_CHUNK = 8
+"""Simulations of an interruptible search's first chunk (`SearchAgent.analyse`)."""
+
 
 class _BatchAgent(abc.ABC):
     """Shared `analyse` for agents that only define `analyse_batch`."""
@@ -143,7 +146,9 @@ class SearchAgent(_BatchAgent):
                 on_progress: Callable[[Analysis], None] | None = None,
                 chunk: int = 64) -> Analysis:
         """One position; with `stop` or `on_progress`, the search runs in chunks on one tree
-        (reusing it) so that it can be interrupted and report as it goes."""
+        (reusing it) so that it can be interrupted and report as it goes. Chunks start at
+        `FIRST_CHUNK` simulations and double up to `chunk`: a stop is honoured only between
+        chunks, after the first, so a short timed search must not start with a long one."""
         sims = self.simulations if simulations is None else simulations
         if sims <= 0 or (stop is None and on_progress is None):
             result = self.analyse_batch(self.ops.stack([state]), sims)[0]
@@ -153,9 +158,10 @@ class SearchAgent(_BatchAgent):
         states = self.ops.stack([state])
         to_play, legal = self.ops.roots(states)
         search = BatchSearch(self.search_config, 1, game.num_actions, max_nodes=sims + 1)
-        done, result = 0, None
+        done, result, size = 0, None, min(FIRST_CHUNK, chunk)
         while done < sims and not (stop is not None and stop.is_set() and result is not None):
-            n = min(chunk, sims - done)
+            n = min(size, sims - done)
+            size = min(chunk, 2 * size)
             out = search.run(states, self.ops.search_step, self.evaluator, root_to_play=to_play,
                              root_legal=legal, rng=self.rng, num_simulations=n,
                              reuse=np.array([done > 0]))

@@ -10,15 +10,19 @@ answer, in our terms:
   with those stones off (`ownership_score`, area counting with komi);
 * the pass rules (`choose_move`), applied where the move is chosen from a search result,
   never in the rules themselves:
-  1. pass when it is the only legal move;
+  0. a move into one's own eye (`own_eyes`) counts as a pass, and is never the move played
+     instead of a refused pass: filling one's own eye never gains under area counting, and
+     a side that may not pass would otherwise fill its eyes until its groups die;
+  1. pass when it is the only legal move (own eyes aside);
   2. no pass while more than `early_pass_share` of the board is empty and unsettled;
   3. no pass, the opponent not having passed, while more than `max_unsettled` points are
      unsettled (|ownership| < `settled_threshold`);
-  4. after the opponent's pass: play on while the board is unsettled, or while passing back
-     loses under the count the game will get (dead stones off under `scoring =
-     "ownership"`, else the board as it stands) and some move wins (its value > 0);
-     otherwise pass.
-  Rules 3 and 4 need the ownership head; without it only rules 1 and 2 apply (every empty
+  4. after the opponent's pass: play on only while passing back loses under the count the
+     game will get (dead stones off under `scoring = "ownership"`, else the board as it
+     stands) and some move wins (its value > 0); otherwise pass. An unsettled board does
+     not keep the game going: a side that is behind, or whose head is unsure, would throw
+     stones into the opponent's area after every pass (docs/measurements.md).
+  Rules 3 and 4 need the ownership head; without it only rules 0 to 2 apply (every empty
   point then counts as unsettled).
 
 Ownership arrays here are flat `[N]` (N = H * W points); `stones` and ownership passed to
@@ -36,6 +40,9 @@ from engine.config import EndgameConfig
 from engine.gameops import GameOps
 from games.base import Action, State, TerritoryGame
 
+DEAD_STONE_PLAYOUTS = 400
+"""Random playouts from a finished board when they name its dead stones."""
+
 OwnershipFn = Callable[[np.ndarray], "np.ndarray | None"]
 """states `[B, ...]` -> float32 `[B, H, W]` ownership from each position's player to move's
 point of view, or None where the network has no ownership head."""
@@ -52,6 +59,24 @@ def dead_points(stones: np.ndarray, ownership: np.ndarray, threshold: float) -> 
     s = np.asarray(stones).reshape(-1).astype(np.float32)
     o = np.asarray(ownership, dtype=np.float32).reshape(-1)
     return np.flatnonzero((s != 0) & (s * o <= -threshold)).astype(np.int64)
+
+
+def own_eyes(stones: np.ndarray, colour: int) -> np.ndarray:
+    """bool `[N]`: the empty points that are `colour`'s eyes (`stones` int `[H, W]`, +1 / -1,
+    `colour` +1 or -1): every orthogonal neighbour is `colour`'s stone, and the diagonal
+    neighbours hold at most one of the opponent's stones (none on the edge or in a corner),
+    the test Monte Carlo Go playouts use (`games.go.playout`)."""
+    s = np.asarray(stones)
+    own = np.pad(s == colour, 1, constant_values=True)
+    opponent = np.pad(s == -colour, 1, constant_values=False).astype(np.int8)
+    off_board = np.pad(np.zeros(s.shape, dtype=bool), 1, constant_values=True)
+    surrounded = own[:-2, 1:-1] & own[2:, 1:-1] & own[1:-1, :-2] & own[1:-1, 2:]
+    corners = ((slice(None, -2), slice(None, -2)), (slice(None, -2), slice(2, None)),
+               (slice(2, None), slice(None, -2)), (slice(2, None), slice(2, None)))
+    diagonal_opponents = sum(opponent[c] for c in corners)
+    on_edge = np.logical_or.reduce([off_board[c] for c in corners])
+    allowed = np.where(on_edge, 0, 1)
+    return ((s == 0) & surrounded & (diagonal_opponents <= allowed)).reshape(-1)
 
 
 def player0_view(ownership: np.ndarray, to_play: int) -> np.ndarray:
@@ -75,6 +100,7 @@ class PassContext:
         legal: bool `[A]`.
         pass_action: the pass.
         empty: bool `[N]`: empty points.
+        own_eyes: bool `[N]`: the player to move's eyes (`own_eyes`).
         ownership: float `[N]` from the player to move's view, or None (no ownership head).
         opponent_passed: the last move was a pass.
         pass_wins: passing back (ending the game) wins under the dead-stone count; None
@@ -84,6 +110,7 @@ class PassContext:
     legal: np.ndarray
     pass_action: Action
     empty: np.ndarray
+    own_eyes: np.ndarray
     ownership: np.ndarray | None
     opponent_passed: bool
     pass_wins: bool | None = None
@@ -95,11 +122,19 @@ class PassContext:
         return np.abs(self.ownership) < threshold
 
 
-def best_other_move(weights: np.ndarray, legal: np.ndarray, pass_action: Action) -> Action:
-    """The legal non-pass action of greatest weight (weights `[A]`, e.g. visits or policy)."""
-    masked = np.where(legal, np.asarray(weights, dtype=np.float64), -np.inf)
-    masked[pass_action] = -np.inf
-    return int(np.argmax(masked))
+def playable_moves(ctx: PassContext) -> np.ndarray:
+    """bool `[A]`: the legal moves other than pass and one's own eyes."""
+    moves = ctx.legal.copy()
+    moves[ctx.pass_action] = False
+    points = len(ctx.own_eyes)
+    moves[:points] &= ~ctx.own_eyes
+    return moves
+
+
+def best_other_move(weights: np.ndarray, playable: np.ndarray) -> Action:
+    """The playable action (`playable_moves`) of greatest weight (weights `[A]`, e.g. visits
+    or policy)."""
+    return int(np.argmax(np.where(playable, np.asarray(weights, dtype=np.float64), -np.inf)))
 
 
 def choose_move(action: Action, weights: np.ndarray, move_value: float | None,
@@ -109,21 +144,22 @@ def choose_move(action: Action, weights: np.ndarray, move_value: float | None,
     Args:
         action: the search's choice.
         weights: float `[A]`: how much the search likes each move (visits, improved policy or
-            prior); the replacement for a refused pass is the best legal non-pass move by it.
+            prior); the replacement for a refused pass is the best `playable_moves` by it.
         move_value: the value, for the player to move, of the best move other than pass
             (None: unknown); rule 4 plays on only when it is > 0.
         ctx: the position.
         config: thresholds.
     """
-    others = ctx.legal.copy()
-    others[ctx.pass_action] = False
-    if not config.friendly_pass or not others.any():
+    if not config.friendly_pass:
         return action
+    playable = playable_moves(ctx)
+    if action != ctx.pass_action and not playable[action]:
+        action = ctx.pass_action  # rule 0: filling one's own eye is a pass
+    if not playable.any():
+        return ctx.pass_action  # a territory game can always pass
     unsettled = ctx.unsettled(config.settled_threshold)
-    playing_on = best_other_move(weights, ctx.legal, ctx.pass_action)
+    playing_on = best_other_move(weights, playable)
     if ctx.opponent_passed and ctx.ownership is not None:
-        if int(unsettled.sum()) > config.max_unsettled:
-            return action if action != ctx.pass_action else playing_on
         if ctx.pass_wins is False and move_value is not None and move_value > 0:
             return action if action != ctx.pass_action else playing_on
         return ctx.pass_action
@@ -152,8 +188,10 @@ def pass_context(game: TerritoryGame, state: State, legal: np.ndarray,
         else:
             lead, _ = ownership_score(game, state, player0_view(flat, to_play), dead_threshold)
         pass_wins = (lead if to_play == 0 else -lead) > 0
+    stones = game.stones(state)
     return PassContext(legal=np.asarray(legal, dtype=bool), pass_action=game.pass_action,
-                       empty=game.stones(state).reshape(-1) == 0, ownership=flat,
+                       empty=stones.reshape(-1) == 0,
+                       own_eyes=own_eyes(stones, 1 if to_play == 0 else -1), ownership=flat,
                        opponent_passed=opponent_passed, pass_wins=pass_wins)
 
 
@@ -161,7 +199,7 @@ def apply_pass_rules(game: TerritoryGame, states: list[State], actions: np.ndarr
                      weights: np.ndarray, legal: np.ndarray, move_values: list[float | None],
                      ownership_fn: OwnershipFn | None, config: EndgameConfig) -> np.ndarray:
     """`choose_move` over a batch: int64 `[B]` actions. Ownership is asked (one batch) only
-    for the positions the rules concern: a chosen pass, or a pass to answer.
+    for the positions the rules concern: a chosen pass or own-eye move, or a pass to answer.
 
     Args:
         states: B single states; actions: int `[B]` the search's choices; weights: float
@@ -171,7 +209,8 @@ def apply_pass_rules(game: TerritoryGame, states: list[State], actions: np.ndarr
     if not config.friendly_pass:
         return out
     rows = [b for b, state in enumerate(states)
-            if out[b] == game.pass_action or game.passes(state) >= 1]
+            if out[b] == game.pass_action or game.passes(state) >= 1
+            or fills_own_eye(game, state, int(out[b]))]
     if not rows:
         return out
     owned = None if ownership_fn is None else ownership_fn(game_batch(game, [states[b] for b in rows]))
@@ -182,6 +221,14 @@ def apply_pass_rules(game: TerritoryGame, states: list[State], actions: np.ndarr
         ctx = pass_context(game, states[b], legal[b], ownership, threshold)
         out[b] = choose_move(int(out[b]), weights[b], move_values[b], ctx, config)
     return out
+
+
+def fills_own_eye(game: TerritoryGame, state: State, action: Action) -> bool:
+    """`action` is a move into the player to move's own eye (`own_eyes`)."""
+    if action == game.pass_action:
+        return False
+    colour = 1 if game.to_play(state) == 0 else -1
+    return bool(own_eyes(game.stones(state), colour)[action])
 
 
 def game_batch(game: TerritoryGame, states: list[State]) -> np.ndarray:

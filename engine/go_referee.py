@@ -25,7 +25,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.agent_types import Agent
-from engine.endgame import dead_points, player0_view
+from engine.endgame import DEAD_STONE_PLAYOUTS, dead_points, player0_view
 from engine.gtp_client import GtpAgent, GtpClient
 from games.base import NO_PLAYER, Outcome, Termination
 from games.go import Go
@@ -33,7 +33,7 @@ from games.go.sgf_writer import result_text
 
 DEFAULT_REFEREE = "gnugo --mode gtp"
 """The referee used when GNU Go is on the PATH and none is named."""
-ESTIMATE_PLAYOUTS = 400
+ESTIMATE_PLAYOUTS = DEAD_STONE_PLAYOUTS
 """Random playouts per game of our own dead-stone estimate."""
 
 

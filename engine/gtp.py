@@ -37,7 +37,7 @@ from typing import Protocol
 import numpy as np
 
 from engine.config import EndgameConfig
-from engine.endgame import dead_points, player0_view
+from engine.endgame import DEAD_STONE_PLAYOUTS, dead_points, player0_view
 from engine.gtp_analyze import AnalysisJob, AnalyzeError, parse_analyze
 from games.base import GameError
 from games.go import Go, point_to_vertex
@@ -129,17 +129,17 @@ class GtpEngine:
         sizes: the board sizes the agent can play (None: 5 to 19).
         analysis_simulations: the most simulations an `lz-analyze` / `kata-analyze` search
             grows its tree to (its last line then stands until the next command).
-        dead_threshold: how strongly the agent's ownership must give a stone's point to the
-            opponent for `final_status_list` and `final_score` to call it dead.
+        endgame: who names the dead stones for `final_status_list` and `final_score`
+            (`dead_stones`, `dead_threshold`).
     """
 
     def __init__(self, agent_factory: AgentFactory, *, size: int = 9, komi: float = 7.5,
                  resign_threshold: float | None = None, simulations: int | None = None,
                  history: int = 3, sizes: set[int] | None = None, name: str = "move37",
                  analysis_simulations: int = 10_000,
-                 dead_threshold: float = EndgameConfig.dead_threshold) -> None:
+                 endgame: EndgameConfig | None = None) -> None:
         self.agent_factory = agent_factory
-        self.dead_threshold = dead_threshold
+        self.endgame = endgame or EndgameConfig()
         self.history = history
         self.sizes = sizes
         self.resign_threshold = resign_threshold
@@ -377,30 +377,25 @@ class GtpEngine:
         self._place_handicap(points)
         return ""
 
-    def _owned_dead(self) -> list[int] | None:
-        """The dead stones by the agent's ownership head, or None: the agent has none."""
-        owned = self.agent.ownership(self.game, self.state)
+    def _dead(self) -> list[int]:
+        """The dead stones on the board, named as `endgame.dead_stones` says: by random
+        playouts from the board, or by the agent's ownership head (playouts without one)."""
+        owned = self.agent.ownership(self.game, self.state) \
+            if self.endgame.dead_stones == "ownership" else None
         if owned is None:
-            return None
+            return self.game.dead_stones(self.state, DEAD_STONE_PLAYOUTS)
         black_view = player0_view(np.asarray(owned), self.game.to_play(self.state))
-        return dead_points(self.game.stones(self.state), black_view, self.dead_threshold).tolist()
+        return dead_points(self.game.stones(self.state), black_view,
+                           self.endgame.dead_threshold).tolist()
 
     def final_score(self, args: list[str]) -> str:
-        """The count of the board: with an ownership head, area with the stones it calls dead
-        taken off (`engine.endgame`); without one, the board as it stands (Tromp-Taylor, the
-        rule self-play uses unless its config says otherwise)."""
-        dead = self._owned_dead()
-        if dead is None:
-            return score_text(self.game.score(self.state))
-        return score_text(self.game.score_without(self.state, dead))
+        """The area count of the board with komi, the dead stones (`_dead`) taken off."""
+        return score_text(self.game.score_without(self.state, self._dead()))
 
     def final_status_list(self, args: list[str]) -> str:
         """Stones that are `alive`, `dead` or in `seki`, as GUIs ask at the end of a game.
 
-        Dead stones are those whose point the network's ownership head gives to the other
-        colour (`endgame.dead_threshold`); an agent without the head estimates them by random
-        playouts from the position (dead when the other colour ends up owning the point in
-        most of them). Seki is not recognised, so its list is empty.
+        Dead stones are named by `_dead`. Seki is not recognised, so its list is empty.
         """
         (status,) = self._words(args, 1)
         status = status.lower()
@@ -408,8 +403,7 @@ class GtpEngine:
             raise GtpFailure("syntax error")
         if status == "seki":
             return ""
-        owned_dead = self._owned_dead()
-        dead = set(self.game.dead_stones(self.state) if owned_dead is None else owned_dead)
+        dead = set(self._dead())
         board = self.game.board(self.state)
         stones = [p for p in np.flatnonzero(board) if (int(p) in dead) == (status == "dead")]
         return " ".join(point_to_vertex(int(p), self.game.size) for p in stones)

@@ -49,7 +49,7 @@ def gtp_command(
     if resign_threshold is not None and not -1.0 <= resign_threshold <= 1.0:
         fail(f"--resign-threshold must be in [-1, 1], got {resign_threshold}")
     history, sizes, name = 3, None, "move37"
-    dead_threshold = EndgameConfig.dead_threshold
+    endgame = EndgameConfig()
     if checkpoint is not None:
         from engine.checkpoint import load_checkpoint
 
@@ -59,7 +59,7 @@ def gtp_command(
         history = int(loaded.game_options.get("history", 3))
         size = int(loaded.game_options.get("size", size))
         sizes = {size}  # the network's policy head fixes the board size
-        dead_threshold = loaded.run_config.endgame.dead_threshold
+        endgame = loaded.run_config.endgame
 
     def make_agent(game):  # type: ignore[no-untyped-def]
         from engine.agents import SearchAgent, load_checkpoint_agent, make_agent
@@ -84,5 +84,5 @@ def gtp_command(
     engine = GtpEngine(make_agent, size=size, komi=komi, resign_threshold=resign_threshold,
                        history=history, sizes=sizes, name=name,
                        analysis_simulations=analysis_sims,
-                       dead_threshold=dead_threshold)
+                       endgame=endgame)
     serve(engine, sys.stdin, sys.stdout)

@@ -12,6 +12,7 @@ from engine.endgame import (
     apply_pass_rules,
     choose_move,
     dead_points,
+    own_eyes,
     ownership_score,
     pass_context,
 )
@@ -95,15 +96,26 @@ def favour(go: Go, action: int, second: int) -> np.ndarray:
     return weights
 
 
-def test_no_pass_after_the_opponents_pass_while_the_board_is_unsettled() -> None:
+def test_an_unsettled_board_after_a_pass_is_played_on_only_where_a_move_wins() -> None:
     go = Go(size=9, komi=7.5)
     state = play_moves(go, ["E5", "C3", "G7", "pass"])  # white passed; black to move
     config = EndgameConfig()
     unsettled = np.full((9, 9), 0.2, dtype=np.float32)
     ctx = pass_context(go, state, go.legal_mask(state), unsettled, config.dead_threshold)
-    assert ctx.opponent_passed
+    assert ctx.opponent_passed and ctx.pass_wins is False  # 2 - 1 - 7.5: black behind
     c7 = go.text_to_action(None, "C7")
-    assert choose_move(go.pass_action, favour(go, go.pass_action, c7), 0.1, ctx, config) == c7
+    weights = favour(go, go.pass_action, c7)
+    assert choose_move(go.pass_action, weights, 0.1, ctx, config) == c7
+    # Losing either way: no stone thrown in because the head is unsure; the search's own
+    # non-pass choice is overruled too.
+    assert choose_move(go.pass_action, weights, -0.3, ctx, config) == go.pass_action
+    assert choose_move(c7, favour(go, c7, go.pass_action), -0.3, ctx, config) == go.pass_action
+    # White (to move after black's pass) leads by 6.5 as the board stands: it passes back
+    # however unsettled the head calls the board and whatever a move is worth.
+    answer = play_moves(go, ["E5", "C3", "G7", "pass", "pass"])
+    ctx = pass_context(go, answer, go.legal_mask(answer), unsettled, config.dead_threshold)
+    assert ctx.pass_wins is True
+    assert choose_move(c7, favour(go, c7, go.pass_action), 0.9, ctx, config) == go.pass_action
 
 
 def test_pass_in_a_finished_position_that_passing_wins() -> None:
@@ -160,6 +172,51 @@ def test_no_early_pass_even_when_the_visits_favour_it(with_ownership: bool) -> N
     off = apply_pass_rules(go, states, actions, weights, legal, [0.2] * 3, None,
                            EndgameConfig(friendly_pass=False))
     assert off.tolist() == [go.pass_action] * 3
+
+
+# Black's eyes: A1 (corner), C1 and E1 (edge), B2, D2, F2 and C3 (centre; C3 with one white
+# stone on a diagonal). False eyes: G1 (edge, a white diagonal) and G3 (centre, two).
+EYES_DIAGRAM = """
+    . . . . . . . . .
+    . . . . . . . . .
+    . . . . . . . . .
+    . . . . . . . . .
+    . . . . . . . . .
+    . . X O . O X O .
+    . X . X . X . X .
+    X . X . X . X O .
+    . X . X . X . X .
+"""
+
+
+def test_own_eyes_in_the_corner_on_the_edge_and_in_the_centre() -> None:
+    go = Go(size=9, komi=7.5)
+    state = go.from_text(EYES_DIAGRAM)
+    stones = go.stones(state)
+    black = {go.action_to_text(None, int(p)) for p in np.flatnonzero(own_eyes(stones, 1))}
+    assert black == {"A1", "C1", "E1", "B2", "D2", "F2", "C3"}
+    assert not own_eyes(stones, -1).any()
+    assert own_eyes(-stones, -1).tolist() == own_eyes(stones, 1).tolist()
+
+
+def test_a_move_into_ones_own_eye_is_never_played() -> None:
+    go = Go(size=9, komi=7.5)
+    state = go.from_text(EYES_DIAGRAM)  # black to move
+    config = EndgameConfig()
+    settled = np.full((9, 9), 0.95, dtype=np.float32)
+    ctx = pass_context(go, state, go.legal_mask(state), settled, config.dead_threshold)
+    c3, g3, e1 = (go.text_to_action(None, v) for v in ("C3", "G3", "E1"))
+    # Filling C3 counts as a pass, which a settled board allows.
+    assert choose_move(c3, favour(go, c3, g3), 0.1, ctx, config) == go.pass_action
+    assert choose_move(g3, favour(go, g3, c3), 0.1, ctx, config) == g3  # a false eye
+    # Where a pass is refused (an unsettled board), the move played instead is no eye.
+    unsettled = np.full((9, 9), 0.2, dtype=np.float32)
+    ctx = pass_context(go, state, go.legal_mask(state), unsettled, config.dead_threshold)
+    weights = np.zeros(go.num_actions, dtype=np.float32)
+    weights[[c3, e1, g3]] = 0.5, 0.3, 0.1
+    assert choose_move(c3, weights, 0.1, ctx, config) == g3
+    off = EndgameConfig(friendly_pass=False)
+    assert choose_move(c3, weights, 0.1, ctx, off) == c3
 
 
 def test_pass_when_it_is_the_only_legal_move() -> None:

@@ -35,7 +35,7 @@ class FirstLegal:
         return Reply(int(points[0]) if len(points) else game.pass_action, self.value)
 
     def ownership(self, game: Go, state: np.ndarray) -> None:
-        return None  # no network: dead stones by playouts, final_score as the board stands
+        return None  # no network: dead stones by playouts
 
 
 def engine(**kwargs: object) -> GtpEngine:
@@ -253,8 +253,7 @@ def test_final_status_list_finds_stones_that_cannot_live() -> None:
                 ("final_status_list undead", "? syntax error\n\n")])
     alive = gtp.handle("final_status_list alive")[2:-2].split()
     assert len(alive) == 81 - 6 - 2 and "B5" not in alive and "A2" in alive and "J2" in alive
-    # Tromp-Taylor counts the board as it stands, dead stones included: black has 33 stones
-    # and the eyes A1, A9; white 42 stones and J1, J9; A5 and J5 touch both colours.
+    # With B5 and H5 off, black owns columns A-D (36 points) and white E-J (45).
     check(gtp, [("final_score", "= W+16.5\n\n")])
 
 
@@ -264,21 +263,26 @@ def test_final_status_list_on_a_board_without_dead_stones() -> None:
                 ("final_status_list dead", "= \n\n"), ("final_status_list alive", "= C3\n\n")])
 
 
-def test_final_status_list_and_score_from_a_network_with_the_ownership_head(
-        other_side_owner) -> None:
-    """A checkpoint whose ownership head says the side not to move owns every point: after
-    white's wall and a black stone at H7, black to move, the black stone is dead and white
-    counts 81."""
+def test_who_names_the_dead_stones_is_the_endgame_config(other_side_owner) -> None:
+    """Black's wall on column D is alive, the black stone at H7 dead. The head (every point
+    the side not to move's) calls the whole wall dead; the playouts only H7."""
     from engine.agents import load_checkpoint_agent
+    from engine.config import EndgameConfig
 
     owner = other_side_owner()
-    gtp = GtpEngine(lambda game: load_checkpoint_agent(owner, game, 0))
-    walls = [f"play white E{row}" for row in range(1, 10)]
-    check(gtp, [(command, "= \n\n") for command in [*walls, "play black H7", "play white pass"]])
-    check(gtp, [
-        ("final_status_list dead", "= H7\n\n"),
-        ("final_status_list alive", "= " + " ".join(f"E{row}" for row in range(9, 0, -1))
-         + "\n\n"),
-        ("final_score", "= W+88.5\n\n"),  # white's 81 points and komi
-    ])
-    assert gtp.game.score(gtp.state) == 1 - (9 + 36) - 7.5  # as the board stands: H7 alive
+    walls = [f"play {colour} {column}{row}" for row in range(1, 10)
+             for colour, column in (("black", "D"), ("white", "E"))]
+    by_source = {}
+    for source in ("playouts", "ownership"):
+        gtp = GtpEngine(lambda game: load_checkpoint_agent(owner, game, 0),
+                        endgame=EndgameConfig(dead_stones=source))
+        check(gtp, [(command, "= \n\n") for command in [*walls, "play black H7",
+                                                           "play white pass"]])
+        by_source[source] = (gtp.handle("final_status_list dead")[2:-2].split(),
+                             gtp.handle("final_score")[2:-2])
+    assert by_source["playouts"] == (["H7"], "W+16.5")  # 36 - 45 - 7.5
+    dead, score = by_source["ownership"]
+    assert sorted(dead) == sorted([f"D{row}" for row in range(1, 10)] + ["H7"])
+    assert score == "W+88.5"  # white's 81 points and komi
+    alive = gtp.handle("final_status_list alive")[2:-2].split()
+    assert sorted(alive) == sorted(f"E{row}" for row in range(1, 10))

@@ -3,6 +3,9 @@ them (against hand counts and GNU Go's), and the pass rules on hand-made search 
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -266,3 +269,30 @@ def test_the_ownership_referee_counts_the_walls_as_gnugo_does() -> None:
     blind = referee_game(OwnershipReferee(lambda game, position: None, 0.5), go, [], state,
                          on_board)
     assert blind.dead == [] and blind.outcome.margin == 7.5  # no head: the board as it stands
+
+
+# --- dead stones of finished games ------------------------------------------------------
+
+COUNTED_GAMES = Path(__file__).parent / "data" / "gnugo_counted_games.json"
+
+
+def test_final_score_equals_gnugos_on_finished_games_with_dead_stones() -> None:
+    """60 games of GNU Go against itself (scripts/gnugo_counted_games.py), counted by GNU Go:
+    `move37 gtp`'s `final_score` and `final_status_list dead` (playouts) match on every one."""
+    from engine.agents import make_agent
+    from engine.gtp import GtpEngine
+
+    data = json.loads(COUNTED_GAMES.read_text())
+    games = data["games"]
+    assert len(games) == 60 and sum(bool(game["dead"]) for game in games) >= 50
+    gtp = GtpEngine(lambda game: make_agent("random", game), komi=data["komi"])
+    disagreements = []
+    for number, game in enumerate(games):
+        gtp.handle("clear_board")
+        for move_number, vertex in enumerate(game["moves"]):
+            assert gtp.handle(f"play {'bw'[move_number % 2]} {vertex}") == "= \n\n"
+        dead = sorted(gtp.handle("final_status_list dead")[2:-2].split())
+        score = gtp.handle("final_score")[2:-2]
+        if score != game["gnugo_score"] or dead != sorted(game["dead"]):
+            disagreements.append((number, score, game["gnugo_score"], dead, game["dead"]))
+    assert not disagreements

@@ -188,8 +188,10 @@ class EndgameConfig:
     settled_threshold: float = 0.8
     """A point is settled when |ownership| >= this."""
     max_unsettled: int = 4
-    """Never pass, unless the opponent has just passed and passing back wins, while more
-    than this many points are unsettled (friendly pass; needs the ownership head)."""
+    """Never pass first (the opponent not having just passed) while more than this many
+    points are unsettled (friendly pass; needs the ownership head). An answer to a pass
+    does not look at it: passing back then depends only on the count and the best move's
+    value (`engine.endgame`)."""
     early_pass_share: float = 0.25
     """The move choice never takes pass while more than this share of the board is empty
     and unsettled (every empty point counts as unsettled without the ownership head),

@@ -296,3 +296,14 @@ def test_final_score_equals_gnugos_on_finished_games_with_dead_stones() -> None:
         if score != game["gnugo_score"] or dead != sorted(game["dead"]):
             disagreements.append((number, score, game["gnugo_score"], dead, game["dead"]))
     assert not disagreements
+
+
+def test_the_one_point_eye_test_agrees_with_the_board_test() -> None:
+    from engine.endgame import fills_own_eye
+
+    go = Go(size=9, komi=7.5)
+    for to_play in (0, 1):
+        state = go.from_text(EYES_DIAGRAM, to_play=to_play)
+        eyes = own_eyes(go.stones(state), 1 if to_play == 0 else -1)
+        assert [fills_own_eye(go, state, p) for p in range(81)] == eyes.tolist()
+        assert not fills_own_eye(go, state, go.pass_action)

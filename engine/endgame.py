@@ -224,26 +224,19 @@ def apply_pass_rules(game: TerritoryGame, states: list[State], actions: np.ndarr
 
 
 def fills_own_eye(game: TerritoryGame, state: State, action: Action) -> bool:
-    """`action` is a move into the player to move's own eye (`own_eyes`), tested at that
-    point alone: this runs for every move of every game."""
+    """`action` is a move into the player to move's own eye (`own_eyes`). This runs for every
+    move of every game, so a point with an empty or opposing orthogonal neighbour (nearly
+    every move) is turned away before the whole board is looked at."""
     if action == game.pass_action:
         return False
     stones = game.stones(state)
     colour = 1 if game.to_play(state) == 0 else -1
     height, width = stones.shape
     row, col = divmod(int(action), width)
-    if stones[row, col] != 0:
-        return False
     for r, c in ((row - 1, col), (row + 1, col), (row, col - 1), (row, col + 1)):
         if 0 <= r < height and 0 <= c < width and stones[r, c] != colour:
             return False
-    opponents, on_edge = 0, False
-    for r, c in ((row - 1, col - 1), (row - 1, col + 1), (row + 1, col - 1), (row + 1, col + 1)):
-        if 0 <= r < height and 0 <= c < width:
-            opponents += int(stones[r, c] == -colour)
-        else:
-            on_edge = True
-    return opponents <= (0 if on_edge else 1)
+    return bool(own_eyes(stones, colour)[action])
 
 
 def game_batch(game: TerritoryGame, states: list[State]) -> np.ndarray:

@@ -33,8 +33,6 @@ from games.go.sgf_writer import result_text
 
 DEFAULT_REFEREE = "gnugo --mode gtp"
 """The referee used when GNU Go is on the PATH and none is named."""
-ESTIMATE_PLAYOUTS = DEAD_STONE_PLAYOUTS
-"""Random playouts per game of our own dead-stone estimate."""
 
 
 class Referee(Protocol):
@@ -87,7 +85,7 @@ class EstimateReferee:
     """Our own estimate: a stone is dead when the other colour owns its point in most random
     playouts from the final board (`Go.dead_stones`)."""
 
-    def __init__(self, playouts: int = ESTIMATE_PLAYOUTS, seed: int = 0) -> None:
+    def __init__(self, playouts: int = DEAD_STONE_PLAYOUTS, seed: int = 0) -> None:
         self.playouts = playouts
         self.seed = seed
         self.description = f"move37's dead-stone estimate ({playouts} playouts)"

@@ -395,7 +395,8 @@ class GtpEngine:
     def final_status_list(self, args: list[str]) -> str:
         """Stones that are `alive`, `dead` or in `seki`, as GUIs ask at the end of a game.
 
-        Dead stones are named by `_dead`. Seki is not recognised, so its list is empty.
+        Dead stones are named by `_dead`. Stones in seki count as alive (the playouts never
+        fill a seki's shared liberty) but are not listed apart: the `seki` list is empty.
         """
         (status,) = self._words(args, 1)
         status = status.lower()

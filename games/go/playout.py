@@ -10,7 +10,9 @@ the empty points that are legal and are not its own single-point eye, and passes
 no such point is left. An eye of colour c is an empty point whose orthogonal neighbours are
 all c and whose diagonal neighbours hold at most one opponent stone (none on the edge or in
 a corner). Playouts enforce suicide and the simple-ko rule, not superko, and stop after two
-passes or at the game's `max_moves`; the final board is scored by area with komi.
+passes or at the game's `max_moves`; the final board is scored by area with komi. The
+ownership estimate (dead stones) also turns away moves that would put a chain of two or
+more stones in atari without capturing, the move that breaks a seki.
 
 Random numbers come from xorshift64* generators seeded from (seed, playout index) with
 splitmix64, so results do not depend on thread count or batch order.
@@ -159,6 +161,60 @@ def _legal(colour, chain, plibs, p, c, nbr) -> bool:
 
 
 @njit(cache=True, nogil=True)
+def _fills_seki(colour, chain, nxt, plibs, p, c, nbr) -> bool:
+    """Whether colour c playing at the empty point p (legal) captures nothing and leaves a
+    chain of two or more stones with a single liberty.
+
+    Such a move gives the chain away for nothing. Random players who make it break every
+    seki (two groups sharing the last liberties, where whoever fills one first is captured);
+    a single stone in atari stays allowed, since throw-ins and plays inside an eye space
+    are how dead groups get captured."""
+    lib = -1
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if colour[q] == 0:
+            if lib >= 0:
+                return False
+            lib = q
+    joins = False
+    for k in range(4):
+        q = nbr[p, k]
+        if q < 0:
+            break
+        if colour[q] == 0:
+            continue
+        cid = chain[q]
+        adjacent = 0
+        for j in range(4):
+            r = nbr[p, j]
+            if r < 0:
+                break
+            if colour[r] != 0 and chain[r] == cid:
+                adjacent += 1
+        if colour[q] != c:
+            if plibs[cid] == adjacent:
+                return False  # captures
+            continue
+        joins = True
+        x = cid
+        while True:  # the chain's liberties other than p: two distinct ones end the test
+            for j in range(4):
+                r = nbr[x, j]
+                if r < 0:
+                    break
+                if colour[r] == 0 and r != p and r != lib:
+                    if lib >= 0:
+                        return False
+                    lib = r
+            x = nxt[x]
+            if x == cid:
+                break
+    return joins
+
+
+@njit(cache=True, nogil=True)
 def _capture(cid, nbr, colour, chain, nxt, plibs, empties, epos, count) -> int:
     x = cid
     removed = 0
@@ -244,9 +300,9 @@ def _play(p, c, nbr, colour, chain, nxt, plibs, csize, empties, epos, count) -> 
 
 @njit(cache=True, nogil=True)
 def _run(c, passes, moves, ko, max_moves, nbr, diag, colour, chain, nxt, plibs, csize, empties,
-         epos, count, rng) -> int:
+         epos, count, rng, keep_seki=False) -> int:
     """Play randomly until two passes or `max_moves`; `c` is the colour to move. Returns the
-    number of moves made."""
+    number of moves made. With `keep_seki`, neither player makes a move that `_fills_seki`."""
     made = 0
     while moves < max_moves and passes < 2:
         k = count[0]
@@ -255,7 +311,8 @@ def _run(c, passes, moves, ko, max_moves, nbr, diag, colour, chain, nxt, plibs, 
             j = _below(rng, k)
             p = empties[j]
             if p != ko and not _is_eye(colour, p, c, nbr, diag) and _legal(
-                    colour, chain, plibs, p, c, nbr):
+                    colour, chain, plibs, p, c, nbr) and not (
+                    keep_seki and _fills_seki(colour, chain, nxt, plibs, p, c, nbr)):
                 chosen = p
                 break
             k -= 1
@@ -379,7 +436,8 @@ def ownership(state, seed, num_playouts, n, window, nbr, diag, extra_moves) -> n
     The playouts restart from the board even when the game has ended by two passes: that is
     the point of the estimate, as dead stones are only captured by playing on. The
     no-own-eye rule keeps groups with two eyes alive, so the estimate finds stones that
-    cannot live (it breaks most sekis, which random play does not respect)."""
+    cannot live; and no player fills a seki's shared liberty (`_fills_seki`), so stones in
+    seki keep their points and the liberties they share stay neutral."""
     base = HEADER_BYTES + 8 * window
     out = np.zeros(n, np.float32)
     board = state[base : base + n]
@@ -388,7 +446,7 @@ def ownership(state, seed, num_playouts, n, window, nbr, diag, extra_moves) -> n
         _load(board, n, nbr, colour, chain, nxt, plibs, csize, empties, epos, count)
         _seed_rng(rng, seed, i)
         _run(state[TO_PLAY] + 1, 0, 0, get16(state, KO) - 1, extra_moves, nbr, diag, colour,
-             chain, nxt, plibs, csize, empties, epos, count, rng)
+             chain, nxt, plibs, csize, empties, epos, count, rng, True)
         _owner_map(colour, n, nbr, stack, mark, out)
     for p in range(n):
         out[p] /= max(num_playouts, 1)

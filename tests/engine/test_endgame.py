@@ -298,6 +298,51 @@ def test_final_score_equals_gnugos_on_finished_games_with_dead_stones() -> None:
     assert not disagreements
 
 
+# A seki in the top-left corner: black B9-A8-B8 (eye A9) and white C8-F8, D9, F9 (eye E9)
+# share C9, and whoever fills it is captured. Hand count, C9 neutral: black 59 (the seki
+# group and its eye among them), white 21 (columns A-B from row 7 down, the seki group and
+# its eye), komi 7.5: B+30.5. Random playouts that fill C9 would give one of the groups away.
+SEKI_DIAGRAM = """
+    . X . O . O X X X
+    X X O O O O X . X
+    O O X X X X X X X
+    O O X X X X X X X
+    . O X X . X X X X
+    O O X X X X X X X
+    . O X X X X X . X
+    O O X X X X X X X
+    . O X X X X X X X
+"""
+SEKI_STONES = {"B9", "A8", "B8", "C8", "D8", "E8", "F8", "D9", "F9"}
+
+
+def seki_plays() -> list[tuple[str, str]]:
+    rows = [line.replace(" ", "") for line in SEKI_DIAGRAM.strip().splitlines()]
+    return [("black" if ch == "X" else "white", f"{'ABCDEFGHJ'[col]}{9 - row}")
+            for row, line in enumerate(rows) for col, ch in enumerate(line) if ch in "XO"]
+
+
+def test_stones_in_seki_are_alive_and_the_count_agrees_with_gnugo(gnugo: str) -> None:
+    from engine.agents import make_agent
+    from engine.gtp import GtpEngine
+
+    go = Go(size=9, komi=7.5)
+    owner = go.ownership(go.from_text(SEKI_DIAGRAM), playouts=400, seed=0).reshape(9, 9)
+    assert owner[0, :5].tolist() == [1, 1, 0, -1, -1]  # A9 B9 | C9 neutral | D9 E9
+    gtp = GtpEngine(lambda game: make_agent("random", game), komi=7.5)
+    for colour, vertex in seki_plays():
+        assert gtp.handle(f"play {colour} {vertex}") == "= \n\n"
+    assert gtp.handle("final_status_list dead") == "= \n\n"
+    assert gtp.handle("final_score") == "= B+30.5\n\n"
+    with GtpClient(f"{gnugo} --mode gtp --chinese-rules") as client:
+        client.send("boardsize 9")
+        client.send("komi 7.5")
+        for colour, vertex in seki_plays():
+            client.send(f"play {colour} {vertex}")
+        assert client.send("final_score", timeout=300) == "B+30.5"
+        assert set(client.send("final_status_list seki", timeout=300).split()) == SEKI_STONES
+
+
 def test_the_one_point_eye_test_agrees_with_the_board_test() -> None:
     from engine.endgame import fills_own_eye
 

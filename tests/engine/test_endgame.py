@@ -79,10 +79,11 @@ def test_a_real_game_counted_from_playout_ownership_agrees_with_gnugo(gnugo: str
 
     go = Go(size=9, komi=7.5)
     state = play_moves(go, GAME)
-    # An ownership map of our own: random playouts, softer than a trained head (the dead
-    # stones' points go to the other colour at 0.14 to 0.57), hence the low threshold.
+    # An ownership map of our own: random playouts from this open board, far softer than a
+    # trained head (the dead stones' points go to the other colour at 0.01 to 0.57), hence
+    # the threshold just above 0: the majority owner, as `Go.dead_stones` counts.
     ownership = go.ownership(state, playouts=400, seed=0)
-    score, dead = ownership_score(go, state, ownership, threshold=0.1)
+    score, dead = ownership_score(go, state, ownership, threshold=1e-3)
     colours = ("black", "white")
     plays = [(colours[i % 2], move) for i, move in enumerate(GAME)]
     final_score, gnugo_dead = gnugo_count(gnugo, go, plays)
@@ -301,7 +302,8 @@ def test_final_score_equals_gnugos_on_finished_games_with_dead_stones() -> None:
 # A seki in the top-left corner: black B9-A8-B8 (eye A9) and white C8-F8, D9, F9 (eye E9)
 # share C9, and whoever fills it is captured. Hand count, C9 neutral: black 59 (the seki
 # group and its eye among them), white 21 (columns A-B from row 7 down, the seki group and
-# its eye), komi 7.5: B+30.5. Random playouts that fill C9 would give one of the groups away.
+# its eye), komi 7.5: B+30.5. Random playouts that fill C9 would give one of the groups away
+# (the filling chain has 4 stones for black, 7 for white).
 SEKI_DIAGRAM = """
     . X . O . O X X X
     X X O O O O X . X

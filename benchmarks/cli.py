@@ -39,6 +39,22 @@ def bench_games_command(
         fail("--seconds must be positive and --batch at least 1")
     main(["--seconds", str(seconds), "--batch", str(batch)] + (["--json"] if as_json else []))
 
+@bench_app.command("replay")
+def bench_replay_command(
+    shards: int = typer.Option(2000, help="Shards to write (9x9 Go positions)."),
+    positions: int = typer.Option(128, help="Positions per shard."),
+    window: int = typer.Option(200_000, help="Replay window, in positions."),
+    repeats: int = typer.Option(20, help="Draws per measurement."),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
+) -> None:
+    """The learner's batch sampling: shards joined into chunks vs one chunk per shard."""
+    from benchmarks.bench_replay import main
+
+    if min(shards, positions, window, repeats) < 1:
+        fail("--shards, --positions, --window and --repeats must be at least 1")
+    main(["--shards", str(shards), "--positions", str(positions), "--window", str(window),
+          "--repeats", str(repeats)] + (["--json"] if as_json else []))
+
 @bench_app.command("go")
 def bench_go_command(
     size: list[int] | None = typer.Option(None, "--size", help="Board size (repeatable; "

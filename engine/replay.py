@@ -47,6 +47,10 @@ AVERAGED_FIELDS = ("value", "root_value", "value_target")
 """Value targets that `ReplayBuffer(average_duplicates=True)` averages over duplicates."""
 OPTIONAL_FIELDS = ("ownership", "ownership_weight")
 """Fields a shard may lack (written from format 2 on, for games with ownership targets)."""
+CHUNK_POSITIONS = 8192
+"""Positions per chunk of the replay window in memory. A batch gathers from every chunk it
+draws from, and one shard holds the games of one self-play step (tens to hundreds of
+positions), so sampling shard by shard cost the learner more than its network step."""
 
 
 @dataclass
@@ -167,10 +171,14 @@ class ReplayBuffer:
     """
 
     def __init__(self, shard_dirs: list[Path], window: Callable[[int], int],
-                 average_duplicates: bool = False) -> None:
+                 average_duplicates: bool = False,
+                 chunk_positions: int = CHUNK_POSITIONS) -> None:
+        """`chunk_positions`: consecutive shards are joined into chunks of about this many
+        positions (1: one chunk per shard)."""
         self.shard_dirs = [Path(d) for d in shard_dirs]
         self.window = window
         self.average_duplicates = average_duplicates
+        self.chunk_positions = chunk_positions
         self._index: _DuplicateIndex | None = None
         self._loaded: set[str] = set()
         self._chunks: list[dict[str, np.ndarray]] = []
@@ -188,6 +196,7 @@ class ReplayBuffer:
                         new_files.append(path)
         new_files.sort(key=lambda p: (p.stat().st_mtime_ns, p.name))
         added = 0
+        fresh: list[dict[str, np.ndarray]] = []
         for path in new_files:
             self._loaded.add(str(path))
             try:
@@ -197,13 +206,33 @@ class ReplayBuffer:
                 continue
             if self.average_duplicates:
                 chunk["key"] = position_keys(chunk["observations"], chunk["legal"])
-            self._chunks.append(chunk)
-            self._index = None
-            added += len(chunk["value"])
             self.total_games += int(chunk["game_index"].max()) + 1 if len(chunk["value"]) else 0
+            fresh.append(chunk)
+            added += len(chunk["value"])
         self.total_positions += added
+        if fresh:
+            self._extend(_newest(fresh, self.window(self.total_positions)))
+            self._index = None
         self._trim()
         return added
+
+    def _extend(self, fresh: list[dict[str, np.ndarray]]) -> None:
+        """Add shards' positions after the newest, in chunks of about `chunk_positions`:
+        consecutive shards with the same fields are joined (the newest chunk too, while it
+        is smaller), each position copied once per refresh at most."""
+        group: list[dict[str, np.ndarray]] = []
+        held = 0
+        if self._chunks and len(self._chunks[-1]["value"]) < self.chunk_positions:
+            group.append(self._chunks.pop())
+            held = len(group[0]["value"])
+        for chunk in fresh:
+            if group and (held >= self.chunk_positions or group[0].keys() != chunk.keys()):
+                self._chunks.append(_joined(group))
+                group, held = [], 0
+            group.append(chunk)
+            held += len(chunk["value"])
+        if group:
+            self._chunks.append(_joined(group))
 
     def _trim(self) -> None:
         keep = self.window(self.total_positions)
@@ -299,6 +328,24 @@ class _DuplicateIndex:
         for name in AVERAGED_FIELDS:
             means[name] = np.float32(arrays[name].astype(np.float64).mean())
         return means
+
+
+def _newest(chunks: list[dict[str, np.ndarray]], keep: int) -> list[dict[str, np.ndarray]]:
+    """The newest of the chunks (oldest first) that hold `keep` positions or more between
+    them: the older ones would be trimmed from the window at once."""
+    held = 0
+    for start in range(len(chunks) - 1, -1, -1):
+        held += len(chunks[start]["value"])
+        if held >= keep:
+            return chunks[start:]
+    return chunks
+
+
+def _joined(chunks: list[dict[str, np.ndarray]]) -> dict[str, np.ndarray]:
+    """One chunk of the given chunks' rows, in order (all have the same fields)."""
+    if len(chunks) == 1:
+        return chunks[0]
+    return {name: np.concatenate([c[name] for c in chunks]) for name in chunks[0]}
 
 
 def _absent(name: str, chunk: dict[str, np.ndarray], rows: int) -> np.ndarray:

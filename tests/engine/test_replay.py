@@ -64,6 +64,29 @@ def test_sampling_only_from_the_window(tmp_path) -> None:
     assert markers == {3.0, 4.0}  # the two newest shards only
 
 
+def test_joined_chunks_sample_the_same_positions_as_one_chunk_per_shard(tmp_path) -> None:
+    for k in range(12):  # shards of 3 to 8 positions (66 in all), each with its own marker
+        write_shard(tmp_path / shard_name(0, k), [_game(3 + k % 6, float(k))], {})
+    per_shard = ReplayBuffer([tmp_path], lambda n: 40, chunk_positions=1)
+    joined = ReplayBuffer([tmp_path], lambda n: 40, chunk_positions=24)
+    assert per_shard.refresh() == joined.refresh() == 66
+    # The newest shards that hold the 40-position window: 8+3+4+5+6 | 7+8 positions.
+    assert [len(c["value"]) for c in per_shard._chunks] == [8, 3, 4, 5, 6, 7, 8]
+    assert [len(c["value"]) for c in joined._chunks] == [26, 15]
+    # Both number the window from the newest position back: the same draws, the same rows.
+    a = per_shard.sample(500, np.random.default_rng(1))
+    b = joined.sample(500, np.random.default_rng(1))
+    key = np.lexsort((a["ply"], a["observations"][:, 0, 0, 0]))
+    other = np.lexsort((b["ply"], b["observations"][:, 0, 0, 0]))
+    for name in a:
+        np.testing.assert_array_equal(a[name][key], b[name][other])
+    assert set(np.unique(a["observations"][:, 0, 0, 0])) == set(range(5, 12))
+    # A later refresh fills the newest chunk up before it starts another.
+    write_shard(tmp_path / shard_name(0, 12), [_game(4, 12.0)], {})
+    assert joined.refresh() == 4
+    assert [len(c["value"]) for c in joined._chunks] == [26, 19]
+
+
 def test_shard_sequence_resumes_after_the_highest(tmp_path) -> None:
     assert next_shard_sequence(tmp_path, 1) == 0
     write_shard(tmp_path / shard_name(1, 7), [_game(1, 0.0)], {})

@@ -493,6 +493,25 @@ def play_search_config(config: RunConfig) -> SearchConfig:
         raise ConfigError(f"play_search: {error}") from None
 
 
+def with_play_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
+    """`config` with `play_search.KEY=VALUE` overrides: how a trained agent searches when it
+    plays. Any other key would describe another run, so it is refused.
+
+    Raises:
+        ConfigError: a key outside `play_search`, or a bad setting.
+    """
+    values: dict[str, Any] = {}
+    for text in overrides:
+        path, value = parse_override(text)
+        if len(path) != 2 or path[0] != "play_search":
+            raise ConfigError(f"a trained agent takes play_search.KEY=VALUE overrides only, "
+                              f"not {text!r}")
+        values[path[1]] = value
+    changed = dataclasses.replace(config, play_search={**config.play_search, **values})
+    play_search_config(changed)
+    return changed
+
+
 def to_dict(config: Any) -> dict[str, Any]:
     return dataclasses.asdict(config)
 

@@ -187,3 +187,37 @@ def test_eval_takes_a_checkpoint_by_its_stem(tmp_path) -> None:
     assert done.exit_code == 0, done.output
     report = json.loads(done.output.strip().splitlines()[-1])
     assert report["positions"] == evaluate_tictactoe(game, RandomAgent(game))["positions"]
+
+
+def test_eval_set_changes_how_a_checkpoint_plays(tmp_path) -> None:
+    """`--set play_search.KEY=VALUE` reaches the agent's search; other keys, bad values and
+    players that are not checkpoints get a usage error (one line and exit 2 from the console
+    script)."""
+    import json
+
+    from typer.testing import CliRunner
+
+    from engine.checkpoint import save_checkpoint
+    from engine.cli import UsageError, app
+    from engine.config import resolve
+    from engine.model import build_model
+
+    game = games.make("tictactoe")
+    config = resolve("tictactoe", ['model.size="b1c8"', "play_search.fpu_reduction=0"])
+    save_checkpoint(tmp_path / "net", build_model(game, config), config,
+                    step=0, positions_trained=0, positions_generated=0)
+    net = str(tmp_path / "net")
+    done = CliRunner().invoke(app, ["eval", "tictactoe", "--checkpoint", net, "--sims", "4",
+                                    "--set", "play_search.c_init=2.5", "--json"])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.output.strip().splitlines()[-1])
+    assert report["play_search"] == {"fpu_reduction": 0, "c_init": 2.5}
+    for args, message in [
+        ([net, "--set", "train.lr=1"], "play_search.KEY=VALUE overrides only"),
+        ([net, "--set", "play_search.c_init=-1"], "c_init must be >= 0"),
+        ([net, "--set", "play_search.bogus=1"], "play_search.bogus is not a search setting"),
+        (["random", "--set", "play_search.c_init=2"], "random is not a checkpoint"),
+    ]:
+        done = CliRunner().invoke(app, ["eval", "tictactoe", "--checkpoint", *args])
+        assert isinstance(done.exception, UsageError), done.output
+        assert message in str(done.exception)

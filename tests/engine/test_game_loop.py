@@ -146,6 +146,8 @@ def test_kill_9_during_training_then_resume_loses_no_finished_game(tmp_path, wor
     (["eval", "tictactoe", "--checkpoint", "/nonexistent/ckpt.json"], "not found"),
     (["eval", "tictactoe", "--checkpoint", "runs/nothere"], "checkpoint runs/nothere not found"),
     (["eval", "tictactoe", "--checkpoint", "nosuchplayer"], "unknown player"),
+    (["eval", "tictactoe", "--checkpoint", "random", "--set", "play_search.c_init=2"],
+     "random is not a checkpoint"),
     (["move", "tictactoe", "--checkpoint", "CORRUPT", "--moves", "a1"], "corrupt"),
 ])
 def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message) -> None:

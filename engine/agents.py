@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 
 from engine.agent_types import Agent, AgentSpecError, Analysis
-from engine.config import EndgameConfig
+from engine.config import EndgameConfig, RunConfig
 from engine.endgame import OwnershipFn, apply_pass_rules, best_move_value
 from engine.gameops import Evaluator, GameOps, uniform_evaluator
 from engine.zoo import zoo_spec
@@ -417,8 +417,12 @@ def _external_agent(kind: str, command: str, game: Game, spec: str) -> Agent:
 
 def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulations: int = 0, *,
                           device: str = "auto", seed: int = 0,
-                          search_config: SearchConfig | None = None) -> SearchAgent:
-    """A `SearchAgent` driven by the network stored at `path` (file stem, .json or run dir)."""
+                          search_config: SearchConfig | None = None,
+                          play_config: RunConfig | None = None) -> SearchAgent:
+    """A `SearchAgent` driven by the network stored at `path` (file stem, .json or run dir).
+
+    It plays by `play_config`'s `play_search` and `play_symmetries` (default: the run's own
+    config); `search_config`, when given, replaces the search altogether."""
     import games as games_registry
     from engine.checkpoint import CheckpointError, load_checkpoint
     from engine.config import play_search_config
@@ -441,8 +445,10 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
         raise CheckpointError(f"checkpoint {checkpoint.path} does not fit its model config: "
                               f"{str(error).splitlines()[0]}") from None
     model.to(torch_device)
-    evaluator = NetworkEvaluator(model, GameOps(game), torch_device)
-    config = search_config or play_search_config(checkpoint.run_config)
+    played = play_config or checkpoint.run_config
+    evaluator = NetworkEvaluator(model, GameOps(game), torch_device,
+                                 average_symmetries=played.play_symmetries)
+    config = search_config or play_search_config(played)
     return SearchAgent(game, evaluator, simulations, config, seed,
                        name=f"ckpt:{checkpoint.path.name}:{simulations}",
                        endgame=checkpoint.run_config.endgame, ownership=evaluator.ownership)

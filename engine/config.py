@@ -274,6 +274,11 @@ class RunConfig(LoopConfig):
     """`search` fields that take other values when the agent plays (eval, arena, play, move,
     UCI, GTP) instead of generating training games, e.g. `{fpu_reduction = 0.0}`: self-play
     search is tuned to explore cheaply, play search to find the best move."""
+    play_symmetries: bool = False
+    """When the agent plays (as for `play_search`), evaluate every position under each of the
+    game's symmetries and average the network's answers: as many network evaluations per
+    simulation as the game has symmetries (2 in Connect Four, 8 in Go), for a steadier prior
+    and value."""
     selfplay: SelfPlayConfig = field(default_factory=SelfPlayConfig)
     replay: ReplayConfig = field(default_factory=ReplayConfig)
     train: TrainConfig = field(default_factory=TrainConfig)
@@ -494,20 +499,18 @@ def play_search_config(config: RunConfig) -> SearchConfig:
 
 
 def with_play_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
-    """`config` with `play_search.KEY=VALUE` overrides: how a trained agent searches when it
-    plays. Any other key would describe another run, so it is refused.
+    """`config` with `play_search.KEY=VALUE` and `play_symmetries=BOOL` overrides: how a
+    trained agent plays. Any other key would describe another run, so it is refused.
 
     Raises:
-        ConfigError: a key outside `play_search`, or a bad setting.
+        ConfigError: another key, or a bad setting.
     """
-    values: dict[str, Any] = {}
     for text in overrides:
-        path, value = parse_override(text)
-        if len(path) != 2 or path[0] != "play_search":
-            raise ConfigError(f"a trained agent takes play_search.KEY=VALUE overrides only, "
-                              f"not {text!r}")
-        values[path[1]] = value
-    changed = dataclasses.replace(config, play_search={**config.play_search, **values})
+        path, _ = parse_override(text)
+        if path != ["play_symmetries"] and (len(path) != 2 or path[0] != "play_search"):
+            raise ConfigError(f"a trained agent takes play_search.KEY=VALUE and "
+                              f"play_symmetries=BOOL overrides only, not {text!r}")
+    changed = resolve_config(RunConfig, overrides=overrides, base=to_dict(config))
     play_search_config(changed)
     return changed
 

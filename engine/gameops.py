@@ -99,6 +99,15 @@ class GameOps:
         return self.to_play(states), self.legal(states)
 
 
+def symmetry_action_maps(game: Game) -> list[np.ndarray]:
+    """Per symmetry k of `game`, int64 `[A]`: entry j is the move of the original position
+    that is move j of the position seen under symmetry k."""
+    moves = np.arange(game.num_actions, dtype=np.float32)[None]
+    blank = np.zeros((1, *game.observation_shape), dtype=np.float32)
+    return [np.rint(game.apply_symmetry(k, blank, moves)[1][0]).astype(np.int64)
+            for k in range(game.num_symmetries)]
+
+
 Evaluator = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
 """states [B] -> (prior logits float32 [B, A], value float32 [B] for the player to move)."""
 
@@ -123,7 +132,7 @@ class NetworkEvaluator:
     """
 
     def __init__(self, model: Any, ops: GameOps, device: Any, max_batch: int = 1024,
-                 compile: str = "off") -> None:
+                 compile: str = "off", average_symmetries: bool = False) -> None:
         import torch
 
         if compile == "auto":
@@ -137,6 +146,10 @@ class NetworkEvaluator:
         self.calls = 0
         self.positions = 0
         self.compiled = compile != "off"
+        # With `average_symmetries` each state is evaluated under every symmetry of its game
+        # and the answers averaged (log-priors and values), which evens out the network's
+        # errors where they differ between equivalent views of one position.
+        self.action_maps = symmetry_action_maps(ops.game) if average_symmetries else None
         if compile == "off":
             self._forward = self.model
         else:
@@ -202,16 +215,43 @@ class NetworkEvaluator:
         n = len(states)
         logits_out = np.empty((n, self.ops.num_actions), dtype=np.float32)
         values_out = np.empty(n, dtype=np.float32)
-        for start in range(0, n, self.max_batch):
-            chunk = states[start : start + self.max_batch]
-            obs = torch.from_numpy(self.ops.encode(chunk)).to(self.device, non_blocking=True)
+        views = 1 if self.action_maps is None else len(self.action_maps)
+        step = max(1, self.max_batch // views)
+        for start in range(0, n, step):
+            chunk = states[start : start + step]
+            encoded = self.ops.encode(chunk)
+            if self.action_maps is not None:
+                encoded = np.concatenate([self._view(k, encoded) for k in range(views)])
+            obs = torch.from_numpy(encoded).to(self.device, non_blocking=True)
             if self.compiled:
                 obs = self._padded(obs)
             with torch.inference_mode(), autocast(self.device):
                 logits, values = self._forward(obs)
             k = len(chunk)
-            logits_out[start : start + k] = logits[:k].float().cpu().numpy()
-            values_out[start : start + k] = values[:k].float().cpu().numpy()
+            logits_np = logits[: k * views].float().cpu().numpy()
+            values_np = values[: k * views].float().cpu().numpy()
+            if self.action_maps is not None:
+                logits_np, values_np = self._averaged(logits_np, values_np, k)
+            logits_out[start : start + k] = logits_np
+            values_out[start : start + k] = values_np
         self.calls += 1
         self.positions += n
         return logits_out, values_out
+
+    def _view(self, k: int, encoded: np.ndarray) -> np.ndarray:
+        """Encodings under symmetry `k` of the game."""
+        no_policy = np.zeros((len(encoded), self.ops.num_actions), dtype=np.float32)
+        return self.ops.game.apply_symmetry(k, encoded, no_policy)[0]
+
+    def _averaged(self, logits: np.ndarray, values: np.ndarray, n: int
+                  ) -> tuple[np.ndarray, np.ndarray]:
+        """Mean log-prior (each view's moves put back in place) and mean value over the
+        views of `n` states, stacked view by view."""
+        assert self.action_maps is not None
+        shifted = logits - logits.max(axis=1, keepdims=True)
+        log_prior = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+        total = np.zeros((n, self.ops.num_actions), dtype=np.float32)
+        for k, action_map in enumerate(self.action_maps):
+            total[:, action_map] += log_prior[k * n : (k + 1) * n]
+        views = len(self.action_maps)
+        return total / views, values.reshape(views, n).mean(axis=0)

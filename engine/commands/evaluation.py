@@ -153,13 +153,14 @@ def eval_command(
     device: str = typer.Option("auto"),
     seed: int = typer.Option(0),
     as_json: bool = typer.Option(False, "--json", help="Print the report as a JSON last line."),
-    set_: list[str] = typer.Option([], "--set", help="How a checkpoint's agent searches: "
-                                                     "play_search.KEY=VALUE (repeatable)."),
+    set_: list[str] = typer.Option([], "--set", help="How a checkpoint's agent plays: "
+                                                     "play_search.KEY=VALUE or "
+                                                     "play_symmetries=BOOL (repeatable)."),
 ) -> None:
     """Score an agent against exact answers (tic-tac-toe: perfect play; Connect Four: Pons' sets)."""
     from engine.agents import load_checkpoint_agent, make_agent
     from engine.checkpoint import CheckpointError, load_checkpoint
-    from engine.config import ConfigError, play_search_config, with_play_overrides
+    from engine.config import ConfigError, with_play_overrides
     from engine.evaluate import evaluate_connect4, evaluate_tictactoe
 
     path = Path(checkpoint)
@@ -168,17 +169,17 @@ def eval_command(
         fail(f"checkpoint {checkpoint} not found (give a checkpoint file, a run directory, "
              f"or a player such as random or mcts:200)")
     the_game = _make_game(game, players=(checkpoint,))
-    search, play_search = None, None
+    played, played_as = None, None
     if path.exists() or path.with_name(path.name + ".json").is_file():  # a file, dir or stem
         if set_:
             try:
                 played = with_play_overrides(load_checkpoint(checkpoint).run_config, set_)
             except (CheckpointError, ConfigError) as error:
                 fail(str(error))
-            search = play_search_config(played)
-            play_search = played.play_search
+            played_as = {"play_search": played.play_search,
+                         "play_symmetries": played.play_symmetries}
         agent = load_checkpoint_agent(checkpoint, the_game, sims, device=device, seed=seed,
-                                      search_config=search)
+                                      play_config=played)
     elif set_:
         fail(f"--set changes how a checkpoint's agent plays; {checkpoint} is not a checkpoint")
     else:
@@ -204,8 +205,8 @@ def eval_command(
     else:
         fail(f"eval knows tictactoe and connect4, not {game}")
     report["sims"] = sims
-    if play_search is not None:
-        report["play_search"] = play_search  # the run's table with --set applied
+    if played_as is not None:
+        report.update(played_as)  # the run's play settings with --set applied
     if as_json:
         print(json.dumps(report))
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import numpy as np
 import pytest
 
@@ -162,9 +164,14 @@ def test_checkpoint_agents_play_with_the_runs_play_search(tmp_path) -> None:
     save_checkpoint(tmp_path / "net", build_model(game, config), config,
                     step=0, positions_trained=0, positions_generated=0)
     agent = load_checkpoint_agent(tmp_path / "net", game, 8, device="cpu")
+    assert agent.evaluator.action_maps is None
     assert agent.search_config.fpu_reduction == 0.0
     assert agent.search_config.c_init == config.search.c_init
     assert agent.search_config.num_simulations == 8
+    played = dataclasses.replace(config, play_symmetries=True)
+    agent = load_checkpoint_agent(tmp_path / "net", game, 8, device="cpu", play_config=played)
+    assert [list(m) for m in agent.evaluator.action_maps] == [list(range(7)),
+                                                              list(range(6, -1, -1))]
 
 
 def test_eval_takes_a_checkpoint_by_its_stem(tmp_path) -> None:
@@ -208,12 +215,15 @@ def test_eval_set_changes_how_a_checkpoint_plays(tmp_path) -> None:
                     step=0, positions_trained=0, positions_generated=0)
     net = str(tmp_path / "net")
     done = CliRunner().invoke(app, ["eval", "tictactoe", "--checkpoint", net, "--sims", "4",
-                                    "--set", "play_search.c_init=2.5", "--json"])
+                                    "--set", "play_search.c_init=2.5",
+                                    "--set", "play_symmetries=true", "--json"])
     assert done.exit_code == 0, done.output
     report = json.loads(done.output.strip().splitlines()[-1])
     assert report["play_search"] == {"fpu_reduction": 0, "c_init": 2.5}
+    assert report["play_symmetries"] is True
     for args, message in [
-        ([net, "--set", "train.lr=1"], "play_search.KEY=VALUE overrides only"),
+        ([net, "--set", "train.lr=1"], "play_symmetries=BOOL overrides only"),
+        ([net, "--set", "play_symmetries=3"], "play_symmetries"),
         ([net, "--set", "play_search.c_init=-1"], "c_init must be >= 0"),
         ([net, "--set", "play_search.bogus=1"], "play_search.bogus is not a search setting"),
         (["random", "--set", "play_search.c_init=2"], "random is not a checkpoint"),

@@ -55,3 +55,58 @@ def test_compiled_evaluator_matches_eager() -> None:
     compiled = NetworkEvaluator(model, ops, torch.device("cpu"), compile="default")(states[:5])
     np.testing.assert_allclose(eager[0], compiled[0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(eager[1], compiled[1], rtol=1e-4, atol=1e-5)
+
+
+def _log_softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = logits - logits.max(axis=1, keepdims=True)
+    return shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
+
+
+
+COLUMNS = "ABCDEFGHJ"
+
+
+def _connect4_image(game, action: int) -> int:
+    return 6 - action
+
+
+def _go9_quarter_turn_image(game, action: int) -> int:
+    """(column, row) -> (10 - row, column), counted from 1: a symmetry of the 9x9 board."""
+    start = game.initial_state()
+    text = game.action_to_text(start, action)
+    if text == "pass":
+        return action
+    column, row = COLUMNS.index(text[0]) + 1, int(text[1:])
+    return game.text_to_action(start, f"{COLUMNS[10 - row - 1]}{column}")
+
+
+@pytest.mark.parametrize("name, moves, image", [
+    ("connect4", "4 3 3 5 2", _connect4_image),
+    ("go9", "C3 D4 G3 pass E5", _go9_quarter_turn_image),
+])
+def test_symmetry_averaging_answers_a_position_and_its_image_alike(name, moves, image) -> None:
+    """An untrained net answers a position and its mirror image differently; averaged over
+    the game's symmetries, every move of the image gets the prior of the move it is the image
+    of, both get one value, and that value is the mean of the plain values of the views."""
+    from games.base import play_moves
+
+    game = games.make("go", size=9) if name == "go9" else games.make(name)
+    ops = GameOps(game)
+    torch.manual_seed(0)
+    model = build_model(game, resolve(name, ["model.size=b1c8"]))
+    start = game.initial_state()
+    played = [game.text_to_action(start, t) for t in moves.split()]
+    imaged = [game.action_to_text(start, image(game, a)) for a in played]
+    states = ops.stack([play_moves(game, moves.split()), play_moves(game, imaged)])
+    plain_logits, plain_values = NetworkEvaluator(model, ops, torch.device("cpu"))(states)
+    averaged = NetworkEvaluator(model, ops, torch.device("cpu"), average_symmetries=True)
+    logits, values = averaged(states)
+    assert abs(plain_values[0] - plain_values[1]) > 1e-4  # the net alone is not symmetric
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-4, atol=1e-5)
+    legal = np.flatnonzero(ops.legal(states[:1])[0])
+    position, its_image = _log_softmax(logits)
+    np.testing.assert_allclose(position[legal], its_image[[image(game, a) for a in legal]],
+                               rtol=1e-4, atol=1e-4)
+    assert np.abs(_log_softmax(plain_logits)[0] - position).max() > 1e-4
+    if name == "connect4":  # two views: the position and its image
+        np.testing.assert_allclose(values[0], plain_values.mean(), rtol=1e-4, atol=1e-5)

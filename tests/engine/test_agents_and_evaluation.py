@@ -159,7 +159,8 @@ def test_checkpoint_agents_play_with_the_runs_play_search(tmp_path) -> None:
     from engine.model import build_model
 
     game = games.make("connect4")
-    config = resolve("connect4", ['model.size="b1c8"', "play_search.fpu_reduction=0"])
+    config = resolve("connect4", ['model.size="b1c8"', "play_search.fpu_reduction=0",
+                                  "play_symmetries=false"])
     assert config.search.fpu_reduction > 0
     save_checkpoint(tmp_path / "net", build_model(game, config), config,
                     step=0, positions_trained=0, positions_generated=0)

@@ -226,7 +226,10 @@ class ArenaGate:
         from engine.agents import SearchAgent
 
         p = self.plugin
-        return SearchAgent(p.game, p.evaluator, p.config.arena.simulations,
+        # The arena plays as a loaded checkpoint would: with the run's play settings.
+        evaluator = p.evaluator if not p.config.play_symmetries else NetworkEvaluator(
+            p.model, GameOps(p.game), p.device, average_symmetries=True)
+        return SearchAgent(p.game, evaluator, p.config.arena.simulations,
                            play_search_config(p.config), seed=seed, name="current",
                            endgame=p.config.endgame, ownership=p.evaluator.ownership)
 

@@ -162,3 +162,15 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path, args, message) -> None:
     assert message in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
     assert not (tmp_path / "r").exists()
+
+
+@pytest.mark.parametrize("symmetries", [False, True])
+def test_the_loops_arena_plays_with_the_runs_play_symmetries(tmp_path, symmetries) -> None:
+    config = _config(f"play_symmetries={str(symmetries).lower()}")
+    run = tmp_path / "run"
+    prepare_run(run, config, False)
+    plugin = GamePlugin.build(config, run)
+    current = plugin.gate._current(seed=0)
+    assert (current.evaluator.action_maps is not None) == symmetries
+    assert len(current.evaluator.action_maps or []) == (8 if symmetries else 0)
+    assert plugin.evaluator.action_maps is None  # self-play keeps one view

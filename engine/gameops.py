@@ -228,8 +228,10 @@ class NetworkEvaluator:
             with torch.inference_mode(), autocast(self.device):
                 logits, values = self._forward(obs)
             k = len(chunk)
-            logits_np = logits[: k * views].float().cpu().numpy()
-            values_np = values[: k * views].float().cpu().numpy()
+            logits, values = logits[: k * views].float(), values[: k * views].float()
+            if self.action_maps is not None:  # the views' log-priors are what is averaged
+                logits = logits.log_softmax(dim=1)
+            logits_np, values_np = logits.cpu().numpy(), values.cpu().numpy()
             if self.action_maps is not None:
                 logits_np, values_np = self._averaged(logits_np, values_np, k)
             logits_out[start : start + k] = logits_np
@@ -243,13 +245,11 @@ class NetworkEvaluator:
         no_policy = np.zeros((len(encoded), self.ops.num_actions), dtype=np.float32)
         return self.ops.game.apply_symmetry(k, encoded, no_policy)[0]
 
-    def _averaged(self, logits: np.ndarray, values: np.ndarray, n: int
+    def _averaged(self, log_prior: np.ndarray, values: np.ndarray, n: int
                   ) -> tuple[np.ndarray, np.ndarray]:
         """Mean log-prior (each view's moves put back in place) and mean value over the
         views of `n` states, stacked view by view."""
         assert self.action_maps is not None
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        log_prior = shifted - np.log(np.exp(shifted).sum(axis=1, keepdims=True))
         total = np.zeros((n, self.ops.num_actions), dtype=np.float32)
         for k, action_map in enumerate(self.action_maps):
             total[:, action_map] += log_prior[k * n : (k + 1) * n]

@@ -169,15 +169,13 @@ def eval_command(
         fail(f"checkpoint {checkpoint} not found (give a checkpoint file, a run directory, "
              f"or a player such as random or mcts:200)")
     the_game = _make_game(game, players=(checkpoint,))
-    played, played_as = None, None
+    played = None
     if path.exists() or path.with_name(path.name + ".json").is_file():  # a file, dir or stem
         if set_:
             try:
                 played = with_play_overrides(load_checkpoint(checkpoint).run_config, set_)
             except (CheckpointError, ConfigError) as error:
                 fail(str(error))
-            played_as = {"play_search": played.play_search,
-                         "play_symmetries": played.play_symmetries}
         agent = load_checkpoint_agent(checkpoint, the_game, sims, device=device, seed=seed,
                                       play_config=played)
     elif set_:
@@ -205,8 +203,8 @@ def eval_command(
     else:
         fail(f"eval knows tictactoe and connect4, not {game}")
     report["sims"] = sims
-    if played_as is not None:
-        report.update(played_as)  # the run's play settings with --set applied
+    if played is not None:  # the run's play settings with --set applied
+        report.update(play_search=played.play_search, play_symmetries=played.play_symmetries)
     if as_json:
         print(json.dumps(report))
 

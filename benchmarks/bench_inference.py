@@ -2,9 +2,11 @@
 
 Self-play spends most of its time in the network (see `bench_selfplay`), so this measures
 the network alone, the way the evaluator calls it (`torch.inference_mode`, one forward per
-batch), in three modes:
+batch), in these modes:
 
 * `fp32`          eager float32 (on a GPU, cuDNN convolutions use TF32 as torch does by default);
+* `placed-fp32`   eager float32 in the memory format `engine.model.place_model` gives the
+  network (channels-last on the CPU: what self-play, the learner and play run);
 * `bf16`          eager under bf16 autocast (GPU only);
 * `compiled-fp32` / `compiled-bf16`  `torch.compile` of the same network (default mode);
 * `graphs-fp32` / `graphs-bf16`      `torch.compile(mode="reduce-overhead")`: CUDA graphs,
@@ -25,6 +27,7 @@ copy logits and values out).
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import statistics
 import time
@@ -32,8 +35,8 @@ import time
 import numpy as np
 import torch
 
-
-MODES = ["fp32", "bf16", "compiled-fp32", "compiled-bf16", "graphs-fp32", "graphs-bf16"]
+MODES = ["fp32", "placed-fp32", "bf16", "compiled-fp32", "compiled-bf16", "graphs-fp32",
+         "graphs-bf16"]
 
 
 def _sync(device: torch.device) -> None:
@@ -90,8 +93,7 @@ def bench_preset(preset: str, device: torch.device, batches: list[int], modes: l
     import games as registry
     from engine.config import resolve
     from engine.gameops import GameOps
-    from engine.model import autocast
-    from engine.model import build_model
+    from engine.model import autocast, build_model, place_model
 
     config = resolve(preset, [f"seed={seed}"])
     game = registry.make(config.game, **config.game_options)
@@ -119,7 +121,9 @@ def bench_preset(preset: str, device: torch.device, batches: list[int], modes: l
             continue
         net = model
         compile_s = None
-        if execution == "compiled":
+        if execution == "placed":
+            net = place_model(copy.deepcopy(model), device)
+        elif execution == "compiled":
             net = torch.compile(model, dynamic=False)
         elif execution == "graphs":
             net = torch.compile(model, mode="reduce-overhead", dynamic=False)
@@ -169,7 +173,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
                                      formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--presets", nargs="+", default=["connect4", "go9"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 32, 256, 1024])
-    parser.add_argument("--modes", nargs="+", default=["fp32", "bf16", "compiled-fp32"],
+    parser.add_argument("--modes", nargs="+",
+                        default=["fp32", "placed-fp32", "bf16", "compiled-fp32"],
                         choices=MODES)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave)")

@@ -38,9 +38,8 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
     import games as registry
     from engine.config import resolve
     from engine.gameops import GameOps, NetworkEvaluator
-    from engine.model import resolve_device
+    from engine.model import build_model, place_model, resolve_device
     from engine.selfplay import SelfPlayActor
-    from engine.model import build_model
 
     config = resolve(preset or game_name, [f'game="{game_name}"', f"seed={seed}"] + overrides)
     game = registry.make(config.game, **config.game_options)
@@ -48,7 +47,7 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
     if config.torch_threads > 0:
         torch.set_num_threads(config.torch_threads)
     torch.manual_seed(seed)
-    model = build_model(game, config).to(device)
+    model = place_model(build_model(game, config), device)  # as a run places it
     evaluator = TimedEvaluator(NetworkEvaluator(model, GameOps(game), device,
                                                         compile=config.compile))
     actor = SelfPlayActor(game, config, evaluator, seed=seed)

@@ -427,7 +427,13 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     from engine.checkpoint import CheckpointError, load_checkpoint
     from engine.config import play_search_config
     from engine.gameops import NetworkEvaluator
-    from engine.model import PolicyValueNet, has_ownership_weights, network_shape, resolve_device
+    from engine.model import (
+        PolicyValueNet,
+        has_ownership_weights,
+        network_shape,
+        place_model,
+        resolve_device,
+    )
 
     checkpoint = load_checkpoint(path)
     if game is None:
@@ -444,7 +450,7 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     except RuntimeError as error:
         raise CheckpointError(f"checkpoint {checkpoint.path} does not fit its model config: "
                               f"{str(error).splitlines()[0]}") from None
-    model.to(torch_device)
+    model = place_model(model, torch_device)
     played = play_config or checkpoint.run_config
     evaluator = NetworkEvaluator(model, GameOps(game), torch_device,
                                  average_symmetries=played.play_symmetries)

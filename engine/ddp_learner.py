@@ -80,6 +80,11 @@ def replica_main(rank: int, world: int, port: int, build: tuple[str, str], devic
     model = build_model(games.make(build[0], **config.game_options), config).to(device)
     learner = Learner(model, config.train, device, config.train.root_value_blend)
     weights, optimizer_state = inbox.get()
+    if any(w.dim() == 4 and not w.is_contiguous()
+           and w.is_contiguous(memory_format=torch.channels_last) for w in weights.values()):
+        # Rank 0's layout (`place_model` on the CPU): DDP checks that every rank's
+        # parameters have the same strides.
+        model = model.to(memory_format=torch.channels_last)
     model.load_state_dict(weights)
     learner.optimizer.load_state_dict(optimizer_state)
     _join(rank, world, port, device)

@@ -28,7 +28,7 @@ from engine.gameops import GameOps, NetworkEvaluator
 from engine.learner import Learner
 from engine.loop.gate import GateDecision, match_decision
 from engine.loop.protocols import Plugin
-from engine.model import build_model, count_parameters, load_weights, resolve_device
+from engine.model import build_model, count_parameters, load_weights, place_model, resolve_device
 from engine.replay import (
     GameRecord,
     ReplayBuffer,
@@ -319,7 +319,7 @@ class GamePlugin(Plugin):
         if config.torch_threads > 0 and worker == 0:
             torch.set_num_threads(config.torch_threads)
         torch.manual_seed(config.seed)
-        self.model = build_model(self.game, config).to(self.device)
+        self.model = place_model(build_model(self.game, config), self.device)
         self.evaluator = NetworkEvaluator(self.model, GameOps(self.game), self.device,
                                           compile=config.compile)
         self.replay = ShardReplay(run_dir, self.game, config)

@@ -8,10 +8,11 @@ from benchmarks.bench_inference import _positions, bench_preset
 def test_inference_benchmark_rows_are_checked_against_float64() -> None:
     import torch
 
-    rows = bench_preset("tictactoe", torch.device("cpu"), [1, 8], ["fp32", "bf16"],
+    rows = bench_preset("tictactoe", torch.device("cpu"), [1, 8], ["fp32", "bf16", "placed-fp32"],
                         repeats=2, min_seconds=0.0, seed=0)
     # bf16 autocast is a GPU mode: on the CPU it is skipped, not timed as float32
-    assert [(r["mode"], r["batch"]) for r in rows] == [("fp32", 1), ("fp32", 8)]
+    assert [(r["mode"], r["batch"]) for r in rows] == [
+        ("fp32", 1), ("fp32", 8), ("placed-fp32", 1), ("placed-fp32", 8)]
     for row in rows:
         assert row["positions_per_sec"] > 0 and row["end_to_end_positions_per_sec"] > 0
         assert 0 < row["rel_err"] < 1e-5  # float32 against float64, never exactly equal

@@ -12,7 +12,7 @@ import games
 from engine.config import ConfigError, resolve, to_json
 from engine.ddp_learner import DistributedLearner, shards
 from engine.learner import Learner, learning_rate, losses
-from engine.model import build_model
+from engine.model import build_model, place_model
 
 SETS = ['game="tictactoe"', "model.size=b1c8", "model.policy_channels=2",
         "model.value_hidden=8", "train.batch_size=16", "train.warmup_steps=0",
@@ -55,11 +55,14 @@ def reference_step(model, optimizer, config, batch, step, positions):
     optimizer.step()
 
 
-def test_two_ranks_take_the_mean_gradient_of_their_shards_and_stay_equal():
+@pytest.mark.parametrize("placed", [False, True], ids=["contiguous", "channels-last"])
+def test_two_ranks_take_the_mean_gradient_of_their_shards_and_stay_equal(placed):
     config = resolve(None, SETS)
     game = games.make("tictactoe")
     torch.manual_seed(0)
     model = build_model(game, config)
+    if placed:  # as a run places it on the CPU: the replicas must take the same layout
+        model = place_model(model, torch.device("cpu"))
     reference = copy.deepcopy(model)
     reference_optimizer = Learner(reference, config.train, torch.device("cpu")).optimizer
     learner = DistributedLearner(model, config.train, torch.device("cpu"), 0.0, 2,

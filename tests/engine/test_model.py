@@ -91,3 +91,27 @@ def test_trunk_pooling_and_the_soft_policy_output_round_trip_a_checkpoint(tmp_pa
     assert torch.allclose(again, logits, atol=1e-6)
     with pytest.raises(Exception, match="global_pool_blocks"):
         resolve(None, ["game=connect4", "model.size=b2c16", "model.global_pool_blocks=3"])
+
+
+def test_a_placed_model_is_channels_last_on_the_cpu_and_computes_the_same(tmp_path) -> None:
+    from engine.model import place_model
+
+    config = resolve(None, ["game=connect4", "model.size=b2c16"])
+    game = make("connect4")
+    torch.manual_seed(0)
+    plain = build_model(game, config).eval()
+    placed = place_model(build_model(game, config), torch.device("cpu")).eval()
+    placed.load_state_dict(plain.state_dict())  # copied in place: the layout stays
+    weight = placed.stem[0].weight
+    assert weight.is_contiguous(memory_format=torch.channels_last) and not weight.is_contiguous()
+    x = torch.randn(5, *game.observation_shape)
+    with torch.no_grad():
+        (a, va), (b, vb) = plain(x), placed(x)
+    assert torch.allclose(a, b, atol=1e-5) and torch.allclose(va, vb, atol=1e-5)
+    # A checkpoint of the placed model is written contiguous and loads back equal.
+    save_checkpoint(tmp_path / "net", placed, config, step=0, positions_trained=0,
+                    positions_generated=0)
+    loaded = load_checkpoint_agent(tmp_path / "net", game, 0, device="cpu")
+    with torch.no_grad():
+        c, _ = loaded.evaluator.model(x)
+    assert torch.allclose(c, b, atol=1e-6)

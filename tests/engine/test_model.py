@@ -16,6 +16,15 @@ from games.go import Go
 CONFIG = resolve(None, ["game=go", "game_options.size=5", "model.size=b1c8"])
 
 
+def round_trip_logits(tmp_path, model, config, game, x: torch.Tensor) -> torch.Tensor:
+    """The logits for `x` of `model` saved as a checkpoint and loaded back as an agent."""
+    save_checkpoint(tmp_path / "net", model, config, step=0, positions_trained=0,
+                    positions_generated=0)
+    loaded = load_checkpoint_agent(tmp_path / "net", game, 0, device="cpu")
+    with torch.no_grad():
+        return loaded.evaluator.model(x)[0]
+
+
 def test_the_head_is_built_for_go_only_and_answers_per_point() -> None:
     go = Go(size=5)
     model = build_model(go, CONFIG).eval()
@@ -83,12 +92,8 @@ def test_trunk_pooling_and_the_soft_policy_output_round_trip_a_checkpoint(tmp_pa
     assert outputs["soft_logits"].shape == (3, game.num_actions)
     logits, value = model(x)
     assert torch.equal(logits, outputs["logits"])
-    save_checkpoint(tmp_path / "net", model, config, step=0, positions_trained=0,
-                    positions_generated=0)
-    loaded = load_checkpoint_agent(tmp_path / "net", game, 0, device="cpu")
-    with torch.no_grad():
-        again, _ = loaded.evaluator.model(x)
-    assert torch.allclose(again, logits, atol=1e-6)
+    assert torch.allclose(round_trip_logits(tmp_path, model, config, game, x), logits,
+                          atol=1e-6)
     with pytest.raises(Exception, match="global_pool_blocks"):
         resolve(None, ["game=connect4", "model.size=b2c16", "model.global_pool_blocks=3"])
 
@@ -109,9 +114,4 @@ def test_a_placed_model_is_channels_last_on_the_cpu_and_computes_the_same(tmp_pa
         (a, va), (b, vb) = plain(x), placed(x)
     assert torch.allclose(a, b, atol=1e-5) and torch.allclose(va, vb, atol=1e-5)
     # A checkpoint of the placed model is written contiguous and loads back equal.
-    save_checkpoint(tmp_path / "net", placed, config, step=0, positions_trained=0,
-                    positions_generated=0)
-    loaded = load_checkpoint_agent(tmp_path / "net", game, 0, device="cpu")
-    with torch.no_grad():
-        c, _ = loaded.evaluator.model(x)
-    assert torch.allclose(c, b, atol=1e-6)
+    assert torch.allclose(round_trip_logits(tmp_path, placed, config, game, x), b, atol=1e-6)

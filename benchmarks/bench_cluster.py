@@ -94,10 +94,11 @@ class InferenceHost:
 
         import games as registry
         from engine.config import resolve
-        from engine.model import build_model, resolve_device
+        from engine.model import build_model, resolve_device, resolve_precision
 
         config = resolve(None, None, __import__("json").loads(config_json))
         self.device = resolve_device(config.device)
+        self.precision = resolve_precision(config.precision, self.device)
         torch.manual_seed(config.seed)
         self.model = build_model(registry.make(game, **config.game_options), config).to(
             self.device).eval()
@@ -134,7 +135,7 @@ class InferenceHost:
                 except queue.Empty:
                     break
             obs = torch.from_numpy(np.concatenate([o for o, _ in items])).to(self.device)
-            with torch.inference_mode(), autocast(self.device):
+            with torch.inference_mode(), autocast(self.device, self.precision):
                 logits, values = self.model(obs)
             logits, values = logits.float().cpu().numpy(), values.float().cpu().numpy()
             start = 0
@@ -177,7 +178,8 @@ class SelfPlayHost:
             device = resolve_device(config.device)
             torch.manual_seed(config.seed)
             evaluator = NetworkEvaluator(build_model(self.game, config).to(device),
-                                         GameOps(self.game), device)
+                                         GameOps(self.game), device,
+                                         precision=config.precision)
         else:
             evaluator = RemoteEvaluator(host, GameOps(self.game))
         self.actor = SelfPlayActor(self.game, config, evaluator, seed=seed)

@@ -7,7 +7,9 @@ batch), in these modes:
 * `fp32`          eager float32 (on a GPU, cuDNN convolutions use TF32 as torch does by default);
 * `placed-fp32`   eager float32 in the memory format `engine.model.place_model` gives the
   network (channels-last on the CPU: what self-play, the learner and play run);
-* `bf16`          eager under bf16 autocast (GPU only);
+* `bf16`          eager under bf16 autocast (float32 weights), on a GPU or a CPU (fast on CPUs
+  with bf16 instructions, emulated and slow on others: `engine.model.resolve_precision`);
+* `placed-bf16`   bf16 autocast in the placed memory format (what a run in `bf16` executes);
 * `compiled-fp32` / `compiled-bf16`  `torch.compile` of the same network (default mode);
 * `graphs-fp32` / `graphs-bf16`      `torch.compile(mode="reduce-overhead")`: CUDA graphs,
   which replay a whole forward as one launch (GPU only).
@@ -35,8 +37,8 @@ import time
 import numpy as np
 import torch
 
-MODES = ["fp32", "placed-fp32", "bf16", "compiled-fp32", "compiled-bf16", "graphs-fp32",
-         "graphs-bf16"]
+MODES = ["fp32", "placed-fp32", "bf16", "placed-bf16", "compiled-fp32", "compiled-bf16",
+         "graphs-fp32", "graphs-bf16"]
 
 
 def _sync(device: torch.device) -> None:
@@ -111,13 +113,12 @@ def bench_preset(preset: str, device: torch.device, batches: list[int], modes: l
         model.eval()
         reference = model.double()(encoded[:64].double())[0]
     model = model.float().to(device)
-    precision = autocast(device)
+    precision = autocast(device, "bf16")
 
     results = []
     for mode in modes:
         execution, _, precision_name = mode.rpartition("-") if "-" in mode else ("eager", "", mode)
-        gpu_only = precision_name == "bf16" or execution == "graphs"
-        if gpu_only and device.type != "cuda":
+        if execution == "graphs" and device.type != "cuda":
             continue
         net = model
         compile_s = None
@@ -174,7 +175,8 @@ def main(argv: list[str] | None = None) -> list[dict]:
     parser.add_argument("--presets", nargs="+", default=["connect4", "go9"])
     parser.add_argument("--batches", nargs="+", type=int, default=[1, 32, 256, 1024])
     parser.add_argument("--modes", nargs="+",
-                        default=["fp32", "placed-fp32", "bf16", "compiled-fp32"],
+                        default=["fp32", "placed-fp32", "bf16", "placed-bf16",
+                                 "compiled-fp32"],
                         choices=MODES)
     parser.add_argument("--device", default="auto")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: leave)")

@@ -49,7 +49,8 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
     torch.manual_seed(seed)
     model = place_model(build_model(game, config), device)  # as a run places it
     evaluator = TimedEvaluator(NetworkEvaluator(model, GameOps(game), device,
-                                                        compile=config.compile))
+                                                compile=config.compile,
+                                                precision=config.precision))
     actor = SelfPlayActor(game, config, evaluator, seed=seed)
     start = time.perf_counter()
     evaluator.inner.warm_up(config.selfplay.concurrent_games)  # compiled nets: every shape
@@ -63,6 +64,7 @@ def run(game_name: str, preset: str | None, games: int, overrides: list[str], se
     return {
         "game": game_name,
         "device": str(device),
+        "precision": evaluator.inner.precision,
         "model": config.model.size,
         "algorithm": config.search.algorithm,
         "simulations": config.search.num_simulations,

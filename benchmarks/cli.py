@@ -84,9 +84,10 @@ def bench_inference_command(
     batches: Optional[list[int]] = typer.Option(
         None, "--batch", help="Batch size, repeatable [default: 1, 32, 256, 1024]."),
     modes: Optional[list[str]] = typer.Option(
-        None, "--mode", help="fp32, bf16 (autocast, GPU only), compiled-fp32/-bf16 (torch.compile), "
-        "graphs-fp32/-bf16 (compiled with CUDA graphs, GPU only); repeatable "
-        "[default: fp32, bf16, compiled-fp32]."),
+        None, "--mode", help="fp32, bf16 (autocast), placed-fp32/-bf16 (in the memory format "
+        "a run uses), compiled-fp32/-bf16 (torch.compile), graphs-fp32/-bf16 (compiled with "
+        "CUDA graphs, GPU only); repeatable "
+        "[default: fp32, placed-fp32, bf16, placed-bf16, compiled-fp32]."),
     device: str = typer.Option("auto", help="auto, cpu or cuda[:N]."),
     threads: int = typer.Option(0, help="Torch threads (0: torch's default)."),
     seed: int = typer.Option(0),

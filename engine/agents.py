@@ -421,8 +421,8 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
                           play_config: RunConfig | None = None) -> SearchAgent:
     """A `SearchAgent` driven by the network stored at `path` (file stem, .json or run dir).
 
-    It plays by `play_config`'s `play_search` and `play_symmetries` (default: the run's own
-    config); `search_config`, when given, replaces the search altogether."""
+    It plays by `play_config`'s `play_search`, `play_symmetries` and `precision` (default:
+    the run's own config); `search_config`, when given, replaces the search altogether."""
     import games as games_registry
     from engine.checkpoint import CheckpointError, load_checkpoint
     from engine.config import play_search_config
@@ -453,7 +453,8 @@ def load_checkpoint_agent(path: str | Path, game: Game | None = None, simulation
     model = place_model(model, torch_device)
     played = play_config or checkpoint.run_config
     evaluator = NetworkEvaluator(model, GameOps(game), torch_device,
-                                 average_symmetries=played.play_symmetries)
+                                 average_symmetries=played.play_symmetries,
+                                 precision=played.precision)
     config = search_config or play_search_config(played)
     return SearchAgent(game, evaluator, simulations, config, seed,
                        name=f"ckpt:{checkpoint.path.name}:{simulations}",

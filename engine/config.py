@@ -265,6 +265,11 @@ class RunConfig(LoopConfig):
     and a b10c128 Go net 1.8x faster than eager bf16 at batch 256; Connect Four self-play
     with 256 games at once went from 1,565 to 2,320 positions/s, with 1,024 at once it gained
     nothing (5,182 vs 4,751)."""
+    precision: str = "auto"
+    """How the network computes in self-play, training and play: `bf16` (autocast: bf16
+    matrix products and convolutions, float32 weights), `fp32`, or `auto`: bf16 on a GPU
+    and on a CPU with bf16 instructions (AVX512-BF16 or AMX), where oneDNN runs them faster
+    than float32; float32 on other CPUs, which only emulate bf16."""
     torch_threads: int = 0
     """CPU threads for torch in this process (0 = torch's default; 1 avoids oversubscription
     when self-play workers or other jobs share the cores)."""
@@ -422,6 +427,7 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
 
 
 COMPILE_MODES = ("off", "default", "cuda-graphs", "auto")
+PRECISIONS = ("auto", "bf16", "fp32")
 
 
 def validate(config: RunConfig) -> None:
@@ -455,6 +461,8 @@ def validate(config: RunConfig) -> None:
          "train.batch_size must divide by train.learner_processes"),
         (config.workers >= 0, "workers must be >= 0"),
         (config.compile in COMPILE_MODES, f"compile must be one of {', '.join(COMPILE_MODES)}"),
+        (config.precision in PRECISIONS,
+         f"precision must be one of {', '.join(PRECISIONS)}"),
         (config.replay.window_min >= 1, "replay.window_min must be >= 1"),
         (config.arena.every_iterations >= 0, "arena.every_iterations must be >= 0"),
         (config.arena.games >= 2 or not config.arena.every_iterations,
@@ -499,19 +507,24 @@ def play_search_config(config: RunConfig) -> SearchConfig:
 
 
 def with_play_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
-    """`config` with `play_search.KEY=VALUE` and `play_symmetries=BOOL` overrides: how a
-    trained agent plays. Any other key would describe another run, so it is refused.
+    """`config` with `play_search.KEY=VALUE`, `play_symmetries=BOOL` and `precision=NAME`
+    overrides: how a trained agent plays. Any other key would describe another run, so it
+    is refused.
 
     Raises:
         ConfigError: another key, or a bad setting.
     """
     for text in overrides:
         path, _ = parse_override(text)
-        if path != ["play_symmetries"] and (len(path) != 2 or path[0] != "play_search"):
-            raise ConfigError(f"a trained agent takes play_search.KEY=VALUE and "
-                              f"play_symmetries=BOOL overrides only, not {text!r}")
+        if path not in (["play_symmetries"], ["precision"]) and (
+                len(path) != 2 or path[0] != "play_search"):
+            raise ConfigError(f"a trained agent takes play_search.KEY=VALUE, "
+                              f"play_symmetries=BOOL and precision=NAME overrides only, "
+                              f"not {text!r}")
     changed = resolve_config(RunConfig, overrides=overrides, base=to_dict(config))
     play_search_config(changed)
+    if changed.precision not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}")
     return changed
 
 

@@ -78,7 +78,8 @@ def replica_main(rank: int, world: int, port: int, build: tuple[str, str], devic
     config = resolve(None, None, json.loads(build[1]))
     device = rank_device(torch.device(device_text), rank)
     model = build_model(games.make(build[0], **config.game_options), config).to(device)
-    learner = Learner(model, config.train, device, config.train.root_value_blend)
+    learner = Learner(model, config.train, device, config.train.root_value_blend,
+                      config.precision)
     weights, optimizer_state = inbox.get()
     if any(w.dim() == 4 and not w.is_contiguous()
            and w.is_contiguous(memory_format=torch.channels_last) for w in weights.values()):
@@ -111,8 +112,9 @@ class DistributedLearner(Learner):
     """`Learner` whose every step is shared by `processes` DDP ranks (module docstring)."""
 
     def __init__(self, model: torch.nn.Module, config: TrainConfig, device: torch.device,
-                 root_value_blend: float, processes: int, build: tuple[str, str]) -> None:
-        super().__init__(model, config, device, root_value_blend)
+                 root_value_blend: float, processes: int, build: tuple[str, str],
+                 precision: str = "auto") -> None:
+        super().__init__(model, config, device, root_value_blend, precision)
         self.processes, self.build = processes, build
         self.plain = model
         self._replicas: list[tuple[Any, Any, Any]] = []

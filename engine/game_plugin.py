@@ -157,9 +157,10 @@ class GameLearner:
 
             self.inner: Learner = DistributedLearner(
                 model, config.train, device, config.train.root_value_blend, processes,
-                (config.game, to_json(config)))
+                (config.game, to_json(config)), config.precision)
         else:
-            self.inner = Learner(model, config.train, device, config.train.root_value_blend)
+            self.inner = Learner(model, config.train, device, config.train.root_value_blend,
+                                 config.precision)
         self.rng = np.random.default_rng([config.seed, 1])
 
     @property
@@ -228,7 +229,8 @@ class ArenaGate:
         p = self.plugin
         # The arena plays as a loaded checkpoint would: with the run's play settings.
         evaluator = p.evaluator if not p.config.play_symmetries else NetworkEvaluator(
-            p.model, GameOps(p.game), p.device, average_symmetries=True)
+            p.model, GameOps(p.game), p.device, average_symmetries=True,
+            precision=p.config.precision)
         return SearchAgent(p.game, evaluator, p.config.arena.simulations,
                            play_search_config(p.config), seed=seed, name="current",
                            endgame=p.config.endgame, ownership=p.evaluator.ownership)
@@ -295,7 +297,7 @@ class GamePlugin(Plugin):
 
     name: ClassVar[str] = "game"
     resume_keys: ClassVar[tuple[str, ...]] = ("minutes", "iterations", "device", "workers",
-                                              "cluster", "compile")
+                                              "cluster", "compile", "precision")
     history_prefixes: ClassVar[tuple[str, ...]] = ("loss/", "gate/", "arena/")
 
     @classmethod
@@ -321,7 +323,7 @@ class GamePlugin(Plugin):
         torch.manual_seed(config.seed)
         self.model = place_model(build_model(self.game, config), self.device)
         self.evaluator = NetworkEvaluator(self.model, GameOps(self.game), self.device,
-                                          compile=config.compile)
+                                          compile=config.compile, precision=config.precision)
         self.replay = ShardReplay(run_dir, self.game, config)
         # Every stream derives from the run's seed: the learner's actor by its role, each
         # worker by its number and how many shards it wrote before (so a restarted worker

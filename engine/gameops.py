@@ -123,7 +123,8 @@ def uniform_evaluator(num_actions: int) -> Evaluator:
 
 
 class NetworkEvaluator:
-    """Evaluate states with a `PolicyValueNet` in inference mode (bf16 autocast on a GPU).
+    """Evaluate states with a `PolicyValueNet` in inference mode, in `precision` (`auto`,
+    `bf16` or `fp32`; `engine.model.resolve_precision`).
 
     `compile` ("off", "default", "cuda-graphs", or "auto": CUDA graphs on a GPU, eager on
     the CPU) runs the network through `torch.compile`; then every batch is padded up to a
@@ -132,8 +133,11 @@ class NetworkEvaluator:
     """
 
     def __init__(self, model: Any, ops: GameOps, device: Any, max_batch: int = 1024,
-                 compile: str = "off", average_symmetries: bool = False) -> None:
+                 compile: str = "off", average_symmetries: bool = False,
+                 precision: str = "auto") -> None:
         import torch
+
+        from engine.model import resolve_precision
 
         if compile == "auto":
             compile = "cuda-graphs" if torch.device(device).type == "cuda" else "off"
@@ -141,6 +145,7 @@ class NetworkEvaluator:
         self.model = model.eval()
         self.ops = ops
         self.device = device
+        self.precision = resolve_precision(precision, torch.device(device))
         self.max_batch = max_batch
         self._torch = torch
         self.calls = 0
@@ -196,7 +201,7 @@ class NetworkEvaluator:
         out = []
         for start in range(0, len(states), self.max_batch):
             obs = torch.from_numpy(self.ops.encode(states[start : start + self.max_batch]))
-            with torch.inference_mode(), autocast(self.device):
+            with torch.inference_mode(), autocast(self.device, self.precision):
                 _, _, owned = self.model(obs.to(self.device), with_ownership=True)
             out.append(owned.float().cpu().numpy())
         if not out:
@@ -225,7 +230,7 @@ class NetworkEvaluator:
             obs = torch.from_numpy(encoded).to(self.device, non_blocking=True)
             if self.compiled:
                 obs = self._padded(obs)
-            with torch.inference_mode(), autocast(self.device):
+            with torch.inference_mode(), autocast(self.device, self.precision):
                 logits, values = self._forward(obs)
             k = len(chunk)
             logits, values = logits[: k * views].float(), values[: k * views].float()

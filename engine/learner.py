@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 
 from engine.config import TrainConfig
-from engine.model import PolicyValueNet, autocast, masked_logits
+from engine.model import PolicyValueNet, autocast, masked_logits, resolve_precision
 
 _DTYPES = {"ownership": np.float32}
 """Fields stored narrower in the shards than the losses take them."""
@@ -114,10 +114,11 @@ class Learner:
     """Owns the optimizer and the counters that define where training is."""
 
     def __init__(self, model: torch.nn.Module, config: TrainConfig, device: torch.device,
-                 root_value_blend: float = 0.0) -> None:
+                 root_value_blend: float = 0.0, precision: str = "auto") -> None:
         self.model = model
         self.config = config
         self.device = device
+        self.precision = resolve_precision(precision, device)
         self.root_value_blend = root_value_blend
         self.optimizer = make_optimizer(model, config)
         self.ownership = isinstance(model, PolicyValueNet) and model.has_ownership
@@ -137,7 +138,7 @@ class Learner:
         for group in self.optimizer.param_groups:
             group["lr"] = lr
         tensors = self._to_device(batch)
-        with autocast(self.device):
+        with autocast(self.device, self.precision):
             parts = losses(self.model, tensors, self.root_value_blend,
                            self.config.soft_policy_temperature)
         total = parts["policy"] + self.config.value_loss_weight * parts["value"]

@@ -18,15 +18,17 @@ also names dead stones at the end of a game (`engine.endgame`).
 
 from __future__ import annotations
 
+import functools
 from contextlib import nullcontext
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.config import ModelConfig
+from engine.config import PRECISIONS, ModelConfig
 from games.base import TerritoryGame
 
 
@@ -193,10 +195,44 @@ def resolve_device(name: str = "auto") -> torch.device:
     return device
 
 
-def autocast(device: torch.device):
-    """bf16 autocast on a GPU; nothing on the CPU (bf16 matmuls are slow on most CPUs)."""
-    if device.type == "cuda":
-        return torch.autocast("cuda", dtype=torch.bfloat16)
+def cpu_has_native_bf16(cpuinfo: str | None = None) -> bool:
+    """Whether this CPU has bf16 dot-product instructions (AVX512-BF16 or AMX-BF16), with
+    which oneDNN's bf16 convolutions beat float32; elsewhere bf16 is emulated and slower.
+    `cpuinfo`: the text of /proc/cpuinfo (read when None; False where there is none)."""
+    if cpuinfo is None:
+        return _this_cpu_has_native_bf16()
+    for line in cpuinfo.splitlines():
+        if line.startswith("flags"):
+            flags = set(line.partition(":")[2].split())
+            return bool(flags & {"avx512_bf16", "amx_bf16"})
+    return False
+
+
+@functools.cache
+def _this_cpu_has_native_bf16() -> bool:
+    try:
+        return cpu_has_native_bf16(Path("/proc/cpuinfo").read_text())
+    except OSError:
+        return False
+
+
+def resolve_precision(name: str, device: torch.device) -> str:
+    """`bf16` or `fp32` for a configured precision: `auto` is bf16 on a GPU and on a CPU
+    with native bf16 instructions (`cpu_has_native_bf16`), float32 elsewhere."""
+    if name not in PRECISIONS:
+        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {name!r}")
+    if name != "auto":
+        return name
+    if device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bf16()):
+        return "bf16"
+    return "fp32"
+
+
+def autocast(device: torch.device, precision: str):
+    """bf16 autocast for a resolved `precision` of `bf16` (weights stay float32); nothing
+    for `fp32`."""
+    if precision == "bf16":
+        return torch.autocast(device.type, dtype=torch.bfloat16)
     return nullcontext()
 
 

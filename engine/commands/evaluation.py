@@ -154,8 +154,9 @@ def eval_command(
     seed: int = typer.Option(0),
     as_json: bool = typer.Option(False, "--json", help="Print the report as a JSON last line."),
     set_: list[str] = typer.Option([], "--set", help="How a checkpoint's agent plays: "
-                                                     "play_search.KEY=VALUE or "
-                                                     "play_symmetries=BOOL (repeatable)."),
+                                                     "play_search.KEY=VALUE, "
+                                                     "play_symmetries=BOOL or "
+                                                     "precision=auto|bf16|fp32 (repeatable)."),
 ) -> None:
     """Score an agent against exact answers (tic-tac-toe: perfect play; Connect Four: Pons' sets)."""
     from engine.agents import load_checkpoint_agent, make_agent
@@ -204,7 +205,8 @@ def eval_command(
         fail(f"eval knows tictactoe and connect4, not {game}")
     report["sims"] = sims
     if played is not None:  # the run's play settings with --set applied
-        report.update(play_search=played.play_search, play_symmetries=played.play_symmetries)
+        report.update(play_search=played.play_search, play_symmetries=played.play_symmetries,
+                      precision=agent.evaluator.precision)
     if as_json:
         print(json.dumps(report))
 

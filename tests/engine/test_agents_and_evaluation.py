@@ -217,14 +217,17 @@ def test_eval_set_changes_how_a_checkpoint_plays(tmp_path) -> None:
     net = str(tmp_path / "net")
     done = CliRunner().invoke(app, ["eval", "tictactoe", "--checkpoint", net, "--sims", "4",
                                     "--set", "play_search.c_init=2.5",
-                                    "--set", "play_symmetries=true", "--json"])
+                                    "--set", "play_symmetries=true",
+                                    "--set", "precision=fp32", "--json"])
     assert done.exit_code == 0, done.output
     report = json.loads(done.output.strip().splitlines()[-1])
     assert report["play_search"] == {"fpu_reduction": 0, "c_init": 2.5}
     assert report["play_symmetries"] is True
+    assert report["precision"] == "fp32"
     for args, message in [
-        ([net, "--set", "train.lr=1"], "play_symmetries=BOOL overrides only"),
+        ([net, "--set", "train.lr=1"], "precision=NAME overrides only"),
         ([net, "--set", "play_symmetries=3"], "play_symmetries"),
+        ([net, "--set", "precision=fp8"], "precision must be one of auto, bf16, fp32"),
         ([net, "--set", "play_search.c_init=-1"], "c_init must be >= 0"),
         ([net, "--set", "play_search.bogus=1"], "play_search.bogus is not a search setting"),
         (["random", "--set", "play_search.c_init=2"], "random is not a checkpoint"),

@@ -51,8 +51,10 @@ def test_padding_to_a_power_of_two_changes_no_answer() -> None:
 @pytest.mark.slow
 def test_compiled_evaluator_matches_eager() -> None:
     ops, model, states = _setup()
-    eager = NetworkEvaluator(model, ops, torch.device("cpu"))(states[:5])
-    compiled = NetworkEvaluator(model, ops, torch.device("cpu"), compile="default")(states[:5])
+    cpu = torch.device("cpu")
+    # float32 on both sides: a compiled bf16 graph rounds in other places than eager bf16
+    eager = NetworkEvaluator(model, ops, cpu, precision="fp32")(states[:5])
+    compiled = NetworkEvaluator(model, ops, cpu, compile="default", precision="fp32")(states[:5])
     np.testing.assert_allclose(eager[0], compiled[0], rtol=1e-4, atol=1e-5)
     np.testing.assert_allclose(eager[1], compiled[1], rtol=1e-4, atol=1e-5)
 
@@ -110,3 +112,18 @@ def test_symmetry_averaging_answers_a_position_and_its_image_alike(name, moves, 
     assert np.abs(_log_softmax(plain_logits)[0] - position).max() > 1e-4
     if name == "connect4":  # two views: the position and its image
         np.testing.assert_allclose(values[0], plain_values.mean(), rtol=1e-4, atol=1e-5)
+
+
+def test_bf16_answers_are_float32_answers_to_two_or_three_digits() -> None:
+    """bf16 autocast rounds products to 8 bits of mantissa: each answer moves a little (and
+    does move: it is not float32 under another name), and no more than that."""
+    ops, model, states = _setup()
+    with torch.no_grad():  # BatchNorm statistics of real positions, as a trained net has
+        model.train()
+        model(torch.from_numpy(ops.encode(states)))
+    exact = NetworkEvaluator(model, ops, torch.device("cpu"), precision="fp32")(states)
+    rounded = NetworkEvaluator(model, ops, torch.device("cpu"), precision="bf16")(states)
+    (logits, values), (logits_bf16, values_bf16) = exact, rounded
+    error = np.linalg.norm(logits - logits_bf16) / np.linalg.norm(logits)
+    assert 1e-5 < error < 3e-2, error
+    assert 0 < np.abs(values - values_bf16).max() < 1e-2  # values lie in [-1, 1]

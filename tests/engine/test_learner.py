@@ -136,3 +136,18 @@ def test_the_soft_policy_loss_is_the_cross_entropy_of_its_own_output() -> None:
     for _ in range(30):
         last = learner.train_step(numpy_batch)
     assert last["loss/soft_policy"] < first["loss/soft_policy"]
+
+
+def test_bf16_training_follows_float32_training_and_keeps_float32_weights() -> None:
+    go = Go(size=5, komi=0.5)
+    batch = go_batch(go)
+    curves = {}
+    for precision in ("fp32", "bf16"):
+        model = small_model(go)
+        learner = Learner(model, TrainConfig(lr=0.01, warmup_steps=0, lr_schedule="constant"),
+                          torch.device("cpu"), precision=precision)
+        curves[precision] = [learner.train_step(batch)["loss/total"] for _ in range(40)]
+        assert all(p.dtype == torch.float32 for p in model.parameters())
+    assert curves["fp32"][-1] < 0.9 * curves["fp32"][0], curves["fp32"]
+    assert curves["bf16"] != curves["fp32"]  # bf16 products did round
+    np.testing.assert_allclose(curves["bf16"], curves["fp32"], rtol=0.02)

@@ -9,7 +9,14 @@ import torch
 from engine.agents import load_checkpoint_agent
 from engine.checkpoint import save_checkpoint
 from engine.config import ModelConfig, resolve
-from engine.model import PolicyValueNet, build_model, load_weights, network_shape
+from engine.model import (
+    PolicyValueNet,
+    build_model,
+    cpu_has_native_bf16,
+    load_weights,
+    network_shape,
+    resolve_precision,
+)
 from games import make
 from games.go import Go
 
@@ -115,3 +122,29 @@ def test_a_placed_model_is_channels_last_on_the_cpu_and_computes_the_same(tmp_pa
     assert torch.allclose(a, b, atol=1e-5) and torch.allclose(va, vb, atol=1e-5)
     # A checkpoint of the placed model is written contiguous and loads back equal.
     assert torch.allclose(round_trip_logits(tmp_path, placed, config, game, x), b, atol=1e-6)
+
+
+INTEL_FLAGS = "processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512bw avx512_vnni\n"
+
+
+@pytest.mark.parametrize("cpuinfo, native", [
+    (INTEL_FLAGS, False),  # AVX-512 without BF16: oneDNN emulates bf16
+    (INTEL_FLAGS.replace("avx512_vnni", "avx512_vnni avx512_bf16"), True),
+    (INTEL_FLAGS.replace("avx512_vnni", "amx_tile amx_bf16"), True),
+    ("processor\t: 0\nFeatures\t: fp asimd\n", False),  # no x86 flags line at all
+])
+def test_native_bf16_is_read_from_the_cpu_flags(cpuinfo: str, native: bool) -> None:
+    assert cpu_has_native_bf16(cpuinfo) is native
+
+
+def test_precision_auto_is_bf16_on_a_gpu_and_follows_the_cpu_flags(monkeypatch) -> None:
+    import engine.model as model_module
+
+    cpu, gpu = torch.device("cpu"), torch.device("cuda")
+    assert resolve_precision("fp32", gpu) == "fp32" and resolve_precision("bf16", cpu) == "bf16"
+    assert resolve_precision("auto", gpu) == "bf16"
+    for native in (True, False):
+        monkeypatch.setattr(model_module, "_this_cpu_has_native_bf16", lambda n=native: n)
+        assert resolve_precision("auto", cpu) == ("bf16" if native else "fp32")
+    with pytest.raises(ValueError, match="precision must be one of auto, bf16, fp32"):
+        resolve_precision("fp16", cpu)

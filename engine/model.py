@@ -162,11 +162,13 @@ class PolicyValueNet(nn.Module):
         value_features = [self.value_conv(features).flatten(1)]
         if self.config.global_pool_value:
             value_features += [features.mean(dim=(2, 3)), features.amax(dim=(2, 3))]
-        value = torch.tanh(self.value_fc(torch.cat(value_features, dim=1))).squeeze(1)
+        # The heads' squashing runs in float32 under bf16 autocast: near +-1 bf16 keeps steps
+        # of 1/256, coarser than the values the search and the losses tell apart.
+        value = torch.tanh(self.value_fc(torch.cat(value_features, dim=1)).float()).squeeze(1)
         if all_heads:
             outputs = {"logits": logits, "value": value}
             if self.ownership_head is not None:
-                outputs["ownership"] = torch.tanh(self.ownership_head(features)).squeeze(1)
+                outputs["ownership"] = torch.tanh(self.ownership_head(features).float()).squeeze(1)
             if self.soft_policy_fc is not None:
                 outputs["soft_logits"] = self.soft_policy_fc(policy_features)
             return outputs
@@ -174,7 +176,7 @@ class PolicyValueNet(nn.Module):
             return logits, value
         if self.ownership_head is None:
             raise ValueError("this network has no ownership head")
-        return logits, value, torch.tanh(self.ownership_head(features)).squeeze(1)
+        return logits, value, torch.tanh(self.ownership_head(features).float()).squeeze(1)
 
 
 def masked_logits(logits: torch.Tensor, legal: torch.Tensor) -> torch.Tensor:

@@ -430,9 +430,21 @@ COMPILE_MODES = ("off", "default", "cuda-graphs", "auto")
 PRECISIONS = ("auto", "bf16", "fp32")
 
 
+def check_precision(name: str) -> str:
+    """`name` when it is a precision a run can name.
+
+    Raises:
+        ConfigError: any other name.
+    """
+    if name not in PRECISIONS:
+        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}, not {name!r}")
+    return name
+
+
 def validate(config: RunConfig) -> None:
     """Cross-field checks that a single type hint cannot express."""
     parse_model_size(config.model.size)
+    check_precision(config.precision)
     checks = [
         (config.selfplay.concurrent_games >= 1, "selfplay.concurrent_games must be >= 1"),
         (config.selfplay.games_per_iteration >= 1, "selfplay.games_per_iteration must be >= 1"),
@@ -461,8 +473,6 @@ def validate(config: RunConfig) -> None:
          "train.batch_size must divide by train.learner_processes"),
         (config.workers >= 0, "workers must be >= 0"),
         (config.compile in COMPILE_MODES, f"compile must be one of {', '.join(COMPILE_MODES)}"),
-        (config.precision in PRECISIONS,
-         f"precision must be one of {', '.join(PRECISIONS)}"),
         (config.replay.window_min >= 1, "replay.window_min must be >= 1"),
         (config.arena.every_iterations >= 0, "arena.every_iterations must be >= 0"),
         (config.arena.games >= 2 or not config.arena.every_iterations,
@@ -523,8 +533,7 @@ def with_play_overrides(config: RunConfig, overrides: list[str]) -> RunConfig:
                               f"not {text!r}")
     changed = resolve_config(RunConfig, overrides=overrides, base=to_dict(config))
     play_search_config(changed)
-    if changed.precision not in PRECISIONS:
-        raise ConfigError(f"precision must be one of {', '.join(PRECISIONS)}")
+    check_precision(changed.precision)
     return changed
 
 

@@ -28,7 +28,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from engine.config import PRECISIONS, ModelConfig
+from engine.config import ModelConfig, check_precision
 from games.base import TerritoryGame
 
 
@@ -221,9 +221,7 @@ def _this_cpu_has_native_bf16() -> bool:
 def resolve_precision(name: str, device: torch.device) -> str:
     """`bf16` or `fp32` for a configured precision: `auto` is bf16 on a GPU and on a CPU
     with native bf16 instructions (`cpu_has_native_bf16`), float32 elsewhere."""
-    if name not in PRECISIONS:
-        raise ValueError(f"precision must be one of {', '.join(PRECISIONS)}, not {name!r}")
-    if name != "auto":
+    if check_precision(name) != "auto":
         return name
     if device.type == "cuda" or (device.type == "cpu" and cpu_has_native_bf16()):
         return "bf16"

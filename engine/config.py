@@ -47,6 +47,11 @@ class ModelConfig:
     """Channels of the 1x1 conv in front of the policy head's linear layer."""
     value_hidden: int = 64
     """Width of the value head's hidden layer."""
+    value_head: str = "scalar"
+    """`scalar`: one tanh output trained by squared error toward the result (AlphaZero).
+    `wdl`: three logits for win, draw and loss, trained by cross-entropy (Leela Chess Zero,
+    KataGo); the search sees P(win) - P(loss). A drawn result is then a class of its own,
+    not the midpoint between a win and a loss."""
 
     @property
     def blocks(self) -> int:
@@ -428,6 +433,7 @@ def coerce(value: Any, hint: Any, where: str) -> Any:
 
 COMPILE_MODES = ("off", "default", "cuda-graphs", "auto")
 PRECISIONS = ("auto", "bf16", "fp32")
+VALUE_HEADS = ("scalar", "wdl")
 
 
 def check_precision(name: str) -> str:
@@ -459,6 +465,8 @@ def validate(config: RunConfig) -> None:
          "selfplay.value_target_blend must be in [0, 1]"),
         (1.0 <= config.selfplay.value_target_horizon < float("inf"),
          "selfplay.value_target_horizon must be a finite number >= 1"),
+        (config.model.value_head in VALUE_HEADS,
+         f"model.value_head must be one of {', '.join(VALUE_HEADS)}"),
         (0 <= config.model.global_pool_blocks <= config.model.blocks,
          "model.global_pool_blocks must be from 0 to the tower's blocks"),
         (config.model.global_pool_blocks == 0 or config.model.channels >= 8,

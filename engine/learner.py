@@ -5,7 +5,9 @@ Losses (per sample, averaged over the batch):
   legal actions (illegal logits are masked, so nothing is spent unlearning them), weighted by
   `policy_weight` (0 for fast-search moves under playout-cap randomization);
 * value: squared error between the network's value and the target
-  `(1 - root_value_blend) * game result + root_value_blend * search root value`;
+  `(1 - root_value_blend) * game result + root_value_blend * search root value`; for a
+  win/draw/loss head (`model.value_head = "wdl"`), the cross-entropy of its logits against
+  that target as a distribution (`wdl_target`), the squared error logged beside it;
 * ownership (networks with the ownership head): binary cross-entropy between each point's
   predicted owner, as the probability (1 + ownership) / 2, and the final owner (+1, -1, 0
   for dame as 1/2), averaged over the points and over the rows that have the target
@@ -63,6 +65,15 @@ def ownership_loss(predicted: torch.Tensor, target: torch.Tensor,
     return (per_row * weight).sum() / weight.sum().clamp(min=1.0)
 
 
+def wdl_target(value: torch.Tensor) -> torch.Tensor:
+    """A scalar target in [-1, 1] as win/draw/loss probabilities [B, 3] whose expectation
+    P(win) - P(loss) is the target: a result is one-hot; a blended value v puts |v| on its
+    sign's outcome and the rest on the draw (the least-committed distribution with that
+    mean)."""
+    v = value.float().clamp(-1.0, 1.0)
+    return torch.stack([v.clamp(min=0.0), 1.0 - v.abs(), (-v).clamp(min=0.0)], dim=1)
+
+
 def soft_policy_target(policy: torch.Tensor, temperature: float) -> torch.Tensor:
     """KataGo's soft-policy target: `policy ** (1 / temperature)`, renormalised per row (rows
     of zeros stay zeros); moves the search never tried keep 0."""
@@ -92,10 +103,15 @@ def losses(model: torch.nn.Module, batch: dict[str, torch.Tensor],
     policy_loss = policy_cross_entropy(outputs["logits"], batch["legal"], target, weight)
     value_target = (1 - root_value_blend) * batch["value"] + root_value_blend * batch["root_value"]
     value_loss = F.mse_loss(outputs["value"].float(), value_target)
+    parts = {}
+    if "wdl_logits" in outputs:
+        parts["value_mse"] = value_loss
+        value_loss = -(wdl_target(value_target)
+                       * F.log_softmax(outputs["wdl_logits"].float(), dim=1)).sum(1).mean()
     # Entropy of the target: the floor the policy loss can reach (for logging).
     target_entropy = -(target * torch.log(target.clamp(min=1e-12))).sum(dim=1)
     target_entropy = (target_entropy * weight).sum() / weight.sum().clamp(min=1.0)
-    parts = {"policy": policy_loss, "value": value_loss, "target_entropy": target_entropy}
+    parts.update(policy=policy_loss, value=value_loss, target_entropy=target_entropy)
     if "ownership" in outputs:
         owned = outputs["ownership"]
         if "ownership" in batch:
@@ -167,6 +183,8 @@ class Learner:
             figures["loss/ownership"] = float(parts["ownership"].detach())
         if "soft_policy" in parts:
             figures["loss/soft_policy"] = float(parts["soft_policy"].detach())
+        if "value_mse" in parts:
+            figures["loss/value_mse"] = float(parts["value_mse"].detach())
         return figures
 
     def close(self) -> None:

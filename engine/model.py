@@ -6,6 +6,8 @@
       -> policy head: conv 1x1 -> flatten -> linear -> logits [B, A]
                       (+ a second linear layer: the soft-policy logits, training only)
       -> value head:  conv 1x1 (+ mean/max global pooling) -> MLP -> tanh -> value [B]
+                      (`value_head = "wdl"`: MLP -> win/draw/loss logits [B, 3], and
+                      value = P(win) - P(loss))
       -> ownership head (games counted by area only, `games.base.TerritoryGame`):
                       conv 1x1 -> BN -> ReLU -> conv 1x1 -> tanh -> ownership [B, H, W]
 
@@ -138,7 +140,7 @@ class PolicyValueNet(nn.Module):
         self.value_fc = nn.Sequential(
             nn.Linear(value_in, config.value_hidden),
             nn.ReLU(inplace=True),
-            nn.Linear(config.value_hidden, 1),
+            nn.Linear(config.value_hidden, 3 if config.value_head == "wdl" else 1),
         )
         self.ownership_head = nn.Sequential(
             nn.Conv2d(channels, config.policy_channels, 1, bias=False),
@@ -155,7 +157,8 @@ class PolicyValueNet(nn.Module):
         """(logits [B, A], value [B]); with `with_ownership`, also ownership [B, H, W] in
         [-1, 1] for the player to move (raises ValueError where the head is absent). With
         `all_heads`, a dict of every output the network has: `logits`, `value`, and
-        `ownership` and `soft_logits` [B, A] where it has those heads (what training uses)."""
+        `ownership`, `soft_logits` [B, A] and `wdl_logits` [B, 3] (win, draw, loss) where it
+        has those heads (what training uses)."""
         features = self.tower(self.stem(x))
         policy_features = self.policy_conv(features).flatten(1)
         logits = self.policy_fc(policy_features)
@@ -164,9 +167,16 @@ class PolicyValueNet(nn.Module):
             value_features += [features.mean(dim=(2, 3)), features.amax(dim=(2, 3))]
         # The heads' squashing runs in float32 under bf16 autocast: near +-1 bf16 keeps steps
         # of 1/256, coarser than the values the search and the losses tell apart.
-        value = torch.tanh(self.value_fc(torch.cat(value_features, dim=1)).float()).squeeze(1)
+        value_out = self.value_fc(torch.cat(value_features, dim=1)).float()
+        if self.config.value_head == "wdl":
+            wdl = torch.softmax(value_out, dim=1)
+            value = wdl[:, 0] - wdl[:, 2]
+        else:
+            value = torch.tanh(value_out).squeeze(1)
         if all_heads:
             outputs = {"logits": logits, "value": value}
+            if self.config.value_head == "wdl":
+                outputs["wdl_logits"] = value_out
             if self.ownership_head is not None:
                 outputs["ownership"] = torch.tanh(self.ownership_head(features).float()).squeeze(1)
             if self.soft_policy_fc is not None:

@@ -151,3 +151,43 @@ def test_bf16_training_follows_float32_training_and_keeps_float32_weights() -> N
     assert curves["fp32"][-1] < 0.9 * curves["fp32"][0], curves["fp32"]
     assert curves["bf16"] != curves["fp32"]  # bf16 products did round
     np.testing.assert_allclose(curves["bf16"], curves["fp32"], rtol=0.02)
+
+
+def test_a_scalar_target_as_win_draw_loss_keeps_its_mean() -> None:
+    from engine.learner import wdl_target
+
+    target = wdl_target(torch.tensor([1.0, 0.0, -1.0, 0.5, -0.25]))
+    expected = [[1, 0, 0], [0, 1, 0], [0, 0, 1], [0.5, 0.5, 0], [0, 0.75, 0.25]]
+    np.testing.assert_allclose(target.numpy(), expected, atol=1e-7)
+
+
+def test_a_wdl_head_learns_a_draw_by_cross_entropy() -> None:
+    from engine.learner import losses
+
+    game = make("connect4")
+    torch.manual_seed(0)
+    model = PolicyValueNet(network_shape(game), ModelConfig(size="b1c16", value_head="wdl"))
+    results = np.array([1.0, 0.0, -1.0, 0.0], dtype=np.float32)
+    batch = {"observations": torch.randn(4, *game.observation_shape),
+             "policy": torch.full((4, game.num_actions), 1 / game.num_actions),
+             "legal": torch.ones(4, game.num_actions, dtype=torch.bool),
+             "value": torch.from_numpy(results), "root_value": torch.zeros(4),
+             "policy_weight": torch.ones(4)}
+    model.eval()
+    parts = losses(model, batch, 0.0)
+    with torch.no_grad():
+        wdl_logits = model(batch["observations"], all_heads=True)["wdl_logits"].numpy()
+    log_probs = wdl_logits - np.log(np.exp(wdl_logits).sum(axis=1, keepdims=True))
+    classes = [0, 1, 2, 1]  # win, draw, loss, draw
+    expected = -np.mean([log_probs[i, c] for i, c in enumerate(classes)])
+    assert float(parts["value"].detach()) == pytest.approx(expected, rel=1e-5)
+    learner = Learner(model, TrainConfig(lr=0.01, warmup_steps=0, lr_schedule="constant"),
+                      torch.device("cpu"))
+    numpy_batch = {k: v.numpy() for k, v in batch.items()}
+    for _ in range(60):
+        figures = learner.train_step(numpy_batch)
+    assert figures["loss/value_mse"] < 0.05, figures
+    model.eval()
+    with torch.no_grad():
+        wdl = torch.softmax(model(batch["observations"], all_heads=True)["wdl_logits"], 1)
+    assert wdl[1, 1] > 0.8 and wdl[3, 1] > 0.8  # the drawn rows: a draw, not a coin toss

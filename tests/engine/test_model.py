@@ -3,6 +3,7 @@ load), global pooling in the trunk, and the soft-policy output."""
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 import torch
 
@@ -148,3 +149,22 @@ def test_precision_auto_is_bf16_on_a_gpu_and_follows_the_cpu_flags(monkeypatch) 
         assert resolve_precision("auto", cpu) == ("bf16" if native else "fp32")
     with pytest.raises(ValueError, match="precision must be one of auto, bf16, fp32"):
         resolve_precision("fp16", cpu)
+
+
+def test_a_wdl_value_head_gives_win_minus_loss_and_round_trips_a_checkpoint(tmp_path) -> None:
+    config = resolve(None, ["game=connect4", "model.size=b2c16", "model.value_head=wdl"])
+    game = make("connect4")
+    torch.manual_seed(0)
+    model = build_model(game, config).eval()
+    x = torch.randn(4, *game.observation_shape)
+    with torch.no_grad():
+        outputs = model(x, all_heads=True)
+    assert outputs["wdl_logits"].shape == (4, 3)
+    wdl = np.exp(outputs["wdl_logits"].numpy())
+    wdl /= wdl.sum(axis=1, keepdims=True)
+    np.testing.assert_allclose(outputs["value"].numpy(), wdl[:, 0] - wdl[:, 2], atol=1e-6)
+    logits = model(x)[0]
+    assert torch.allclose(round_trip_logits(tmp_path, model, config, game, x), logits,
+                          atol=1e-6)
+    with pytest.raises(Exception, match="value_head"):
+        resolve(None, ["game=connect4", "model.value_head=categorical"])

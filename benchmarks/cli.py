@@ -55,6 +55,32 @@ def bench_replay_command(
     main(["--shards", str(shards), "--positions", str(positions), "--window", str(window),
           "--repeats", str(repeats)] + (["--json"] if as_json else []))
 
+@bench_app.command("learner")
+def bench_learner_command(
+    preset: str = typer.Option("connect4", help="Preset whose learner to time."),
+    set_: list[str] = typer.Option([], "--set", help="Config override key=value."),
+    variant: list[str] = typer.Option(
+        [], "--variant", help="Other settings to time in the same run, KEY=VALUE[,KEY=VALUE] "
+                              "(repeatable); reported as a ratio to the base."),
+    steps: int = typer.Option(10, help="Gradient steps per timed round."),
+    rounds: int = typer.Option(5, help="Timed rounds per setting (the median counts)."),
+    seed: int = typer.Option(0),
+    as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
+) -> None:
+    """The learner's gradient steps: ms per step and positions/s, by preset and setting."""
+    from benchmarks.bench_learner import main
+    from engine.config import resolve
+
+    if steps < 1 or rounds < 1:
+        fail("--steps and --rounds must be at least 1")
+    for items in [list(set_)] + [list(set_) + v.split(",") for v in variant]:
+        resolve(preset, items)  # a bad setting: a one-line error before any timing
+    argv = ["--preset", preset, "--steps", str(steps), "--rounds", str(rounds),
+            "--seed", str(seed)]
+    argv += [a for item in set_ for a in ("--set", item)]
+    argv += [a for item in variant for a in ("--variant", item)]
+    main(argv + (["--json"] if as_json else []))
+
 @bench_app.command("go")
 def bench_go_command(
     size: list[int] | None = typer.Option(None, "--size", help="Board size (repeatable; "

@@ -7,7 +7,8 @@ a batch of real encodings from random games (uniform policy targets over the leg
 results drawn from win, draw and loss; Go's ownership targets where the net has the head).
 `--variant KEY=VALUE[,KEY=VALUE]` (repeatable) times other settings of the same preset in
 the same run, in rounds that alternate their order (A B, B A, ...) so that a shared
-machine's drift and the order itself hit them alike; the report gives each variant's time as a ratio to the base.
+machine's drift and the order itself hit them alike; the report gives each variant's time
+as a ratio to the base.
 
     python -m benchmarks.bench_learner --preset connect4 --variant model.value_head=wdl
 """
@@ -67,11 +68,16 @@ def make_learner(preset: str, overrides: list[str], seed: int) -> Any:
                            config.precision)
 
 
+def settings_of(overrides: list[str], variants: list[str]) -> dict[str, list[str]]:
+    """Each timed setting's name and overrides: `base` is `overrides`, and each variant
+    `K=V[,K=V]` adds its own on top."""
+    return {"base": overrides, **{v: overrides + v.split(",") for v in variants}}
+
+
 def run(preset: str, overrides: list[str], variants: list[str], steps: int, rounds: int,
         seed: int) -> dict[str, Any]:
-    settings = {"base": overrides}
-    settings.update({v: overrides + v.split(",") for v in variants})
-    learners = {name: make_learner(preset, items, seed) for name, items in settings.items()}
+    learners = {name: make_learner(preset, items, seed)
+                for name, items in settings_of(overrides, variants).items()}
     config = learners["base"][0]
     if config.torch_threads > 0:
         torch.set_num_threads(config.torch_threads)

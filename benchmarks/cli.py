@@ -68,12 +68,12 @@ def bench_learner_command(
     as_json: bool = typer.Option(False, "--json", help="Print only the JSON line."),
 ) -> None:
     """The learner's gradient steps: ms per step and positions/s, by preset and setting."""
-    from benchmarks.bench_learner import main
+    from benchmarks.bench_learner import main, settings_of
     from engine.config import resolve
 
     if steps < 1 or rounds < 1:
         fail("--steps and --rounds must be at least 1")
-    for items in [list(set_)] + [list(set_) + v.split(",") for v in variant]:
+    for items in settings_of(list(set_), list(variant)).values():
         resolve(preset, items)  # a bad setting: a one-line error before any timing
     argv = ["--preset", preset, "--steps", str(steps), "--rounds", str(rounds),
             "--seed", str(seed)]

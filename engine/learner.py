@@ -102,16 +102,15 @@ def losses(model: torch.nn.Module, batch: dict[str, torch.Tensor],
     weight = batch["policy_weight"]
     policy_loss = policy_cross_entropy(outputs["logits"], batch["legal"], target, weight)
     value_target = (1 - root_value_blend) * batch["value"] + root_value_blend * batch["root_value"]
-    value_loss = F.mse_loss(outputs["value"].float(), value_target)
-    parts = {}
-    if "wdl_logits" in outputs:
-        parts["value_mse"] = value_loss
-        value_loss = -(wdl_target(value_target)
-                       * F.log_softmax(outputs["wdl_logits"].float(), dim=1)).sum(1).mean()
+    value_mse = F.mse_loss(outputs["value"].float(), value_target)
     # Entropy of the target: the floor the policy loss can reach (for logging).
     target_entropy = -(target * torch.log(target.clamp(min=1e-12))).sum(dim=1)
     target_entropy = (target_entropy * weight).sum() / weight.sum().clamp(min=1.0)
-    parts.update(policy=policy_loss, value=value_loss, target_entropy=target_entropy)
+    parts = {"policy": policy_loss, "value": value_mse, "target_entropy": target_entropy}
+    if "wdl_logits" in outputs:
+        parts["value_mse"] = value_mse  # logged, so runs compare with scalar heads
+        parts["value"] = -(wdl_target(value_target)
+                           * F.log_softmax(outputs["wdl_logits"].float(), dim=1)).sum(1).mean()
     if "ownership" in outputs:
         owned = outputs["ownership"]
         if "ownership" in batch:

@@ -12,7 +12,9 @@ verifier's reward of the completion.
 `ReasoningGame` implements the single-state `Game` protocol (for tests, inspection and
 `play`-style tools) and, for the tree search, `step` and `evaluate` over object arrays of
 states in the shape `mcts.BatchSearch` wants: each call samples the candidates of all new
-states in one batched generation and evaluates all values in one forward pass.
+states in one batched generation and evaluates all values at once. A state keeps the
+log-probs its text was sampled with, and the value head reads only those and the prompt's
+state, so evaluating a node needs no forward pass over its text (one per prompt per game).
 
 Departures from a board game: `encode` gives the token ids (left-padded with -1 to
 `observation_shape`), since the network reads text; `apply_symmetry` knows only the
@@ -50,6 +52,11 @@ class ReasoningState:
         terminal: the game is over.
         reward: the terminal value (verifier's reward, or the value head's estimate).
         tool_mask: per token of `prefix`, 1 where a tool wrote it (not the policy's text).
+        prefix_logprobs: per token of `prefix`, its log-prob under the policy when it was
+            sampled; None when some token was not sampled here (a tool's output, a step
+            given from outside), and the value head then scores the text afresh.
+        sampled: `(candidate tokens, their per-token log-probs)` for each candidate as
+            `generate` sampled it, so that a child knows its prefix's log-probs.
     """
 
     problem: Any
@@ -61,6 +68,8 @@ class ReasoningState:
     terminal: bool = False
     reward: float = 0.0
     tool_mask: tuple[int, ...] = ()
+    prefix_logprobs: tuple[float, ...] | None = ()
+    sampled: tuple[tuple[tuple[int, ...], tuple[float, ...]], ...] = ()
 
 
 class ReasoningGame:
@@ -109,6 +118,9 @@ class ReasoningGame:
         self.keep_finished = keep_finished
         self.stop_at_newline = stop_at_newline
         self.finished: dict[Any, list[ReasoningState]] = {}
+        # The value head's reading of each prompt, kept for the game's life: the weights
+        # must not change while a game is in use (a search builds one per rollout).
+        self._prompt_states: dict[tuple[int, ...], torch.Tensor] = {}
         self.observation_shape = (1, 1, int(getattr(policy.model.config,
                                                     "max_position_embeddings", 2048)))
 
@@ -136,7 +148,7 @@ class ReasoningGame:
         result = []
         for i, state in enumerate(states):
             seen: set[tuple[int, ...]] = set()
-            cands, logps = [], []
+            cands, logps, sampled = [], [], []
             for j in range(k):
                 r = i * k + j
                 ids = tuple(out.ids(r)[: room[i]])
@@ -145,11 +157,14 @@ class ReasoningGame:
                 if ids and ids not in seen:
                     seen.add(ids)
                     cands.append(ids)
-                    logps.append(float(out.logprobs[r, : len(ids)].sum()))
+                    token_logps = out.logprobs[r, : len(ids)]
+                    logps.append(float(token_logps.sum()))
+                    sampled.append((ids, tuple(token_logps.tolist())))
                 else:
                     cands.append(())
                     logps.append(float("-inf"))
-            result.append(replace(state, candidates=tuple(cands), logprobs=tuple(logps)))
+            result.append(replace(state, candidates=tuple(cands), logprobs=tuple(logps),
+                                  sampled=tuple(sampled)))
         return result
 
     def _finished(self, state: ReasoningState) -> bool:
@@ -177,9 +192,13 @@ class ReasoningGame:
             keep = max(self.max_new_tokens, len(state.prefix) + len(step))
             prefix = (state.prefix + step + shown)[:keep]
             tool_mask = (self.tool_mask_of(state) + (0,) * len(step) + (1,) * len(shown))[:keep]
+            step_logprobs = dict(state.sampled).get(step)
+            prefix_logprobs = (state.prefix_logprobs + step_logprobs
+                               if state.prefix_logprobs is not None and step_logprobs is not None
+                               and not shown else None)
             children.append(ReasoningState(problem=state.problem, prompt=state.prompt,
                                            prefix=prefix, steps=state.steps + 1,
-                                           tool_mask=tool_mask))
+                                           tool_mask=tool_mask, prefix_logprobs=prefix_logprobs))
         done = [i for i, c in enumerate(children) if self._finished(c)]
         if done:
             scores = self._terminal_scores([children[i] for i in done])
@@ -199,10 +218,40 @@ class ReasoningGame:
 
     def _terminal_scores(self, states: Sequence[ReasoningState]) -> list[float]:
         if self.terminal_mode == "value":
-            with torch.no_grad():
-                return self.policy.values([s.prompt for s in states],
-                                          [s.prefix for s in states]).tolist()
+            return self.values(states).tolist()
         return list(self.reward_fn([s.problem for s in states], [self.text(s) for s in states]))
+
+    @torch.no_grad()
+    def values(self, states: Sequence[ReasoningState]) -> np.ndarray:
+        """float `[B]`: the value head on each state's text. Texts whose tokens were all
+        sampled here are scored from the log-probs kept at sampling and the prompt's state
+        (`LLMPolicy.values_given`), with no forward pass over the text; the others by
+        `LLMPolicy.values`."""
+        out = np.zeros(len(states), dtype=np.float32)
+        kept = [i for i, s in enumerate(states)
+                if s.prefix_logprobs is not None and len(s.prefix_logprobs) == len(s.prefix)]
+        fresh = sorted(set(range(len(states))) - set(kept))
+        if fresh:
+            out[fresh] = self.policy.values([states[i].prompt for i in fresh],
+                                            [states[i].prefix for i in fresh]).cpu().numpy()
+        if kept:
+            missing = list(dict.fromkeys(states[i].prompt for i in kept
+                                         if states[i].prompt not in self._prompt_states))
+            if missing:
+                for prompt, row in zip(missing, self.policy.prompt_states(missing)):
+                    self._prompt_states[prompt] = row
+            device = self.policy.device
+            width = max(1, max(len(states[i].prefix) for i in kept))
+            logprobs = torch.zeros(len(kept), width, device=device)
+            mask = torch.zeros(len(kept), width, device=device)
+            for r, i in enumerate(kept):
+                n = len(states[i].prefix)
+                if n:
+                    logprobs[r, :n] = torch.tensor(states[i].prefix_logprobs, device=device)
+                    mask[r, :n] = 1.0
+            hidden = torch.stack([self._prompt_states[states[i].prompt] for i in kept])
+            out[kept] = self.policy.values_given(hidden, logprobs, mask).cpu().numpy()
+        return out
 
     def legal(self, state: ReasoningState) -> np.ndarray:
         """bool `[K]`: the distinct non-empty candidates (none in a finished game)."""
@@ -236,9 +285,7 @@ class ReasoningGame:
             for a, lp in enumerate(s.logprobs):
                 if np.isfinite(lp):
                     logits[i, a] = lp
-        values = self.policy.values([s.prompt for s in states],
-                                    [s.prefix for s in states]).cpu().numpy()
-        return logits, values.astype(np.float32)
+        return logits, self.values(list(states))
 
     # ------------------------------------------------------------------ Game protocol
     def initial_state(self, problem: Any = None) -> ReasoningState:

@@ -412,6 +412,21 @@ class LLMPolicy(nn.Module):
             logprobs, mask, hidden = self._score(prompts, completions, False, True)
         return self._value(hidden, logprobs, mask)
 
+    @torch.no_grad()
+    def prompt_states(self, prompts: Sequence[Sequence[int]]) -> torch.Tensor:
+        """float `[B, hidden]`: the last layer's state at each prompt's last token, what
+        the value head reads of the problem (no gradients)."""
+        _, hidden = self._forward(prompts, hidden=True, keep=1)
+        return hidden[:, -1]
+
+    def values_given(self, prompt_states: torch.Tensor, logprobs: torch.Tensor,
+                     mask: torch.Tensor) -> torch.Tensor:
+        """float `[B]`: `values` from what it reads, without a forward pass: the prompts'
+        `prompt_states` and the completions' per-token log-probs `[B, T]` (mask 1 on real
+        tokens), such as `generate` returned when it sampled them. A search that keeps the
+        log-probs of its sampled steps evaluates its nodes this way."""
+        return self._value(prompt_states, logprobs, mask)
+
     # ------------------------------------------------------------------ sampling
     @torch.no_grad()
     def generate(self, prompts: Sequence[Sequence[int]], *, max_new_tokens: int,

@@ -109,6 +109,36 @@ def test_mcts_step_and_evaluate_shapes(setup) -> None:
         assert child.prefix == parent.prefix + parent.candidates[a]
 
 
+def test_values_from_kept_logprobs_equal_a_fresh_forward(setup) -> None:
+    """Nodes reached by sampled steps are valued from the log-probs kept at sampling; the
+    figures equal the value head's over a forward pass on the same texts."""
+    task, policy, game = setup
+    torch.nn.init.normal_(policy.value_head.weight, std=0.5)
+    torch.nn.init.normal_(policy.value_head.bias, std=0.5)
+    states = game.start(task.generate("train", 3, seed=8))
+    reached = list(states)
+    for _ in range(3):
+        live = [s for s in states if not s.terminal]
+        if not live:
+            break
+        actions = [int(np.flatnonzero(game.legal(s))[-1]) for s in live]
+        states = game.advance(live, actions)
+        reached += states
+    assert any(s.prefix for s in reached)
+    assert all(s.prefix_logprobs is not None for s in reached)
+    # a step given from outside has no kept log-probs: that child is scored afresh
+    outside = replace(states[0], candidates=(tuple(policy.codec.encode("1+2\n")),),
+                      logprobs=(0.0,)) if not states[0].terminal else None
+    if outside is not None:
+        child = game.advance([outside], [0])[0]
+        assert child.prefix_logprobs is None
+        reached.append(child)
+    expected = policy.values([s.prompt for s in reached], [s.prefix for s in reached])
+    got = game.values(reached)
+    assert got.shape == (len(reached),) and np.abs(got).max() > 1e-3
+    np.testing.assert_allclose(got, expected.detach().numpy(), atol=1e-5)
+
+
 def test_search_picks_the_verified_answer(setup) -> None:
     """With the verifier at the leaves the search finds the right one of two answers."""
     from mcts import BatchSearch, SearchConfig

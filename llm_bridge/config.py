@@ -81,6 +81,12 @@ class SearchSettings:
     """Gumbel sigma's scale (see mcts.SearchConfig)."""
     gumbel_scale: float = 1.0
     """Scale of the Gumbel noise at the root while acting (0 = deterministic)."""
+    rescale_values: bool = True
+    """While acting, map each node's candidate values to [0, 1] by their min and max before
+    sigma (mctx's default), or (False) keep them as expected rewards: then two candidates
+    whose values differ only by the value head's noise barely move the policy target,
+    while a verified right answer against a wrong one moves it by the whole
+    (c_visit + max N) * c_scale."""
     sft_coef: float = 0.0
     """Weight of the likelihood of finished texts the verifier paid in full (1): the
     search's successes imitated outright, beside the distillation over candidates."""

@@ -43,9 +43,14 @@ class SearchConfig:
     gumbel_scale: float = 1.0
     """Gumbel: scale of the root Gumbel noise (0 = deterministic: the top-k of the prior)."""
     c_visit: float = 50.0
-    """Gumbel: sigma(q) = (c_visit + max_b N(b)) * c_scale * q, with q rescaled to [0, 1]."""
+    """Gumbel: sigma(q) = (c_visit + max_b N(b)) * c_scale * q (see rescale_values)."""
     c_scale: float = 1.0
     """Gumbel: see c_visit."""
+    rescale_values: bool = True
+    """Gumbel: map each node's completed Q to [0, 1] by their min and max before sigma (as
+    mctx does by default). False keeps Q in the game's value units, so that children whose
+    values barely differ barely move the improved policy: for games whose values are
+    estimates of a success probability rather than a won/lost outcome."""
     leaves_per_round: int = 1
     """Leaves selected per tree and round; above 1 the trees use virtual loss and the
     evaluator sees batches of up to B * leaves_per_round states."""
@@ -81,6 +86,8 @@ class SearchConfig:
                f"temperature must be >= 0, got {self.temperature!r}")
         _check(_integer(self.gumbel_num_considered) and self.gumbel_num_considered >= 1,
                f"gumbel_num_considered must be an int >= 1, got {self.gumbel_num_considered!r}")
+        _check(isinstance(self.rescale_values, bool),
+               f"rescale_values must be a bool, got {self.rescale_values!r}")
         _check(_finite(self.gumbel_scale) and self.gumbel_scale >= 0,
                f"gumbel_scale must be >= 0, got {self.gumbel_scale!r}")
         _check(_finite(self.c_visit) and self.c_visit >= 0, f"c_visit must be >= 0, got {self.c_visit!r}")

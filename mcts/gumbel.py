@@ -87,9 +87,10 @@ def considered_visit_table(max_considered: int, num_simulations: int) -> np.ndar
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
+def _transformed_q(tree, b, node, c_visit, c_scale, rescale, out) -> None:
     """sigma(completed Q) of `node`'s actions into float64 `[A]` `out`, at the node's
-    listed (legal) actions only; the rest of `out` is left as it was.
+    listed (legal) actions only; the rest of `out` is left as it was. With `rescale` the
+    completed Q is first mapped to [0, 1] by its min and max over the legal actions.
 
     `qtransforms.completed_q` times `qtransforms.sigma_scale`, with the same numbers: the
     sums run over the actions in ascending order and skip only terms that are zero, and
@@ -120,11 +121,12 @@ def _transformed_q(tree, b, node, c_visit, c_scale, out) -> None:
         out[a] = q
         low = min(low, q)
         high = max(high, q)
-    scale = max(high - low, _EPSILON)
+    scale = max(high - low, _EPSILON) if rescale else 1.0
+    shift = low if rescale else 0.0
     factor = (c_visit + most) * c_scale
     for i in range(count):
         a = np.int64(actions[i])
-        out[a] = (out[a] - low) / scale * factor
+        out[a] = (out[a] - shift) / scale * factor
 
 
 @njit(cache=True, nogil=True, _nrt=False)
@@ -153,10 +155,10 @@ def _improved_policy(tree, b, node, transformed_q, out) -> None:
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
+def root_action(tree, root, b, c_visit, c_scale, rescale, scratch) -> int:
     """The root action of tree `b` under sequential halving (scratch: float64 `[2, A]`)."""
     sigma_q = scratch[0]
-    _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
+    _transformed_q(tree, b, 0, c_visit, c_scale, rescale, sigma_q)
     visits = tree.children_visits[b, 0]
     actions = tree.legal_actions[b, 0]
     count = tree.num_legal[b, 0]
@@ -180,10 +182,10 @@ def root_action(tree, root, b, c_visit, c_scale, scratch) -> int:
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def interior_action(tree, b, node, c_visit, c_scale, scratch) -> int:
+def interior_action(tree, b, node, c_visit, c_scale, rescale, scratch) -> int:
     """Deterministic interior choice argmax(pi'(a) - N(a) / (1 + sum N)) (scratch `[2, A]`)."""
     sigma_q, policy = scratch[0], scratch[1]
-    _transformed_q(tree, b, node, c_visit, c_scale, sigma_q)
+    _transformed_q(tree, b, node, c_visit, c_scale, rescale, sigma_q)
     _improved_policy(tree, b, node, sigma_q, policy)
     visits = tree.children_visits[b, node]
     actions = tree.legal_actions[b, node]
@@ -201,13 +203,13 @@ def interior_action(tree, b, node, c_visit, c_scale, scratch) -> int:
 
 
 @njit(cache=True, nogil=True)
-def root_targets(tree, root, c_visit, c_scale, policy_out, action_out) -> None:
+def root_targets(tree, root, c_visit, c_scale, rescale, policy_out, action_out) -> None:
     """Improved policy (float32 `[B, A]`) and the halving winner (int64 `[B]`) of every root."""
     num_trees, num_actions = policy_out.shape
     scratch = np.empty((2, num_actions), dtype=np.float64)
     for b in range(num_trees):
         sigma_q, policy = scratch[0], scratch[1]
-        _transformed_q(tree, b, 0, c_visit, c_scale, sigma_q)
+        _transformed_q(tree, b, 0, c_visit, c_scale, rescale, sigma_q)
         _improved_policy(tree, b, 0, sigma_q, policy)
         actions = tree.legal_actions[b, 0]
         count = tree.num_legal[b, 0]

@@ -82,13 +82,14 @@ def mixed_value(raw_value: float, visits: np.ndarray, value_sums: np.ndarray,
 
 @njit(cache=True, nogil=True)
 def completed_q(raw_value: float, visits: np.ndarray, value_sums: np.ndarray, prior: np.ndarray,
-                legal: np.ndarray, out: np.ndarray) -> None:
+                legal: np.ndarray, out: np.ndarray, rescale: bool = True) -> None:
     """Completed Q rescaled to [0, 1] over the legal actions (the min-max of the completed values).
 
     Args:
         raw_value, visits, value_sums, prior: as in `mixed_value`.
         legal: bool `[A]`.
         out: float64 `[A]` receives the rescaled completed Q (0 at illegal actions).
+        rescale: False leaves the completed Q in the value's units (no min-max).
     """
     mixed = mixed_value(raw_value, visits, value_sums, prior)
     low, high = math.inf, -math.inf
@@ -98,9 +99,10 @@ def completed_q(raw_value: float, visits: np.ndarray, value_sums: np.ndarray, pr
         if legal[a]:
             low = min(low, q)
             high = max(high, q)
-    scale = max(high - low, _EPSILON)
+    scale = max(high - low, _EPSILON) if rescale else 1.0
+    shift = low if rescale else 0.0
     for a in range(visits.shape[0]):
-        out[a] = (out[a] - low) / scale if legal[a] else 0.0
+        out[a] = (out[a] - shift) / scale if legal[a] else 0.0
 
 
 @njit(cache=True, nogil=True)

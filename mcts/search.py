@@ -83,7 +83,8 @@ class BatchSearch:
             c_base=float(config.c_base),
             fpu_mode=FPU_LOSS if config.fpu == "loss" else FPU_REDUCTION,
             fpu_reduction=float(config.fpu_reduction), c_visit=float(config.c_visit),
-            c_scale=float(config.c_scale), forced_playouts=float(config.forced_playouts))
+            c_scale=float(config.c_scale), rescale_values=bool(config.rescale_values),
+            forced_playouts=float(config.forced_playouts))
         slots = self.batch_size * config.leaves_per_round
         self._slots = make_slots(slots)
         self._scratch = np.zeros((2, self.num_actions), dtype=np.float64)
@@ -365,7 +366,8 @@ class BatchSearch:
         action = np.empty(b, dtype=np.int64)
         if self.config.algorithm == "gumbel":
             root_targets(self.tree, root, float(self.config.c_visit),
-                         float(self.config.c_scale), policy, action)
+                         float(self.config.c_scale), bool(self.config.rescale_values),
+                         policy, action)
         else:
             counted = visits
             if self.config.forced_playouts > 0:

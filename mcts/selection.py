@@ -52,6 +52,7 @@ class Params(NamedTuple):
     fpu_reduction: float
     c_visit: float
     c_scale: float
+    rescale_values: bool
     forced_playouts: float
 
 
@@ -129,9 +130,11 @@ def _descend(tree, root, params, b, scratch) -> tuple[int, int, int]:
     while True:
         if params.algorithm == GUMBEL:
             if node == 0:
-                a = root_action(tree, root, b, params.c_visit, params.c_scale, scratch)
+                a = root_action(tree, root, b, params.c_visit, params.c_scale,
+                                params.rescale_values, scratch)
             else:
-                a = interior_action(tree, b, node, params.c_visit, params.c_scale, scratch)
+                a = interior_action(tree, b, node, params.c_visit, params.c_scale,
+                                    params.rescale_values, scratch)
         elif node == 0:
             if params.forced_playouts > 0:
                 a = forced_action(tree, b, root.prior[b], params.forced_playouts)

@@ -56,6 +56,7 @@ def search_config(settings: Any, simulations: int, *, gumbel_scale: float | None
     return SearchConfig(num_simulations=simulations, algorithm=settings.algorithm,
                         gumbel_num_considered=settings.candidates, c_visit=settings.c_visit,
                         c_scale=settings.c_scale, temperature=0.0,
+                        rescale_values=settings.rescale_values,
                         gumbel_scale=settings.gumbel_scale if gumbel_scale is None
                         else gumbel_scale)
 
@@ -425,9 +426,11 @@ def evaluate_with_search(policy: LLMPolicy, task: Any, config: Any, *, split: st
                      candidates=max(2, simulations) if whole else settings.eval_candidates,
                      temperature=settings.eval_temperature, keep_finished=from_pool,
                      whole_steps=whole)
+    # Answering, the value head's ranking of the candidates decides (`eval_c_scale`), not
+    # how far apart its estimates lie: the values stay rescaled.
     search = replace(search_config(settings, simulations, gumbel_scale=0.0),
                      gumbel_num_considered=game.num_actions,
-                     c_scale=settings.eval_c_scale or settings.c_scale)
+                     c_scale=settings.eval_c_scale or settings.c_scale, rescale_values=True)
     rng = np.random.default_rng([seed, 13])
     texts: list[str] = []
     policy.eval()

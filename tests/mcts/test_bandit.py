@@ -56,11 +56,13 @@ def test_gumbel_improved_policy_favours_better_arms() -> None:
     assert int(out.action[0]) == BEST
 
 
-def test_gumbel_improved_policy_matches_the_paper_formula() -> None:
-    # Independent recomputation: sigma = (c_visit + max N) * c_scale * rescaled completed Q.
+@pytest.mark.parametrize("rescale", [True, False])
+def test_gumbel_improved_policy_matches_the_paper_formula(rescale: bool) -> None:
+    # Independent recomputation: sigma = (c_visit + max N) * c_scale * completed Q, the
+    # completed Q min-max rescaled to [0, 1] unless rescale_values is off.
     logits = np.array([0.5, 0.0, -0.5, 0.2, 0.0, 0.1])
     config = SearchConfig(num_simulations=24, algorithm="gumbel", gumbel_scale=0.0,
-                          c_visit=50.0, c_scale=0.1)
+                          c_visit=50.0, c_scale=0.1, rescale_values=rescale)
     _, out = run_bandit(ARMS, config, logits=logits)
     visits = out.visit_counts[0].astype(np.float64)
     prior = np.exp(logits) / np.exp(logits).sum()
@@ -69,10 +71,24 @@ def test_gumbel_improved_policy_matches_the_paper_formula() -> None:
     mixed = (0.0 + visits.sum() * (prior[visited] * q[visited]).sum() / prior[visited].sum()) \
         / (visits.sum() + 1)
     completed = np.where(visited, q, mixed)
-    completed = (completed - completed.min()) / (completed.max() - completed.min())
+    if rescale:
+        completed = (completed - completed.min()) / (completed.max() - completed.min())
     scores = logits + (50.0 + visits.max()) * 0.1 * completed
     expected = np.exp(scores - scores.max()) / np.exp(scores - scores.max()).sum()
     np.testing.assert_allclose(out.policy_target[0], expected, rtol=1e-4, atol=1e-6)
+
+
+def test_unrescaled_values_move_the_policy_by_their_differences() -> None:
+    # Arms worth 0.50 and 0.51: min-max rescaling turns that hundredth into a full
+    # (c_visit + max N) * c_scale = 52 * 0.03 = 1.56 nats; without it the shift is 0.0156.
+    arms = np.array([0.50, 0.51], dtype=np.float32)
+    for rescale, shift in ((True, 1.56), (False, 0.0156)):
+        config = SearchConfig(num_simulations=4, algorithm="gumbel", gumbel_scale=0.0,
+                              c_visit=50.0, c_scale=0.03, rescale_values=rescale)
+        _, out = run_bandit(arms, config, two_player=False)
+        assert out.visit_counts[0].tolist() == [2, 2]
+        policy = out.policy_target[0]
+        assert np.log(policy[1] / policy[0]) == pytest.approx(shift, rel=1e-3)
 
 
 @pytest.mark.parametrize("sims, arms", [(2, 2), (4, 4), (16, 16), (16, 8), (5, 3)])
